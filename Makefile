@@ -1,0 +1,43 @@
+# Thin wrapper over CMake: `make run` and `make test` are the quick start.
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
+JOBS ?= 2
+CORPUS ?= ../shared/corpus
+PACKCAT = $(BUILD)/tools/packcat
+
+.PHONY: all deps build run test test-asan test-tsan test-valgrind fixtures clean
+
+all: build
+
+deps:
+	@bash .ci/deps.sh
+
+build: deps
+	cmake -S . -B $(BUILD) -DPACKWIN_WERROR=ON >/dev/null
+	cmake --build $(BUILD) -j$(JOBS)
+
+run: build
+	$(PACKCAT) --stats verify $(CORPUS)/zlib.git/objects/pack/*.pack
+	$(PACKCAT) stats $(CORPUS)/zlib.git/objects/pack/*.pack
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	$(MAKE) --no-print-directory test-asan test-tsan test-valgrind
+
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DPACKWIN_ENABLE_ASAN=ON -DPACKWIN_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -L 'unit|oracle' -LE slow
+
+test-tsan:
+	cmake -S . -B $(TSAN_BUILD) -DPACKWIN_ENABLE_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DPACKWIN_BUILD_TOOLS=OFF >/dev/null
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_threads
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit/test_threads$$'
+
+test-valgrind:
+	ctest --test-dir $(BUILD) --output-on-failure -L valgrind
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

@@ -1,0 +1,190 @@
+/* pack.h: reading one git pack (.pack + .idx [+ .rev]) through a window manager. */
+#ifndef PACKWIN_PACK_H
+#define PACKWIN_PACK_H
+
+#include "common.h"
+#include "oid.h"
+#include "window.h"
+
+PW_BEGIN_DECL
+
+/** Object types, numbered as in the pack format. */
+typedef enum {
+	PW_OBJ_BAD = -1,
+	PW_OBJ_NONE = 0,
+	PW_OBJ_COMMIT = 1,
+	PW_OBJ_TREE = 2,
+	PW_OBJ_BLOB = 3,
+	PW_OBJ_TAG = 4,
+	PW_OBJ_OFS_DELTA = 6,
+	PW_OBJ_REF_DELTA = 7
+} pw_object_t;
+
+/** "commit", "tree", "blob", "tag", "ofs-delta", "ref-delta"; NULL if none. */
+PW_EXTERN(const char *) pw_object_type_name(pw_object_t type);
+
+/** The type named `name` ("commit", ...), or PW_OBJ_BAD. */
+PW_EXTERN(pw_object_t) pw_object_type_fromstr(const char *name);
+
+/** A fully resolved object: type, size and content. */
+typedef struct pw_object pw_object;
+
+PW_EXTERN(pw_object_t) pw_object_type(const pw_object *obj);
+PW_EXTERN(size_t) pw_object_size(const pw_object *obj);
+/** Content bytes; borrowed until pw_object_free. Followed by a NUL byte. */
+PW_EXTERN(const unsigned char *) pw_object_data(const pw_object *obj);
+/** Free an object; accepts NULL. */
+PW_EXTERN(void) pw_object_free(pw_object *obj);
+
+/**
+ * A delta-base cache: resolved objects kept under a byte budget, LRU,
+ * shareable by several packs and threads.
+ */
+typedef struct pw_dcache pw_dcache;
+
+/** Create a cache of at most `budget` bytes (0: the default, 96 MiB). */
+PW_EXTERN(int) pw_dcache_new(pw_dcache **out, size_t budget);
+/** Free a cache; every pack using it must be freed first. Accepts NULL. */
+PW_EXTERN(void) pw_dcache_free(pw_dcache *cache);
+
+/** Cache counters. */
+typedef struct pw_dcache_stats {
+	uint64_t hits, misses, bytes, bytes_peak, entries, evictions;
+} pw_dcache_stats;
+PW_EXTERN(void) pw_dcache_get_stats(pw_dcache_stats *out, pw_dcache *cache);
+
+/** An opened pack. */
+typedef struct pw_pack pw_pack;
+
+#define PW_PACK_OPTIONS_VERSION 1
+
+/** Pack options; zero fields mean "the default". */
+typedef struct pw_pack_options {
+	unsigned int version;   /**< PW_PACK_OPTIONS_VERSION */
+	/** Object format; PW_OID_UNKNOWN: detect from the idx (SHA-1 if both fit). */
+	pw_oid_t oid_type;
+	/** Shared delta-base cache; NULL: the pack makes its own. */
+	pw_dcache *dcache;
+	/** Budget of the pack's own cache when `dcache` is NULL (0: 96 MiB). */
+	size_t delta_cache_size;
+	/** Largest object (or delta result) accepted; 0: 4 GiB. */
+	uint64_t max_object_size;
+	/** Longest delta chain followed before giving up; 0: 10000. */
+	unsigned int max_delta_depth;
+} pw_pack_options;
+
+#define PW_PACK_OPTIONS_INIT { PW_PACK_OPTIONS_VERSION, PW_OID_UNKNOWN, NULL, 0, 0, 0 }
+
+/**
+ * Open a pack: `path` names the .pack or the .idx; the other is found
+ * beside it, and the .rev file too when present. Both files are registered
+ * with `wm` and read only through it. Checks the headers (magic, version,
+ * fan-out monotonic, object counts agree, sizes consistent); checksums are
+ * checked only by pw_pack_verify.
+ */
+PW_EXTERN(int) pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
+	const pw_pack_options *opts);
+
+/** Close a pack and everything it holds open. Accepts NULL. */
+PW_EXTERN(void) pw_pack_free(pw_pack *pack);
+
+/** Number of objects in the pack. */
+PW_EXTERN(uint32_t) pw_pack_count(const pw_pack *pack);
+/** The object format of the pack. */
+PW_EXTERN(pw_oid_t) pw_pack_oid_type(const pw_pack *pack);
+/** Path of the .pack file. Borrowed. */
+PW_EXTERN(const char *) pw_pack_path(const pw_pack *pack);
+/** Path of the .idx file. Borrowed. */
+PW_EXTERN(const char *) pw_pack_idx_path(const pw_pack *pack);
+/** Size of the .pack file in bytes. */
+PW_EXTERN(uint64_t) pw_pack_size(const pw_pack *pack);
+/** The pack's own checksum (its trailer, as recorded in the idx). */
+PW_EXTERN(int) pw_pack_checksum(pw_oid *out, pw_pack *pack);
+/** The idx version (1 or 2). */
+PW_EXTERN(int) pw_pack_idx_version(const pw_pack *pack);
+
+/** Find `id`: its entry offset in the pack, or PW_ENOTFOUND. */
+PW_EXTERN(int) pw_pack_find(uint64_t *offset_out, pw_pack *pack, const pw_oid *id);
+
+/**
+ * Find ids starting with the first `hexlen` hex digits of `prefix`
+ * (4 <= hexlen <= hexsz). On a unique match sets `out` and returns 0;
+ * PW_ENOTFOUND for none; PW_EAMBIGUOUS for several (`out` = first match).
+ */
+PW_EXTERN(int) pw_pack_find_prefix(pw_oid *out, pw_pack *pack,
+	const pw_oid *prefix, size_t hexlen);
+
+/** The n-th id in oid (idx) order, 0 <= n < count. */
+PW_EXTERN(int) pw_pack_nth_oid(pw_oid *out, pw_pack *pack, uint32_t n);
+/** The offset of the n-th object in oid (idx) order. */
+PW_EXTERN(int) pw_pack_nth_offset(uint64_t *out, pw_pack *pack, uint32_t n);
+/**
+ * The idx position (oid order) of the n-th object in pack order. Uses the
+ * .rev file when present, otherwise a reverse index built in memory on
+ * first use.
+ */
+PW_EXTERN(int) pw_pack_order_nth(uint32_t *idx_pos_out, pw_pack *pack, uint32_t n);
+
+/** What the header of one pack entry says. */
+typedef struct pw_pack_entry {
+	uint64_t offset;        /**< where the entry starts */
+	pw_object_t type;       /**< as stored: may be OFS_DELTA or REF_DELTA */
+	uint64_t size;          /**< size in the header (the delta's size for deltas) */
+	uint32_t header_len;    /**< bytes of header, including the base reference */
+	uint64_t packed_size;   /**< bytes from this entry to the next (or the trailer) */
+	uint64_t base_offset;   /**< OFS_DELTA: the base entry; REF_DELTA: if in this pack, else 0 */
+	pw_oid base_id;         /**< REF_DELTA: the base id */
+	uint32_t crc32;         /**< from the idx (v2), 0 for v1 */
+} pw_pack_entry;
+
+/** Parse the entry header at `offset` (offset of an object, from the idx). */
+PW_EXTERN(int) pw_pack_entry_at(pw_pack_entry *out, pw_pack *pack, uint64_t offset);
+
+/**
+ * Follow the delta chain from the entry at `offset` to its base without
+ * inflating anything: the resolved type and the chain length (0 for a
+ * non-delta object).
+ */
+PW_EXTERN(int) pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out,
+	pw_pack *pack, uint64_t offset);
+
+/** Read the object whose entry starts at `offset`, resolving deltas. */
+PW_EXTERN(int) pw_pack_read_at(pw_object **out, pw_pack *pack, uint64_t offset);
+
+/** Read the object `id` (PW_ENOTFOUND if absent). */
+PW_EXTERN(int) pw_pack_read(pw_object **out, pw_pack *pack, const pw_oid *id);
+
+/**
+ * Resolved type and size of the object at `offset`, inflating only the
+ * delta header of the chain's first delta.
+ */
+PW_EXTERN(int) pw_pack_read_header(pw_object_t *type_out, uint64_t *size_out,
+	pw_pack *pack, uint64_t offset);
+
+/** Progress callback: `done` of `total` objects checked so far. */
+typedef void (*pw_progress_cb)(uint64_t done, uint64_t total, void *payload);
+
+#define PW_VERIFY_OPTIONS_VERSION 1
+
+/** Verification options. */
+typedef struct pw_verify_options {
+	unsigned int version;    /**< PW_VERIFY_OPTIONS_VERSION */
+	unsigned int threads;    /**< worker threads; 0: one per online CPU */
+	pw_progress_cb progress; /**< may be NULL */
+	void *payload;
+} pw_verify_options;
+
+#define PW_VERIFY_OPTIONS_INIT { PW_VERIFY_OPTIONS_VERSION, 0, NULL, NULL }
+
+/**
+ * Verify the pack: the pack trailer checksum, the idx checksum and the
+ * pack checksum recorded in it, every entry's CRC32 (idx v2), and every
+ * object's id recomputed from its resolved content. Returns 0 when all is
+ * good, PW_EVERIFY (or PW_ECORRUPT) with the first problem in the error
+ * message otherwise.
+ */
+PW_EXTERN(int) pw_pack_verify(pw_pack *pack, const pw_verify_options *opts);
+
+PW_END_DECL
+
+#endif

@@ -1,0 +1,86 @@
+/* oid.c: object ids and their hex form. */
+#include <string.h>
+
+#include "packwin/errors.h"
+#include "packwin/oid.h"
+#include "util/error.h"
+#include "util/banned.h"
+
+size_t pw_oid_rawsz(pw_oid_t type)
+{
+	return type == PW_OID_SHA1 ? 20 : type == PW_OID_SHA256 ? 32 : 0;
+}
+
+size_t pw_oid_hexsz(pw_oid_t type)
+{
+	return 2 * pw_oid_rawsz(type);
+}
+
+char *pw_oid_tostr(char *out, const pw_oid *id, pw_oid_t type)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, n = pw_oid_rawsz(type);
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = hex[id->id[i] >> 4];
+		out[2 * i + 1] = hex[id->id[i] & 15];
+	}
+	out[2 * n] = '\0';
+	return out;
+}
+
+int pw_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int pw_oid_fromhex(pw_oid *out, const char *hex, pw_oid_t type)
+{
+	size_t i, n = pw_oid_rawsz(type);
+
+	if (!n)
+		return pw_error_set(PW_EINVALID, "unknown object format");
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n; i++) {
+		int hi = pw_hexval((unsigned char)hex[2 * i]);
+		int lo = hi < 0 ? -1 : pw_hexval((unsigned char)hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return pw_error_set(PW_EINVALID, "invalid object id '%.*s'",
+				(int)(2 * n), hex);
+		out->id[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void pw_oid_fromraw(pw_oid *out, const unsigned char *raw, pw_oid_t type)
+{
+	size_t n = pw_oid_rawsz(type);
+
+	memcpy(out->id, raw, n);
+	memset(out->id + n, 0, sizeof(out->id) - n);
+}
+
+int pw_oid_cmp(const pw_oid *a, const pw_oid *b)
+{
+	return memcmp(a->id, b->id, sizeof(a->id));
+}
+
+pw_oid_t pw_oid_type_fromstr(const char *name)
+{
+	if (!strcmp(name, "sha1"))
+		return PW_OID_SHA1;
+	if (!strcmp(name, "sha256"))
+		return PW_OID_SHA256;
+	return PW_OID_UNKNOWN;
+}
+
+const char *pw_oid_type_name(pw_oid_t type)
+{
+	return type == PW_OID_SHA1 ? "sha1" : type == PW_OID_SHA256 ? "sha256" : "unknown";
+}

@@ -1,0 +1,195 @@
+/* dcache.c: the delta-base cache — resolved objects by (pack, offset), LRU under a byte budget. */
+#include <string.h>
+
+#include "pack/internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/banned.h"
+
+typedef struct centry {
+	const pw_pack *pack;
+	uint64_t offset;
+	pw_object *obj;
+	struct centry *hnext;            /* bucket chain */
+	struct centry *prev, *next;      /* LRU list: head is most recent */
+} centry;
+
+struct pw_dcache {
+	pthread_mutex_t lock;
+	size_t budget;
+	centry **buckets;
+	size_t nbuckets; /* power of two */
+	centry *head, *tail;
+	pw_dcache_stats st;
+};
+
+static size_t hash_key(const pw_pack *p, uint64_t offset)
+{
+	uint64_t h = offset * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)p * 0xff51afd7ed558ccdull;
+	return (size_t)(h ^ (h >> 29));
+}
+
+int pw_dcache_new(pw_dcache **out, size_t budget)
+{
+	pw_dcache *c = pw_calloc(1, sizeof(*c));
+
+	*out = NULL;
+	if (!c)
+		return pw_error_nomem();
+	c->budget = budget ? budget : (96u << 20);
+	c->nbuckets = 1024;
+	if (!(c->buckets = pw_calloc(c->nbuckets, sizeof(*c->buckets)))) {
+		pw_free(c);
+		return pw_error_nomem();
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	*out = c;
+	return 0;
+}
+
+static void lru_unlink(pw_dcache *c, centry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		c->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		c->tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void lru_push(pw_dcache *c, centry *e)
+{
+	e->prev = NULL;
+	e->next = c->head;
+	if (c->head)
+		c->head->prev = e;
+	c->head = e;
+	if (!c->tail)
+		c->tail = e;
+}
+
+static void remove_entry(pw_dcache *c, centry *e)
+{
+	centry **pp = &c->buckets[hash_key(e->pack, e->offset) & (c->nbuckets - 1)];
+
+	while (*pp != e)
+		pp = &(*pp)->hnext;
+	*pp = e->hnext;
+	lru_unlink(c, e);
+	c->st.bytes -= e->obj->size;
+	c->st.entries--;
+	pw_object_free(e->obj);
+	pw_free(e);
+}
+
+void pw_dcache_free(pw_dcache *c)
+{
+	if (!c)
+		return;
+	while (c->head)
+		remove_entry(c, c->head);
+	pw_free(c->buckets);
+	pthread_mutex_destroy(&c->lock);
+	pw_free(c);
+}
+
+void pw_dcache_get_stats(pw_dcache_stats *out, pw_dcache *c)
+{
+	pthread_mutex_lock(&c->lock);
+	*out = c->st;
+	pthread_mutex_unlock(&c->lock);
+}
+
+pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset)
+{
+	centry *e;
+
+	pthread_mutex_lock(&c->lock);
+	for (e = c->buckets[hash_key(p, offset) & (c->nbuckets - 1)]; e; e = e->hnext)
+		if (e->offset == offset && e->pack == p)
+			break;
+	if (e) {
+		c->st.hits++;
+		if (c->head != e) {
+			lru_unlink(c, e);
+			lru_push(c, e);
+		}
+		pw_object_ref(e->obj);
+	} else {
+		c->st.misses++;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return e ? e->obj : NULL;
+}
+
+static void grow(pw_dcache *c)
+{
+	size_t n = c->nbuckets * 2, i;
+	centry **b = pw_calloc(n, sizeof(*b));
+
+	if (!b)
+		return; /* keep the old table: longer chains, still correct */
+	for (i = 0; i < c->nbuckets; i++) {
+		centry *e = c->buckets[i], *next;
+		for (; e; e = next) {
+			size_t h = hash_key(e->pack, e->offset) & (n - 1);
+			next = e->hnext;
+			e->hnext = b[h];
+			b[h] = e;
+		}
+	}
+	pw_free(c->buckets);
+	c->buckets = b;
+	c->nbuckets = n;
+}
+
+void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *obj)
+{
+	centry *e;
+	size_t h;
+
+	/* an object bigger than a quarter of the budget would only flush the rest */
+	if (obj->size > c->budget / 4)
+		return;
+	pthread_mutex_lock(&c->lock);
+	h = hash_key(p, offset) & (c->nbuckets - 1);
+	for (e = c->buckets[h]; e; e = e->hnext)
+		if (e->offset == offset && e->pack == p)
+			goto out;
+	while (c->tail && c->st.bytes + obj->size > c->budget) {
+		remove_entry(c, c->tail);
+		c->st.evictions++;
+	}
+	if (!(e = pw_malloc(sizeof(*e))))
+		goto out;
+	e->pack = p;
+	e->offset = offset;
+	e->obj = pw_object_ref(obj);
+	e->hnext = c->buckets[h];
+	c->buckets[h] = e;
+	lru_push(c, e);
+	c->st.bytes += obj->size;
+	if (c->st.bytes > c->st.bytes_peak)
+		c->st.bytes_peak = c->st.bytes;
+	c->st.entries++;
+	if (c->st.entries > 2 * c->nbuckets)
+		grow(c);
+out:
+	pthread_mutex_unlock(&c->lock);
+}
+
+void pw_dcache_forget(pw_dcache *c, const pw_pack *p)
+{
+	centry *e, *next;
+
+	pthread_mutex_lock(&c->lock);
+	for (e = c->head; e; e = next) {
+		next = e->next;
+		if (e->pack == p)
+			remove_entry(c, e);
+	}
+	pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,105 @@
+/* internal.h: the pack layer's private structures, shared by the files of lib/pack. */
+#ifndef PW_PACK_INTERNAL_H
+#define PW_PACK_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <zlib.h>
+
+#include "packwin/pack.h"
+
+/*
+ * A resolved object. Reference-counted and immutable once built, so the
+ * delta-base cache and readers can share one buffer without copying.
+ */
+struct pw_object {
+	atomic_uint refs;
+	pw_object_t type;
+	size_t size;
+	unsigned char data[]; /* size + 1 bytes, NUL-terminated */
+};
+
+/** Allocate an object of `size` bytes (plus a NUL), one reference. */
+int pw_object_alloc(pw_object **out, pw_object_t type, uint64_t size);
+/** Take one more reference. */
+pw_object *pw_object_ref(pw_object *obj);
+
+struct pw_pack {
+	pw_wm *wm;
+	pw_wm_file *packf;
+	pw_wm_file *idxf;
+	pw_wm_file *revf; /* NULL without a .rev file */
+	char *pack_path;
+	char *idx_path;
+	pw_oid_t oid_type;
+	size_t rawsz;
+	uint32_t count;
+	int idx_version;
+	uint32_t fanout[256];
+	uint64_t pack_size;
+	uint64_t idx_size;
+	/* where each table of the idx starts (file offsets) */
+	uint64_t oids_at, crc_at, off32_at, off64_at;
+	uint32_t n64; /* entries in the 64-bit offset table */
+	uint32_t pack_version;
+
+	pw_dcache *dcache;
+	int own_dcache;
+	uint64_t max_object_size;
+	unsigned int max_depth;
+
+	/* reverse index: pack order, built (or read from .rev) on first use */
+	pthread_mutex_t lock;
+	atomic_int rev_ready;
+	uint64_t *rev_offsets; /* sorted ascending, count entries */
+	uint32_t *rev_pos;     /* idx position of each */
+};
+
+/* pack.c: errors of a fixed shape naming the pack and the offset */
+int pw_pack_error(pw_pack *p, int code, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int pw_idx_error(pw_pack *p, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* idx.c */
+int pw_idx_open(pw_pack *p);
+int pw_idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *idxcur, uint32_t n);
+int pw_idx_nth_crc(uint32_t *out, pw_pack *p, pw_cursor *idxcur, uint32_t n);
+int pw_idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *idxcur, const pw_oid *id);
+
+/* revindex.c */
+int pw_rev_ensure(pw_pack *p);
+/** Pack-order position of the entry starting at `offset`, or PW_ENOTFOUND. */
+int pw_rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset);
+/** Where the entry after the one at pack position `packpos` starts. */
+uint64_t pw_rev_next_offset(pw_pack *p, uint32_t packpos);
+
+/* entry.c */
+int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offset);
+
+/* inflate.c: inflate exactly `size` bytes of the zlib stream at `offset` */
+int pw_inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
+	uint64_t offset, uint64_t entry_offset);
+/** Inflate at most `len` leading bytes (for delta headers). */
+int pw_inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
+	pw_cursor *cur, uint64_t offset, uint64_t entry_offset);
+
+/* delta.c */
+/** Read a delta's base and result sizes; `*hdrlen` gets the bytes used. */
+int pw_delta_sizes(uint64_t *base_size, uint64_t *result_size, size_t *hdrlen,
+	const unsigned char *delta, size_t len);
+/** Apply `delta` to `base` into `out` (exactly result_size bytes). */
+int pw_delta_apply(unsigned char *out, uint64_t result_size,
+	const unsigned char *base, uint64_t base_size,
+	const unsigned char *delta, size_t len, const char **why);
+
+/* dcache.c */
+pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset);
+void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *obj);
+/** Drop every entry of `p` (when it is freed). */
+void pw_dcache_forget(pw_dcache *c, const pw_pack *p);
+
+/* read.c */
+int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset);
+
+#endif

@@ -1,0 +1,278 @@
+/* read.c: resolving an object — delta chains walked iteratively, bases from the cache. */
+#include <string.h>
+
+#include "pack/internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/banned.h"
+
+typedef struct dlink {
+	uint64_t offset;   /* entry */
+	uint64_t data_at;  /* compressed delta data */
+	uint64_t size;     /* delta size from the header */
+} dlink;
+
+typedef struct chain {
+	dlink *v;
+	size_t n, alloc;
+	dlink small[32];
+} chain;
+
+static int chain_push(chain *c, const pw_pack_entry *e)
+{
+	if (c->n == c->alloc) {
+		size_t na = c->alloc * 2;
+		dlink *nv = pw_malloc(na * sizeof(*nv));
+		if (!nv)
+			return pw_error_nomem();
+		memcpy(nv, c->v, c->n * sizeof(*nv));
+		if (c->v != c->small)
+			pw_free(c->v);
+		c->v = nv;
+		c->alloc = na;
+	}
+	c->v[c->n].offset = e->offset;
+	c->v[c->n].data_at = e->offset + e->header_len;
+	c->v[c->n].size = e->size;
+	c->n++;
+	return 0;
+}
+
+/* The offset of a delta's base: OFS_DELTA says it; REF_DELTA asks the idx. */
+static int base_of(uint64_t *out, pw_pack *p, const pw_pack_entry *e)
+{
+	if (e->type == PW_OBJ_OFS_DELTA) {
+		*out = e->base_offset;
+	} else {
+		pw_cursor idxcur;
+		uint32_t pos;
+		int error;
+
+		pw_cursor_init(&idxcur, p->idxf);
+		error = pw_idx_find(&pos, p, &idxcur, &e->base_id);
+		if (!error)
+			error = pw_idx_nth_offset(out, p, &idxcur, pos);
+		pw_cursor_release(&idxcur);
+		if (error == PW_ENOTFOUND) {
+			char hex[PW_OID_MAX_HEXSZ + 1];
+			return pw_pack_error(p, PW_ENOTFOUND, e->offset,
+				"delta base %s is not in this pack",
+				pw_oid_tostr(hex, &e->base_id, p->oid_type));
+		}
+		if (error < 0)
+			return error;
+	}
+	if (*out == e->offset)
+		return pw_pack_error(p, PW_ECORRUPT, e->offset, "delta is its own base");
+	return 0;
+}
+
+/*
+ * Walk from `offset` towards the base, pushing every delta onto `c`, until a
+ * non-delta entry or an object in the cache. `*base` gets the cached object,
+ * or NULL with `*last` describing the non-delta entry to inflate.
+ */
+static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
+	pw_cursor *cur, uint64_t offset, int use_cache)
+{
+	pw_pack_entry e;
+	int error;
+
+	*base = NULL;
+	for (;;) {
+		if (use_cache && (*base = pw_dcache_get(p->dcache, p, offset)) != NULL)
+			return 0;
+		if ((error = pw_entry_parse(&e, p, cur, offset)) < 0)
+			return error;
+		if (e.type != PW_OBJ_OFS_DELTA && e.type != PW_OBJ_REF_DELTA) {
+			*last = e;
+			return 0;
+		}
+		if (c->n >= p->max_depth)
+			return pw_pack_error(p, PW_ECORRUPT, c->v[0].offset,
+				"delta chain longer than %u entries (a cycle?)", p->max_depth);
+		if ((error = chain_push(c, &e)) < 0)
+			return error;
+		if ((error = base_of(&offset, p, &e)) < 0)
+			return error;
+	}
+}
+
+static int inflate_entry(pw_object **out, pw_pack *p, pw_cursor *cur, const pw_pack_entry *e)
+{
+	pw_object *obj;
+	int error;
+
+	if (e->size > p->max_object_size)
+		return pw_pack_error(p, PW_ELIMIT, e->offset,
+			"object of %llu bytes exceeds the limit of %llu",
+			(unsigned long long)e->size, (unsigned long long)p->max_object_size);
+	if ((error = pw_object_alloc(&obj, e->type, e->size)) < 0)
+		return error;
+	if ((error = pw_inflate_at(obj->data, e->size, p, cur,
+		e->offset + e->header_len, e->offset)) < 0) {
+		pw_object_free(obj);
+		return error;
+	}
+	obj->data[obj->size] = '\0';
+	*out = obj;
+	return 0;
+}
+
+/* Apply the delta `l` to `base`, giving a new object of the base's type. */
+static int apply_link(pw_object **out, pw_pack *p, pw_cursor *cur, const dlink *l,
+	const pw_object *base)
+{
+	uint64_t base_size, result_size;
+	unsigned char *delta = NULL;
+	pw_object *obj = NULL;
+	const char *why = NULL;
+	size_t hdrlen;
+	int error;
+
+	if (l->size > p->max_object_size)
+		return pw_pack_error(p, PW_ELIMIT, l->offset,
+			"delta of %llu bytes exceeds the limit of %llu",
+			(unsigned long long)l->size, (unsigned long long)p->max_object_size);
+	if (!(delta = pw_malloc((size_t)l->size + 1)))
+		return pw_error_nomem();
+	if ((error = pw_inflate_at(delta, l->size, p, cur, l->data_at, l->offset)) < 0)
+		goto out;
+	if (pw_delta_sizes(&base_size, &result_size, &hdrlen, delta, (size_t)l->size) < 0) {
+		error = pw_pack_error(p, PW_ECORRUPT, l->offset, "delta header is truncated");
+		goto out;
+	}
+	if (base_size != base->size) {
+		error = pw_pack_error(p, PW_ECORRUPT, l->offset,
+			"delta expects a base of %llu bytes but the base has %zu",
+			(unsigned long long)base_size, base->size);
+		goto out;
+	}
+	if (result_size > p->max_object_size) {
+		error = pw_pack_error(p, PW_ELIMIT, l->offset,
+			"delta result of %llu bytes exceeds the limit of %llu",
+			(unsigned long long)result_size, (unsigned long long)p->max_object_size);
+		goto out;
+	}
+	if ((error = pw_object_alloc(&obj, base->type, result_size)) < 0)
+		goto out;
+	if (pw_delta_apply(obj->data, result_size, base->data, base->size,
+		delta + hdrlen, (size_t)l->size - hdrlen, &why) < 0) {
+		error = pw_pack_error(p, PW_ECORRUPT, l->offset, "%s", why);
+		goto out;
+	}
+	*out = obj;
+	obj = NULL;
+out:
+	pw_object_free(obj);
+	pw_free(delta);
+	return error;
+}
+
+int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
+{
+	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
+	pw_object *obj = NULL;
+	pw_pack_entry last;
+	size_t i;
+	int error;
+
+	c.v = c.small;
+	*out = NULL;
+	if ((error = walk(&c, &obj, &last, p, cur, offset, 1)) < 0)
+		goto out;
+	if (!obj) {
+		if ((error = inflate_entry(&obj, p, cur, &last)) < 0)
+			goto out;
+		pw_dcache_put(p->dcache, p, last.offset, obj);
+	}
+	for (i = c.n; i-- > 0;) {
+		pw_object *next;
+		if ((error = apply_link(&next, p, cur, &c.v[i], obj)) < 0)
+			goto out;
+		pw_object_free(obj);
+		obj = next;
+		pw_dcache_put(p->dcache, p, c.v[i].offset, obj);
+	}
+	*out = obj;
+	obj = NULL;
+out:
+	pw_object_free(obj);
+	if (c.v != c.small)
+		pw_free(c.v);
+	return error;
+}
+
+int pw_pack_read_at(pw_object **out, pw_pack *p, uint64_t offset)
+{
+	pw_cursor cur;
+	int error;
+
+	pw_cursor_init(&cur, p->packf);
+	error = pw_read_at(out, p, &cur, offset);
+	pw_cursor_release(&cur);
+	return error;
+}
+
+int pw_pack_read(pw_object **out, pw_pack *p, const pw_oid *id)
+{
+	uint64_t offset;
+	int error;
+
+	*out = NULL;
+	if ((error = pw_pack_find(&offset, p, id)) < 0)
+		return error;
+	return pw_pack_read_at(out, p, offset);
+}
+
+int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64_t offset)
+{
+	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
+	pw_object *cached;
+	pw_pack_entry last;
+	pw_cursor cur;
+	int error;
+
+	c.v = c.small;
+	pw_cursor_init(&cur, p->packf);
+	error = walk(&c, &cached, &last, p, &cur, offset, 0);
+	pw_cursor_release(&cur);
+	if (!error) {
+		*type_out = last.type;
+		*depth_out = (uint32_t)c.n;
+	}
+	if (c.v != c.small)
+		pw_free(c.v);
+	return error;
+}
+
+int pw_pack_read_header(pw_object_t *type_out, uint64_t *size_out, pw_pack *p, uint64_t offset)
+{
+	pw_pack_entry e;
+	uint32_t depth;
+	pw_cursor cur;
+	int error;
+
+	pw_cursor_init(&cur, p->packf);
+	if ((error = pw_entry_parse(&e, p, &cur, offset)) < 0)
+		goto out;
+	*size_out = e.size;
+	if (e.type == PW_OBJ_OFS_DELTA || e.type == PW_OBJ_REF_DELTA) {
+		unsigned char head[20];
+		uint64_t base_size;
+		size_t got, hdrlen;
+		if ((error = pw_inflate_head(head, sizeof(head), &got, p, &cur,
+			offset + e.header_len, offset)) < 0)
+			goto out;
+		if (pw_delta_sizes(&base_size, size_out, &hdrlen, head, got) < 0) {
+			error = pw_pack_error(p, PW_ECORRUPT, offset, "delta header is truncated");
+			goto out;
+		}
+		pw_cursor_release(&cur);
+		return pw_pack_chain(type_out, &depth, p, offset);
+	}
+	*type_out = e.type;
+out:
+	pw_cursor_release(&cur);
+	return error;
+}

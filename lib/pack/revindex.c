@@ -1,0 +1,193 @@
+/* revindex.c: pack order — from the .rev file when present, else sorted in memory. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pack/internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/banned.h"
+
+static uint32_t be32(const unsigned char *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Radix sort of (offset, pos) pairs by offset: linear, no comparator calls. */
+static int sort_by_offset(uint64_t *off, uint32_t *pos, uint32_t n)
+{
+	uint64_t *toff = pw_malloc((size_t)n * sizeof(*toff));
+	uint32_t *tpos = pw_malloc((size_t)n * sizeof(*tpos));
+	uint32_t *count = pw_malloc(65537 * sizeof(*count));
+	uint64_t max = 0;
+	unsigned shift;
+	uint32_t i;
+
+	if (!toff || !tpos || !count) {
+		pw_free(toff);
+		pw_free(tpos);
+		pw_free(count);
+		return pw_error_nomem();
+	}
+	for (i = 0; i < n; i++)
+		if (off[i] > max)
+			max = off[i];
+	for (shift = 0; shift < 64 && (max >> shift); shift += 16) {
+		memset(count, 0, 65537 * sizeof(*count));
+		for (i = 0; i < n; i++)
+			count[((off[i] >> shift) & 0xffff) + 1]++;
+		for (i = 1; i < 65537; i++)
+			count[i] += count[i - 1];
+		for (i = 0; i < n; i++) {
+			uint32_t d = count[(off[i] >> shift) & 0xffff]++;
+			toff[d] = off[i];
+			tpos[d] = pos[i];
+		}
+		memcpy(off, toff, (size_t)n * sizeof(*off));
+		memcpy(pos, tpos, (size_t)n * sizeof(*pos));
+	}
+	pw_free(toff);
+	pw_free(tpos);
+	pw_free(count);
+	return 0;
+}
+
+static int load_rev_file(pw_pack *p, uint32_t *pos)
+{
+	uint64_t want = 12 + (uint64_t)p->count * 4 + 2 * p->rawsz;
+	uint64_t size = pw_wm_file_size(p->revf);
+	const char *path = pw_wm_file_path(p->revf);
+	const unsigned char *b;
+	unsigned char head[12];
+	pw_cursor cur;
+	size_t avail = 0;
+	uint32_t i;
+	int error;
+
+	if (size != want)
+		return pw_error_set(PW_ECORRUPT, "%s: reverse index of %u objects must be %llu bytes, file has %llu",
+			path, p->count, (unsigned long long)want, (unsigned long long)size);
+	if ((error = pw_wm_read(head, p->revf, 0, 12)) < 0)
+		return error;
+	if (memcmp(head, "RIDX", 4) || be32(head + 4) != 1)
+		return pw_error_set(PW_ECORRUPT, "%s: bad reverse index signature or version", path);
+	if (be32(head + 8) != (p->oid_type == PW_OID_SHA256 ? 2u : 1u))
+		return pw_error_set(PW_ECORRUPT, "%s: reverse index hash is not %s", path,
+			pw_oid_type_name(p->oid_type));
+	pw_cursor_init(&cur, p->revf);
+	for (i = 0, error = 0; i < p->count; i++) {
+		uint64_t at = 12 + (uint64_t)i * 4;
+		if (avail < 4) {
+			if ((error = pw_cursor_get(&b, &avail, &cur, at, 4)) < 0)
+				break;
+		}
+		pos[i] = be32(b);
+		b += 4;
+		avail -= 4;
+		if (pos[i] >= p->count) {
+			error = pw_error_set(PW_ECORRUPT, "%s: entry %u names object %u of %u",
+				path, i, pos[i], p->count);
+			break;
+		}
+	}
+	pw_cursor_release(&cur);
+	return error;
+}
+
+static int build(pw_pack *p)
+{
+	uint32_t n = p->count, i;
+	uint64_t *off = pw_malloc((size_t)(n ? n : 1) * sizeof(*off));
+	uint32_t *pos = pw_malloc((size_t)(n ? n : 1) * sizeof(*pos));
+	pw_cursor cur;
+	int error = 0;
+
+	if (!off || !pos) {
+		error = pw_error_nomem();
+		goto out;
+	}
+	pw_cursor_init(&cur, p->idxf);
+	if (p->revf) {
+		if ((error = load_rev_file(p, pos)) == 0)
+			for (i = 0; i < n && !error; i++)
+				error = pw_idx_nth_offset(&off[i], p, &cur, pos[i]);
+		/* a permutation sorted by offset is what the .rev file promises */
+		for (i = 1; i < n && !error; i++)
+			if (off[i] <= off[i - 1])
+				error = pw_error_set(PW_ECORRUPT,
+					"%s: entries %u and %u are out of pack order",
+					pw_wm_file_path(p->revf), i - 1, i);
+	} else {
+		for (i = 0; i < n && !error; i++) {
+			pos[i] = i;
+			error = pw_idx_nth_offset(&off[i], p, &cur, i);
+		}
+		if (!error)
+			error = sort_by_offset(off, pos, n);
+		for (i = 1; i < n && !error; i++)
+			if (off[i] == off[i - 1])
+				error = pw_idx_error(p, PW_ECORRUPT,
+					"objects %u and %u share offset %llu", pos[i - 1], pos[i],
+					(unsigned long long)off[i]);
+	}
+	pw_cursor_release(&cur);
+out:
+	if (error) {
+		pw_free(off);
+		pw_free(pos);
+		return error;
+	}
+	p->rev_offsets = off;
+	p->rev_pos = pos;
+	return 0;
+}
+
+int pw_rev_ensure(pw_pack *p)
+{
+	int error = 0;
+
+	if (atomic_load_explicit(&p->rev_ready, memory_order_acquire))
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	if (!atomic_load_explicit(&p->rev_ready, memory_order_relaxed)) {
+		if ((error = build(p)) == 0)
+			atomic_store_explicit(&p->rev_ready, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&p->lock);
+	return error;
+}
+
+int pw_rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset)
+{
+	uint32_t lo = 0, hi = p->count;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (p->rev_offsets[mid] < offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < p->count && p->rev_offsets[lo] == offset) {
+		*packpos_out = lo;
+		return 0;
+	}
+	return pw_pack_error(p, PW_ENOTFOUND, offset, "no object starts here");
+}
+
+uint64_t pw_rev_next_offset(pw_pack *p, uint32_t packpos)
+{
+	return packpos + 1 < p->count ? p->rev_offsets[packpos + 1] : p->pack_size - p->rawsz;
+}
+
+int pw_pack_order_nth(uint32_t *idx_pos_out, pw_pack *p, uint32_t n)
+{
+	int error;
+
+	if ((error = pw_rev_ensure(p)) < 0)
+		return error;
+	if (n >= p->count)
+		return pw_error_set(PW_EINVALID, "%s: no object at pack position %u of %u",
+			p->pack_path, n, p->count);
+	*idx_pos_out = p->rev_pos[n];
+	return 0;
+}

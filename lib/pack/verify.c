@@ -1,0 +1,257 @@
+/* verify.c: whole-pack verification — checksums, CRC32s and every object id, on several threads. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pack/internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/banned.h"
+
+/* Objects handed to a worker at a time: consecutive, so bases stay in the cache. */
+#define CHUNK 512
+
+typedef struct verifier {
+	pw_pack *p;
+	uint32_t nchunks;
+	atomic_uint next_job;   /* 0: idx checksum, 1: pack checksum, 2..: chunks */
+	atomic_ullong done;
+	atomic_int stop;
+	pthread_mutex_t lock;
+	/* the first failure in job order, reported to the caller's thread */
+	uint64_t err_job;
+	int err_code;
+	char err_msg[1024];
+} verifier;
+
+static void fail(verifier *v, uint64_t job, int code)
+{
+	pthread_mutex_lock(&v->lock);
+	if (!v->err_code || job < v->err_job) {
+		v->err_job = job;
+		v->err_code = code;
+		snprintf(v->err_msg, sizeof(v->err_msg), "%s", pw_error_last());
+	}
+	pthread_mutex_unlock(&v->lock);
+	atomic_store(&v->stop, 1);
+}
+
+/* Hash `len` bytes of a file from offset 0 through a cursor. */
+static int hash_file(pw_oid *out, pw_wm_file *f, uint64_t len, pw_oid_t type)
+{
+	const unsigned char *b;
+	pw_cursor cur;
+	uint64_t pos = 0;
+	size_t avail;
+	pw_hash h;
+	int error;
+
+	if ((error = pw_hash_init(&h, type)) < 0)
+		return error;
+	pw_cursor_init(&cur, f);
+	while (pos < len) {
+		if ((error = pw_cursor_get(&b, &avail, &cur, pos, 1)) < 0)
+			break;
+		if (avail > len - pos)
+			avail = (size_t)(len - pos);
+		pw_hash_update(&h, b, avail);
+		pos += avail;
+	}
+	pw_cursor_release(&cur);
+	if (error) {
+		pw_hash_dispose(&h);
+		return error;
+	}
+	pw_hash_final(out, &h);
+	return 0;
+}
+
+static int check_idx_checksum(pw_pack *p)
+{
+	unsigned char raw[PW_OID_MAX_RAWSZ];
+	pw_oid want, got;
+	int error;
+
+	if ((error = hash_file(&got, p->idxf, p->idx_size - p->rawsz, p->oid_type)) < 0)
+		return error;
+	if ((error = pw_wm_read(raw, p->idxf, p->idx_size - p->rawsz, p->rawsz)) < 0)
+		return error;
+	pw_oid_fromraw(&want, raw, p->oid_type);
+	if (pw_oid_cmp(&want, &got))
+		return pw_idx_error(p, PW_EVERIFY, "index checksum mismatch");
+	return 0;
+}
+
+static int check_pack_checksum(pw_pack *p)
+{
+	unsigned char raw[PW_OID_MAX_RAWSZ];
+	pw_oid trailer, got, recorded;
+	int error;
+
+	if ((error = hash_file(&got, p->packf, p->pack_size - p->rawsz, p->oid_type)) < 0)
+		return error;
+	if ((error = pw_wm_read(raw, p->packf, p->pack_size - p->rawsz, p->rawsz)) < 0)
+		return error;
+	pw_oid_fromraw(&trailer, raw, p->oid_type);
+	if (pw_oid_cmp(&trailer, &got))
+		return pw_pack_error(p, PW_EVERIFY, p->pack_size - p->rawsz,
+			"pack checksum mismatch (the trailer does not match the content)");
+	if ((error = pw_pack_checksum(&recorded, p)) < 0)
+		return error;
+	if (pw_oid_cmp(&trailer, &recorded))
+		return pw_idx_error(p, PW_EVERIFY,
+			"index is for another pack: its pack checksum differs from %s's trailer",
+			p->pack_path);
+	return 0;
+}
+
+static int crc_range(uint32_t *out, pw_cursor *cur, uint64_t pos, uint64_t end)
+{
+	uLong crc = crc32(0L, Z_NULL, 0);
+	const unsigned char *b;
+	size_t avail;
+	int error;
+
+	while (pos < end) {
+		if ((error = pw_cursor_get(&b, &avail, cur, pos, 1)) < 0)
+			return error;
+		if (avail > end - pos)
+			avail = (size_t)(end - pos);
+		if (avail > 1u << 30)
+			avail = 1u << 30;
+		crc = crc32(crc, b, (uInt)avail);
+		pos += avail;
+	}
+	*out = (uint32_t)crc;
+	return 0;
+}
+
+static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t packpos)
+{
+	uint64_t offset = p->rev_offsets[packpos], end = pw_rev_next_offset(p, packpos);
+	uint32_t idxpos = p->rev_pos[packpos], want_crc, crc;
+	char hex[PW_OID_MAX_HEXSZ + 1], hdr[64];
+	const unsigned char *raw;
+	pw_object *obj = NULL;
+	pw_oid want, got;
+	pw_hash h;
+	int error, n;
+
+	if (p->idx_version == 2) {
+		if ((error = pw_idx_nth_crc(&want_crc, p, idxcur, idxpos)) < 0 ||
+		    (error = crc_range(&crc, cur, offset, end)) < 0)
+			return error;
+		if (crc != want_crc)
+			return pw_pack_error(p, PW_EVERIFY, offset,
+				"CRC32 mismatch (idx says %08x, entry has %08x)", want_crc, crc);
+	}
+	{
+		size_t avail;
+		if ((error = pw_cursor_get(&raw, &avail, idxcur,
+			p->idx_version == 2 ? p->oids_at + (uint64_t)idxpos * p->rawsz :
+			p->oids_at + (uint64_t)idxpos * (p->rawsz + 4), p->rawsz)) < 0)
+			return error;
+		pw_oid_fromraw(&want, raw, p->oid_type);
+	}
+	if ((error = pw_read_at(&obj, p, cur, offset)) < 0)
+		return error;
+	n = snprintf(hdr, sizeof(hdr), "%s %zu", pw_object_type_name(obj->type), obj->size);
+	if ((error = pw_hash_init(&h, p->oid_type)) < 0) {
+		pw_object_free(obj);
+		return error;
+	}
+	pw_hash_update(&h, hdr, (size_t)n + 1);
+	pw_hash_update(&h, obj->data, obj->size);
+	pw_hash_final(&got, &h);
+	pw_object_free(obj);
+	if (pw_oid_cmp(&want, &got))
+		return pw_pack_error(p, PW_EVERIFY, offset,
+			"object %s does not hash to its id (content hashes to %s)",
+			pw_oid_tostr(hex, &want, p->oid_type),
+			pw_oid_tostr(hdr, &got, p->oid_type));
+	return 0;
+}
+
+static void *worker(void *arg)
+{
+	verifier *v = arg;
+	pw_pack *p = v->p;
+	pw_cursor cur, idxcur;
+	unsigned job;
+
+	pw_cursor_init(&cur, p->packf);
+	pw_cursor_init(&idxcur, p->idxf);
+	while (!atomic_load(&v->stop) &&
+	       (job = atomic_fetch_add(&v->next_job, 1)) < v->nchunks + 2) {
+		int error = 0;
+		if (job == 0) {
+			error = check_idx_checksum(p);
+		} else if (job == 1) {
+			error = check_pack_checksum(p);
+		} else {
+			uint32_t first = (job - 2) * CHUNK, i;
+			uint32_t last = first + CHUNK < p->count ? first + CHUNK : p->count;
+			for (i = first; i < last && !error && !atomic_load(&v->stop); i++)
+				error = check_object(p, &cur, &idxcur, i);
+			atomic_fetch_add(&v->done, i - first);
+		}
+		if (error < 0)
+			fail(v, job, error);
+	}
+	pw_cursor_release(&cur);
+	pw_cursor_release(&idxcur);
+	return NULL;
+}
+
+int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
+{
+	pw_verify_options defaults = PW_VERIFY_OPTIONS_INIT;
+	pthread_t tids[64];
+	unsigned nthreads, started = 0, i;
+	verifier v;
+	int error;
+
+	if (!opts)
+		opts = &defaults;
+	if ((error = pw_rev_ensure(p)) < 0)
+		return error;
+	memset(&v, 0, sizeof(v));
+	v.p = p;
+	v.nchunks = (p->count + CHUNK - 1) / CHUNK;
+	pthread_mutex_init(&v.lock, NULL);
+
+	nthreads = opts->threads;
+	if (!nthreads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		nthreads = n > 0 ? (unsigned)n : 1;
+	}
+	if (nthreads > 64)
+		nthreads = 64;
+	if (nthreads > v.nchunks + 2)
+		nthreads = v.nchunks + 2;
+
+	for (i = 1; i < nthreads; i++) {
+		if (pthread_create(&tids[started], NULL, worker, &v))
+			break;
+		started++;
+	}
+	if (opts->progress && started) {
+		/* workers run; this thread reports progress until they are done */
+		while (atomic_load(&v.next_job) < v.nchunks + 2 && !atomic_load(&v.stop)) {
+			struct timespec ts = { 0, 100 * 1000 * 1000 };
+			opts->progress(atomic_load(&v.done), p->count, opts->payload);
+			nanosleep(&ts, NULL);
+		}
+	}
+	worker(&v);
+	for (i = 0; i < started; i++)
+		pthread_join(tids[i], NULL);
+	if (opts->progress && !v.err_code)
+		opts->progress(p->count, p->count, opts->payload);
+	pthread_mutex_destroy(&v.lock);
+	if (v.err_code)
+		return pw_error_set(v.err_code, "%s", v.err_msg);
+	return 0;
+}

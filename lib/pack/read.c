@@ -187,7 +187,7 @@ int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 		pw_dcache_put(p->dcache, p, last.offset, obj);
 	}
 	for (i = c.n; i-- > 0;) {
-		pw_object *next;
+		pw_object *next = NULL;
 		if ((error = apply_link(&next, p, cur, &c.v[i], obj)) < 0)
 			goto out;
 		pw_object_free(obj);

@@ -33,7 +33,9 @@ typedef enum {
 typedef struct pw_wm_options {
 	unsigned int version;  /**< PW_WM_OPTIONS_VERSION */
 	pw_wm_mode mode;       /**< sliding (default) or whole-file */
-	size_t window_size;    /**< bytes per window; default 32 MiB; rounded up to the page size */
+	size_t window_size;    /**< bytes per window; default 32 MiB; rounded up to the page size
+	                            (to a whole number of page pairs, so that half a window is page
+	                            aligned: 4 KiB pages make 8 KiB the smallest window) */
 	size_t memory_limit;   /**< most bytes mapped at once (hard); default 1 GiB */
 	unsigned int fd_limit; /**< most descriptors held at once (hard); default 64 */
 	int no_mmap;           /**< non-zero: fill windows with pread into buffers */
@@ -63,7 +65,8 @@ PW_EXTERN(int) pw_wm_new(pw_wm **out, const pw_wm_options *opts);
 
 /**
  * Free a manager. Every file must have been closed (pw_wm_close) first;
- * accepts NULL.
+ * accepts NULL. Files still open are closed here (their handles become
+ * invalid), so nothing the manager holds leaks.
  */
 PW_EXTERN(void) pw_wm_free(pw_wm *wm);
 
@@ -150,7 +153,10 @@ PW_EXTERN(int) pw_cursor_move(const unsigned char **out, size_t *avail,
  * window: any range of up to window_size/2 bytes lies whole in one window.
  * Errors: PW_ECORRUPT if the range passes the end of the file, PW_ELIMIT
  * if even a minimal window cannot fit the memory budget, PW_ECHANGED if
- * the file was replaced or truncated, PW_EOS for system errors.
+ * the file was replaced or truncated, PW_EOS for system errors. After
+ * PW_ELIMIT, PW_ECHANGED, PW_EOS or PW_ENOMEM the cursor pins nothing (its
+ * previous window was released); after PW_EINVALID or PW_ECORRUPT it is
+ * unchanged.
  */
 static inline int pw_cursor_get(const unsigned char **out, size_t *avail,
 	pw_cursor *cur, uint64_t offset, size_t need)

@@ -1,0 +1,129 @@
+/* cursor.c: cursors (the locked slow path behind pw_cursor_get) and pw_wm_read built on them. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "util/error.h"
+#include "window/internal.h"
+#include "util/banned.h"
+
+void pw_cursor_init(pw_cursor *cur, pw_wm_file *file)
+{
+	if (!cur)
+		return;
+	memset(cur, 0, sizeof(*cur));
+	cur->file = file;
+}
+
+static void cursor_clear(pw_cursor *cur)
+{
+	cur->win = NULL;
+	cur->base = NULL;
+	cur->start = 0;
+	cur->end = 0;
+}
+
+void pw_cursor_release(pw_cursor *cur)
+{
+	pw_wm *wm;
+
+	if (!cur || !cur->file || (!cur->win && !cur->local_hits))
+		return;
+	wm = cur->file->wm;
+	pthread_mutex_lock(&wm->lock);
+	wm->stats.hits += cur->local_hits;
+	cur->local_hits = 0;
+	if (cur->win)
+		pw_window_unpin(cur->win);
+	pthread_mutex_unlock(&wm->lock);
+	cursor_clear(cur);
+}
+
+static int past_end(const pw_wm_file *f, uint64_t offset, size_t need)
+{
+	return pw_error_set(PW_ECORRUPT,
+		"%s: offset %" PRIu64 ": read past end of file "
+		"(%zu bytes wanted, file size %" PRIu64 ")",
+		f->path, offset, need, f->size);
+}
+
+int pw_cursor_move(const unsigned char **out, size_t *avail, pw_cursor *cur,
+	uint64_t offset, size_t need)
+{
+	pw_wm_file *f;
+	pw_wm *wm;
+	pw_window *w;
+	int err = 0;
+
+	if (!out || !avail || !cur || !cur->file)
+		return pw_error_set(PW_EINVALID, "pw_cursor_move: %s is NULL",
+			!out ? "out" : !avail ? "avail" : !cur ? "cursor" : "cursor's file");
+	f = cur->file;
+	if (need == 0)
+		return pw_error_set(PW_EINVALID,
+			"%s: offset %" PRIu64 ": cursor request of 0 bytes", f->path, offset);
+	if (offset > f->size || need > f->size - offset)
+		return past_end(f, offset, need);
+
+	wm = f->wm;
+	pthread_mutex_lock(&wm->lock);
+	wm->stats.hits += cur->local_hits;
+	cur->local_hits = 0;
+	if (cur->win)
+		pw_window_unpin(cur->win);
+	w = pw_window_find(f, offset, need);
+	if (w) {
+		wm->stats.hits++;
+		pw_window_pin(w);
+	} else {
+		wm->stats.misses++;
+		err = pw_window_create(&w, f, offset, need);
+	}
+	pthread_mutex_unlock(&wm->lock);
+
+	if (err) {
+		cursor_clear(cur);
+		return err;
+	}
+	cur->win = w;
+	cur->base = w->base;
+	cur->start = w->start;
+	cur->end = w->start + w->len;
+	*out = cur->base + (offset - cur->start);
+	*avail = (size_t)(cur->end - offset);
+	return 0;
+}
+
+int pw_wm_read(void *buf, pw_wm_file *file, uint64_t offset, size_t len)
+{
+	unsigned char *dst = buf;
+	pw_cursor cur;
+	int err = 0;
+
+	if ((!buf && len) || !file)
+		return pw_error_set(PW_EINVALID, "pw_wm_read: %s is NULL",
+			!file ? "file" : "buf");
+	if (offset > file->size || len > file->size - offset)
+		return past_end(file, offset, len);
+
+	/*
+	 * Ask for one byte at a time and copy all the window offers: the
+	 * smallest request is the likeliest to fit a tight budget, and a
+	 * sliding window always offers at least half its size from there.
+	 */
+	pw_cursor_init(&cur, file);
+	while (len) {
+		const unsigned char *p;
+		size_t avail, n;
+
+		err = pw_cursor_get(&p, &avail, &cur, offset, 1);
+		if (err)
+			break;
+		n = avail < len ? avail : len;
+		memcpy(dst, p, n);
+		dst += n;
+		offset += n;
+		len -= n;
+	}
+	pw_cursor_release(&cur);
+	return err;
+}

@@ -1,0 +1,90 @@
+/* internal.h: the window manager's private structures and the calls between its modules. */
+#ifndef PW_WINDOW_INTERNAL_H
+#define PW_WINDOW_INTERNAL_H
+
+#include <pthread.h>
+#include <sys/types.h>
+
+#include "packwin/window.h"
+
+/*
+ * Locking: every field below that can change after pw_wm_open returns is
+ * read and written only with wm->lock held. The exceptions are a file's
+ * path and size (immutable once registered) and the bytes of a pinned
+ * window (never unmapped while pinned), which cursors read without it.
+ */
+
+struct pw_window {
+	pw_wm_file *file;
+	unsigned char *base; /* mmap'd or pw_malloc'd bytes */
+	uint64_t start;      /* file offset of base[0]; page aligned */
+	size_t len;          /* readable bytes, clipped to the file end */
+	size_t charge;       /* len rounded up to pages: what the budget counts */
+	unsigned int pins;   /* cursors (and readers) holding the window */
+	/* Unpinned windows only: the manager's LRU list, oldest at the head. */
+	pw_window *lru_prev, *lru_next;
+};
+
+struct pw_wm_file {
+	pw_wm *wm;
+	char *path;
+	uint64_t size;           /* as registered; never changes */
+	dev_t dev;               /* identity checked on every re-open */
+	ino_t ino;
+	int64_t mtime_sec;
+	long mtime_nsec;
+	int fd;                  /* -1 while closed to stay in the fd budget */
+	unsigned int lent;       /* outstanding pw_wm_lend_fd calls */
+	/* Files with fd >= 0 and lent == 0: the fd LRU list, oldest at the head. */
+	pw_wm_file *fd_prev, *fd_next;
+	/* Every open file of the manager, so pw_wm_free can close them. */
+	pw_wm_file *prev, *next;
+	/* This file's windows sorted by start; max_len bounds every len. */
+	pw_window **wins;
+	size_t nwins, wins_cap;
+	size_t max_len;
+};
+
+struct pw_wm {
+	pthread_mutex_t lock;
+	pw_wm_options opts; /* effective: defaults filled in, sizes rounded */
+	size_t page;        /* system page size */
+	size_t step;        /* window_size / 2: distance between window starts */
+	pw_window *lru_head, *lru_tail;
+	uint64_t lru_bytes; /* charge of the unpinned windows: what eviction can free */
+	pw_wm_file *fd_head, *fd_tail;
+	pw_wm_file *files;
+	pw_wm_stats stats;
+};
+
+/* window.c (lock held for all) */
+
+/** A window of `f` covering [off, off + need), or NULL. */
+pw_window *pw_window_find(pw_wm_file *f, uint64_t off, size_t need);
+
+/**
+ * Create a window covering [off, off + need) within the memory budget,
+ * evicting unpinned windows in LRU order and shrinking the window if
+ * pinned ones leave too little room. The new window is returned pinned.
+ */
+int pw_window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need);
+
+void pw_window_pin(pw_window *w);
+void pw_window_unpin(pw_window *w);
+
+/** Unmap (or free) a window, pinned or not, and forget it. */
+void pw_window_destroy(pw_window *w);
+
+/* file.c (lock held for all) */
+
+/**
+ * The descriptor of `f`, re-opened (within the fd budget, identity
+ * checked) if it was closed, and checked not to have shrunk. Marks the
+ * descriptor as most recently used.
+ */
+int pw_file_fd(int *fd_out, pw_wm_file *f);
+
+/** pread exactly `len` bytes at `off`, looping over EINTR and short reads. */
+int pw_file_pread(pw_wm_file *f, int fd, unsigned char *buf, size_t len, uint64_t off);
+
+#endif

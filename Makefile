@@ -22,7 +22,7 @@ run: build
 	$(PACKCAT) stats $(CORPUS)/zlib.git/objects/pack/*.pack
 
 test: build
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE valgrind
 	$(MAKE) --no-print-directory test-asan test-tsan test-valgrind
 
 test-asan:
@@ -38,6 +38,9 @@ test-tsan:
 
 test-valgrind:
 	ctest --test-dir $(BUILD) --output-on-failure -L valgrind
+
+fixtures:
+	bash fixtures/make-fixtures.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)

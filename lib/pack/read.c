@@ -93,6 +93,9 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
 				"delta chain longer than %u entries (a cycle?)", p->max_depth);
 		if ((error = chain_push(c, &e)) < 0)
 			return error;
+		/* the idx lookup of a REF_DELTA base may need the memory the pack window holds */
+		if (e.type == PW_OBJ_REF_DELTA)
+			pw_cursor_release(cur);
 		if ((error = base_of(&offset, p, &e)) < 0)
 			return error;
 	}

@@ -1,0 +1,343 @@
+/* cmd_stats.c: `packcat stats`: objects and bytes by type, delta chains, largest objects. */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+#include "progress.h"
+
+static const char stats_usage[] =
+	"usage: packcat [GLOBAL OPTIONS] stats [--json] [PACK...]\n"
+	"\n"
+	"Summarize the given PACKs (.pack or .idx files) together: objects and\n"
+	"bytes by type, how many are stored whole, as ofs-delta or ref-delta,\n"
+	"the delta chain histogram, the 10 largest objects, and the window\n"
+	"manager's and delta cache's counters after the work.\n"
+	"\n"
+	"Byte columns: 'size' is the objects' own size (as git cat-file -s),\n"
+	"'inflated' the size in the entries' headers (a delta's own size for a\n"
+	"delta), 'in-pack' the bytes the entries take in the pack file.\n"
+	"\n"
+	"Options:\n"
+	"      --json   print one JSON object instead of text\n"
+	"  -h, --help   show this help\n";
+
+#define LARGEST_MAX 10
+
+struct bytes {
+	uint64_t objects, size, inflated, in_pack;
+};
+
+struct pack_info {
+	char *path;
+	uint32_t objects;
+	uint64_t bytes;
+	pw_oid_t fmt;
+	int idx_version;
+};
+
+struct big_object {
+	pw_oid id;
+	pw_oid_t fmt;
+	pw_object_t type;
+	uint64_t size;
+};
+
+struct stats {
+	struct pack_info *packs;
+	size_t npacks;
+	struct bytes total;
+	struct bytes by_type[5];  /* commit, tree, blob, tag by pw_object_t */
+	struct bytes whole, ofs_delta, ref_delta;
+	uint64_t *chains;         /* objects by delta chain length */
+	size_t chains_len;
+	struct big_object largest[LARGEST_MAX];
+	size_t nlargest;
+};
+
+static const char *const type_names[5] = { NULL, "commit", "tree", "blob", "tag" };
+
+static void bytes_add(struct bytes *b, uint64_t size, uint64_t inflated, uint64_t in_pack)
+{
+	b->objects++;
+	b->size += size;
+	b->inflated += inflated;
+	b->in_pack += in_pack;
+}
+
+static int chains_add(struct stats *st, uint32_t depth)
+{
+	if (depth >= st->chains_len) {
+		size_t len = st->chains_len ? st->chains_len : 64;
+		uint64_t *n;
+
+		while (len <= depth)
+			len *= 2;
+		if (!(n = realloc(st->chains, len * sizeof(*n))))
+			return -1;
+		memset(n + st->chains_len, 0, (len - st->chains_len) * sizeof(*n));
+		st->chains = n;
+		st->chains_len = len;
+	}
+	st->chains[depth]++;
+	return 0;
+}
+
+/* Whether `a` comes before `b` among the largest: bigger, then by id. */
+static int bigger(const struct big_object *a, const struct big_object *b)
+{
+	int c;
+
+	if (a->size != b->size)
+		return a->size > b->size;
+	c = pw_oid_cmp(&a->id, &b->id);
+	return c != 0 ? c < 0 : a->fmt < b->fmt;
+}
+
+/* Keep `o` if it is among the LARGEST_MAX largest (an id met twice counts once). */
+static void largest_add(struct stats *st, const struct big_object *o)
+{
+	size_t i;
+
+	for (i = 0; i < st->nlargest; i++)
+		if (st->largest[i].fmt == o->fmt && !pw_oid_cmp(&st->largest[i].id, &o->id))
+			return;
+	if (st->nlargest == LARGEST_MAX && !bigger(o, &st->largest[LARGEST_MAX - 1]))
+		return;
+	i = st->nlargest < LARGEST_MAX ? st->nlargest++ : LARGEST_MAX - 1;
+	for (; i > 0 && bigger(o, &st->largest[i - 1]); i--)
+		st->largest[i] = st->largest[i - 1];
+	st->largest[i] = *o;
+}
+
+static int stats_pack(struct stats *st, struct pc_env *env, const char *path)
+{
+	struct pc_progress progress;
+	struct pack_info *pi;
+	pw_pack *pack = NULL;
+	uint32_t count, n;
+	int err = 0, rc, progressing = 0;
+
+	if ((rc = pc_pack_open(&pack, env, path, NULL)))
+		return rc;
+	if (!(pi = realloc(st->packs, (st->npacks + 1) * sizeof(*pi))))
+		goto nomem;
+	st->packs = pi;
+	pi = &st->packs[st->npacks];
+	if (!(pi->path = strdup(pw_pack_path(pack))))
+		goto nomem;
+	st->npacks++;
+	count = pw_pack_count(pack);
+	pi->objects = count;
+	pi->bytes = pw_pack_size(pack);
+	pi->fmt = pw_pack_oid_type(pack);
+	pi->idx_version = pw_pack_idx_version(pack);
+
+	pc_progress_start(&progress, "Counting objects", count);
+	progressing = 1;
+	for (n = 0; n < count; n++) {
+		struct big_object o;
+		pw_pack_entry e;
+		uint64_t off;
+		uint32_t depth = 0;
+
+		if ((err = pw_pack_nth_oid(&o.id, pack, n)) < 0 ||
+		    (err = pw_pack_nth_offset(&off, pack, n)) < 0 ||
+		    (err = pw_pack_entry_at(&e, pack, off)) < 0)
+			goto lib_error;
+		o.fmt = pi->fmt;
+		o.type = e.type;
+		o.size = e.size;
+		if (e.type == PW_OBJ_OFS_DELTA || e.type == PW_OBJ_REF_DELTA) {
+			if ((err = pw_pack_chain(&o.type, &depth, pack, off)) < 0 ||
+			    (err = pw_pack_read_header(&o.type, &o.size, pack, off)) < 0)
+				goto lib_error;
+			bytes_add(e.type == PW_OBJ_OFS_DELTA ? &st->ofs_delta : &st->ref_delta,
+				o.size, e.size, e.packed_size);
+		} else {
+			bytes_add(&st->whole, o.size, e.size, e.packed_size);
+		}
+		if (o.type < PW_OBJ_COMMIT || o.type > PW_OBJ_TAG) {
+			pc_error("%s: offset %" PRIu64 ": object of unexpected type %d",
+				pw_pack_path(pack), off, (int)o.type);
+			rc = PC_EXIT_DATA;
+			goto out;
+		}
+		bytes_add(&st->by_type[o.type], o.size, e.size, e.packed_size);
+		bytes_add(&st->total, o.size, e.size, e.packed_size);
+		if (chains_add(st, depth) < 0)
+			goto nomem;
+		largest_add(st, &o);
+		pc_progress_update(&progress, n + 1);
+	}
+	goto out;
+
+nomem:
+	pc_error("%s: out of memory", path);
+	rc = PC_EXIT_LIMIT;
+	goto out;
+lib_error:
+	rc = pc_lib_error(err, path);
+out:
+	if (progressing)
+		pc_progress_stop(&progress, rc == 0);
+	pw_pack_free(pack);
+	return rc;
+}
+
+static void print_text(const struct stats *st, struct pc_env *env)
+{
+	struct pc_counter c[PC_COUNTERS_MAX];
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	size_t i, n;
+	int t;
+
+	for (i = 0; i < st->npacks; i++)
+		printf("pack %s: %" PRIu32 " objects, %" PRIu64 " bytes, %s, idx v%d\n",
+			st->packs[i].path, st->packs[i].objects, st->packs[i].bytes,
+			pw_oid_type_name(st->packs[i].fmt), st->packs[i].idx_version);
+
+	printf("\n%-12s %12s %15s %15s %15s\n", "type", "objects", "size", "inflated", "in-pack");
+	for (t = PW_OBJ_COMMIT; t <= PW_OBJ_TAG; t++)
+		printf("%-12s %12" PRIu64 " %15" PRIu64 " %15" PRIu64 " %15" PRIu64 "\n",
+			type_names[t], st->by_type[t].objects, st->by_type[t].size,
+			st->by_type[t].inflated, st->by_type[t].in_pack);
+	printf("%-12s %12" PRIu64 " %15" PRIu64 " %15" PRIu64 " %15" PRIu64 "\n", "total",
+		st->total.objects, st->total.size, st->total.inflated, st->total.in_pack);
+
+	printf("\n%-12s %12s %15s %15s %15s\n", "stored as", "objects", "size", "inflated", "in-pack");
+	{
+		const struct { const char *name; const struct bytes *b; } rows[] = {
+			{ "whole", &st->whole },
+			{ "ofs-delta", &st->ofs_delta },
+			{ "ref-delta", &st->ref_delta },
+		};
+		for (i = 0; i < 3; i++)
+			printf("%-12s %12" PRIu64 " %15" PRIu64 " %15" PRIu64 " %15" PRIu64 "\n",
+				rows[i].name, rows[i].b->objects, rows[i].b->size,
+				rows[i].b->inflated, rows[i].b->in_pack);
+	}
+
+	printf("\n%-12s %12s\n", "chain length", "objects");
+	for (i = 0; i < st->chains_len; i++)
+		if (st->chains[i])
+			printf("%-12zu %12" PRIu64 "\n", i, st->chains[i]);
+
+	printf("\nlargest objects:\n");
+	for (i = 0; i < st->nlargest; i++)
+		printf("%s %-6s %" PRIu64 "\n",
+			pw_oid_tostr(hex, &st->largest[i].id, st->largest[i].fmt),
+			pw_object_type_name(st->largest[i].type), st->largest[i].size);
+
+	printf("\nwindow statistics:\n");
+	n = pc_counters(c, env);
+	for (i = 0; i < n; i++)
+		printf("%s %" PRIu64 "\n", c[i].name, c[i].value);
+}
+
+static void json_bytes(const char *indent, const char *name, const struct bytes *b, int last)
+{
+	printf("%s\"%s\": {\"objects\": %" PRIu64 ", \"size\": %" PRIu64
+		", \"inflated\": %" PRIu64 ", \"in_pack\": %" PRIu64 "}%s\n",
+		indent, name, b->objects, b->size, b->inflated, b->in_pack, last ? "" : ",");
+}
+
+static void print_json(const struct stats *st, struct pc_env *env)
+{
+	struct pc_counter c[PC_COUNTERS_MAX];
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	size_t i, n, max_depth = 0, nchains = 0;
+	int t;
+
+	printf("{\n  \"packs\": [");
+	for (i = 0; i < st->npacks; i++) {
+		printf("%s\n    {\"path\": ", i ? "," : "");
+		pc_json_string(stdout, st->packs[i].path);
+		printf(", \"objects\": %" PRIu32 ", \"bytes\": %" PRIu64
+			", \"object_format\": \"%s\", \"idx_version\": %d}",
+			st->packs[i].objects, st->packs[i].bytes,
+			pw_oid_type_name(st->packs[i].fmt), st->packs[i].idx_version);
+	}
+	printf("%s],\n", st->npacks ? "\n  " : "");
+
+	json_bytes("  ", "total", &st->total, 0);
+	printf("  \"types\": {\n");
+	for (t = PW_OBJ_COMMIT; t <= PW_OBJ_TAG; t++)
+		json_bytes("    ", type_names[t], &st->by_type[t], t == PW_OBJ_TAG);
+	printf("  },\n  \"stored_as\": {\n");
+	json_bytes("    ", "whole", &st->whole, 0);
+	json_bytes("    ", "ofs_delta", &st->ofs_delta, 0);
+	json_bytes("    ", "ref_delta", &st->ref_delta, 1);
+	printf("  },\n");
+
+	for (i = 0; i < st->chains_len; i++)
+		if (st->chains[i])
+			max_depth = i;
+	printf("  \"delta_chains\": {\n    \"max_depth\": %zu,\n    \"histogram\": [", max_depth);
+	for (i = 0; i < st->chains_len; i++)
+		if (st->chains[i])
+			printf("%s\n      {\"depth\": %zu, \"objects\": %" PRIu64 "}",
+				nchains++ ? "," : "", i, st->chains[i]);
+	printf("%s]\n  },\n", nchains ? "\n    " : "");
+
+	printf("  \"largest\": [");
+	for (i = 0; i < st->nlargest; i++)
+		printf("%s\n    {\"oid\": \"%s\", \"type\": \"%s\", \"size\": %" PRIu64 "}",
+			i ? "," : "", pw_oid_tostr(hex, &st->largest[i].id, st->largest[i].fmt),
+			pw_object_type_name(st->largest[i].type), st->largest[i].size);
+	printf("%s],\n", st->nlargest ? "\n  " : "");
+
+	printf("  \"window_stats\": {");
+	n = pc_counters(c, env);
+	for (i = 0; i < n; i++)
+		printf("%s\n    \"%s\": %" PRIu64, i ? "," : "", c[i].name, c[i].value);
+	printf("\n  }\n}\n");
+}
+
+int cmd_stats(struct pc_env *env, int argc, char **argv)
+{
+	enum { OPT_JSON = PC_OPT_LONG };
+	static const struct option options[] = {
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct stats st;
+	int c, i, json = 0, rc = PC_EXIT_OK;
+	size_t k;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+		switch (c) {
+		case OPT_JSON:
+			json = 1;
+			break;
+		case 'h':
+			fputs(stats_usage, stdout);
+			return PC_EXIT_OK;
+		default:
+			return pc_getopt_error("stats", c, argv);
+		}
+	}
+	if (optind >= argc)
+		return pc_no_repository();
+
+	if ((rc = pc_env_open(env)))
+		return rc;
+	memset(&st, 0, sizeof(st));
+	for (i = optind; i < argc; i++)
+		if ((rc = stats_pack(&st, env, argv[i])))
+			goto out;
+	if (json)
+		print_json(&st, env);
+	else
+		print_text(&st, env);
+out:
+	for (k = 0; k < st.npacks; k++)
+		free(st.packs[k].path);
+	free(st.packs);
+	free(st.chains);
+	return rc;
+}

@@ -1,0 +1,349 @@
+/* common.c: helpers shared by packcat's commands: errors, SIZEs, opening packs, counters. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common.h"
+
+/* Print "packcat: " and the message as one line: newlines become spaces. */
+static void error_line(const char *fmt, va_list ap)
+{
+	char buf[2048];
+	char *p;
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	if (n < 0)
+		snprintf(buf, sizeof(buf), "error (unprintable message)");
+	for (p = buf; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	fprintf(stderr, "%s: %s\n", PC_PROG, buf);
+}
+
+void pc_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	error_line(fmt, ap);
+	va_end(ap);
+}
+
+int pc_usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (cmd)
+		pc_error("%s: %s; see '%s %s --help'", cmd, msg, PC_PROG, cmd);
+	else
+		pc_error("%s; see '%s --help'", msg, PC_PROG);
+	return PC_EXIT_USAGE;
+}
+
+int pc_getopt_error(const char *cmd, int c, char **argv)
+{
+	const char *arg = optind > 0 ? argv[optind - 1] : "";
+
+	if (c == ':')
+		return pc_usage_error(cmd, "option '%s' needs a value", arg);
+	if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '='))
+		return pc_usage_error(cmd, "option '%s' takes no value", arg);
+	if (optopt && optopt < PC_OPT_LONG)
+		return pc_usage_error(cmd, "unknown option '-%c'", optopt);
+	return pc_usage_error(cmd, "unknown option '%s'", arg);
+}
+
+int pc_exit_code(int code)
+{
+	switch (code) {
+	case PW_OK:
+		return PC_EXIT_OK;
+	case PW_ENOTFOUND:
+	case PW_EOS:
+	case PW_ECHANGED:
+		return PC_EXIT_IO;
+	case PW_ECORRUPT:
+	case PW_EVERIFY:
+	case PW_EUNSUPPORTED:
+		return PC_EXIT_DATA;
+	case PW_ELIMIT:
+	case PW_ENOMEM:
+		return PC_EXIT_LIMIT;
+	default:
+		return PC_EXIT_INTERNAL;
+	}
+}
+
+/*
+ * Whether `msg` names the file `path`: it contains the file's base name
+ * without its .pack/.idx suffix (the library may name the .idx when given
+ * the .pack, or the other way round).
+ */
+static int names_file(const char *msg, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t len;
+	char stem[PATH_MAX];
+
+	base = base ? base + 1 : path;
+	len = strlen(base);
+	if (len > 5 && !strcmp(base + len - 5, ".pack"))
+		len -= 5;
+	else if (len > 4 && !strcmp(base + len - 4, ".idx"))
+		len -= 4;
+	if (len == 0 || len >= sizeof(stem))
+		return 0;
+	memcpy(stem, base, len);
+	stem[len] = '\0';
+	return strstr(msg, stem) != NULL;
+}
+
+int pc_lib_error(int code, const char *path)
+{
+	const char *msg = pw_error_last();
+
+	if (pw_error_last_code() == PW_OK)
+		msg = pw_error_name(code);
+	if (path && !names_file(msg, path))
+		pc_error("%s: %s", path, msg);
+	else
+		pc_error("%s", msg);
+	return pc_exit_code(code);
+}
+
+int pc_parse_size(size_t *out, const char *s, const char **why)
+{
+	uint64_t v = 0, mul = 1;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9') {
+		*why = "not a size (a byte count, or with a k, m or g suffix)";
+		return -1;
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (__builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
+			goto too_large;
+	}
+	switch (*p) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mul = (uint64_t)1 << 10;
+		p++;
+		break;
+	case 'm': case 'M':
+		mul = (uint64_t)1 << 20;
+		p++;
+		break;
+	case 'g': case 'G':
+		mul = (uint64_t)1 << 30;
+		p++;
+		break;
+	default:
+		break;
+	}
+	if (*p) {
+		*why = "not a size (a byte count, or with a k, m or g suffix)";
+		return -1;
+	}
+	if (__builtin_mul_overflow(v, mul, &v) || v > SIZE_MAX)
+		goto too_large;
+	if (v == 0) {
+		*why = "too small (must be at least 1)";
+		return -1;
+	}
+	*out = (size_t)v;
+	return 0;
+too_large:
+	*why = "too large";
+	return -1;
+}
+
+int pc_parse_count(unsigned int *out, const char *s, const char **why)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9') {
+		*why = "not a number";
+		return -1;
+	}
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > UINT_MAX) {
+			*why = "too large";
+			return -1;
+		}
+	}
+	if (*p) {
+		*why = "not a number";
+		return -1;
+	}
+	*out = (unsigned int)v;
+	return 0;
+}
+
+int pc_env_open(struct pc_env *env)
+{
+	pw_wm_options wo = PW_WM_OPTIONS_INIT;
+	int err;
+
+	env->opened = 1;
+	wo.window_size = env->opt.window_size;
+	wo.memory_limit = env->opt.memory_limit;
+	wo.fd_limit = env->opt.fd_limit;
+	wo.no_mmap = env->opt.no_mmap;
+	if ((err = pw_wm_new(&env->wm, &wo)) < 0) {
+		env->wm = NULL;
+		/* The manager refuses only what the user's options asked for. */
+		pc_lib_error(err, NULL);
+		return err == PW_EINVALID ? PC_EXIT_USAGE : pc_exit_code(err);
+	}
+	if ((err = pw_dcache_new(&env->dcache, env->opt.delta_cache)) < 0) {
+		env->dcache = NULL;
+		return pc_lib_error(err, NULL);
+	}
+	return 0;
+}
+
+void pc_env_close(struct pc_env *env)
+{
+	pw_dcache_free(env->dcache);
+	env->dcache = NULL;
+	pw_wm_free(env->wm);
+	env->wm = NULL;
+}
+
+int pc_pack_open(pw_pack **out, struct pc_env *env, const char *path, int *code_out)
+{
+	pw_pack_options po = PW_PACK_OPTIONS_INIT;
+	int err;
+
+	po.oid_type = env->opt.oid_type;
+	po.dcache = env->dcache;
+	err = pw_pack_open(out, env->wm, path, &po);
+	if (code_out)
+		*code_out = err;
+	if (err < 0) {
+		*out = NULL;
+		return pc_lib_error(err, path);
+	}
+	return 0;
+}
+
+int pc_no_repository(void)
+{
+	pc_error("repository support is not implemented yet; give PACK arguments");
+	return PC_EXIT_IO;
+}
+
+size_t pc_counters(struct pc_counter *out, struct pc_env *env)
+{
+	pw_wm_stats w;
+	pw_dcache_stats d;
+	size_t n = 0;
+
+	memset(&w, 0, sizeof(w));
+	memset(&d, 0, sizeof(d));
+	if (env->wm)
+		pw_wm_get_stats(&w, env->wm);
+	if (env->dcache)
+		pw_dcache_get_stats(&d, env->dcache);
+#define C(label, v) (out[n].name = (label), out[n++].value = (v))
+	C("mapped", w.mapped);
+	C("mapped_peak", w.mapped_peak);
+	C("windows", w.windows);
+	C("fds", w.fds);
+	C("fds_peak", w.fds_peak);
+	C("maps", w.maps);
+	C("unmaps", w.unmaps);
+	C("window_hits", w.hits);
+	C("window_misses", w.misses);
+	C("window_evictions", w.evictions);
+	C("opens", w.opens);
+	C("closes", w.closes);
+	C("fd_evictions", w.fd_evictions);
+	C("delta_cache_hits", d.hits);
+	C("delta_cache_misses", d.misses);
+	C("delta_cache_bytes", d.bytes);
+	C("delta_cache_bytes_peak", d.bytes_peak);
+	C("delta_cache_entries", d.entries);
+	C("delta_cache_evictions", d.evictions);
+#undef C
+	return n;
+}
+
+void pc_print_counters(FILE *f, struct pc_env *env)
+{
+	struct pc_counter c[PC_COUNTERS_MAX];
+	size_t i, n = pc_counters(c, env);
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s %llu\n", c[i].name, (unsigned long long)c[i].value);
+}
+
+/* Length of the valid UTF-8 sequence at `s` (1-4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned int c = s[0], cp;
+	size_t len, i;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		len = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		len = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		len = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+void pc_json_string(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len;
+
+	putc('"', f);
+	while (*s) {
+		switch (*s) {
+		case '"': fputs("\\\"", f); s++; continue;
+		case '\\': fputs("\\\\", f); s++; continue;
+		case '\n': fputs("\\n", f); s++; continue;
+		case '\r': fputs("\\r", f); s++; continue;
+		case '\t': fputs("\\t", f); s++; continue;
+		default: break;
+		}
+		if (*s < 0x20 || *s == 0x7f) {
+			fprintf(f, "\\u%04x", *s);
+			s++;
+		} else if ((len = utf8_len(s)) == 0) {
+			fputs("\\ufffd", f);
+			s++;
+		} else {
+			fwrite(s, 1, len, f);
+			s += len;
+		}
+	}
+	putc('"', f);
+}

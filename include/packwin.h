@@ -8,5 +8,6 @@
 #include "packwin/version.h"
 #include "packwin/window.h"
 #include "packwin/pack.h"
+#include "packwin/odb.h"
 
 #endif

@@ -71,9 +71,16 @@ typedef struct pw_pack_options {
 	uint64_t max_object_size;
 	/** Longest delta chain followed before giving up; 0: 10000. */
 	unsigned int max_delta_depth;
+	/**
+	 * Where to find a REF_DELTA base that is not in this pack (another pack
+	 * or a loose object of the same repository); NULL: such a base is an
+	 * error. Returns 0 with a new reference in `*out`, or an error code.
+	 */
+	int (*base_lookup)(pw_object **out, const pw_oid *id, void *payload);
+	void *base_payload;
 } pw_pack_options;
 
-#define PW_PACK_OPTIONS_INIT { PW_PACK_OPTIONS_VERSION, PW_OID_UNKNOWN, NULL, 0, 0, 0 }
+#define PW_PACK_OPTIONS_INIT { PW_PACK_OPTIONS_VERSION, PW_OID_UNKNOWN, NULL, 0, 0, 0, NULL, NULL }
 
 /**
  * Open a pack: `path` names the .pack or the .idx; the other is found
@@ -160,6 +167,20 @@ PW_EXTERN(int) pw_pack_read(pw_object **out, pw_pack *pack, const pw_oid *id);
  */
 PW_EXTERN(int) pw_pack_read_header(pw_object_t *type_out, uint64_t *size_out,
 	pw_pack *pack, uint64_t offset);
+
+/**
+ * Receives an object's content piece by piece; return non-zero to stop
+ * (that value is then returned by the streaming call).
+ */
+typedef int (*pw_stream_cb)(const unsigned char *data, size_t len, void *payload);
+
+/**
+ * Stream the object at `offset` to `cb` without holding it whole when it is
+ * not a delta (inflated through a fixed buffer); a delta is resolved in
+ * memory first. `*type_out` and `*size_out` are set before the first call.
+ */
+PW_EXTERN(int) pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out,
+	pw_pack *pack, uint64_t offset, pw_stream_cb cb, void *payload);
 
 /** Progress callback: `done` of `total` objects checked so far. */
 typedef void (*pw_progress_cb)(uint64_t done, uint64_t total, void *payload);

@@ -1,0 +1,173 @@
+/* odb.h: repositories — packs, loose objects, alternates, refs and names. */
+#ifndef PACKWIN_ODB_H
+#define PACKWIN_ODB_H
+
+#include "common.h"
+#include "oid.h"
+#include "pack.h"
+#include "window.h"
+
+PW_BEGIN_DECL
+
+/** An opened repository. Thread-safe for reading. */
+typedef struct pw_repo pw_repo;
+
+#define PW_REPO_OPTIONS_VERSION 1
+
+/** Repository options; zero fields mean "the default". */
+typedef struct pw_repo_options {
+	unsigned int version;  /**< PW_REPO_OPTIONS_VERSION */
+	/** Window manager to read through; NULL: the repository makes its own from `wm_options`. */
+	pw_wm *wm;
+	/** Options of the repository's own manager (when `wm` is NULL). */
+	pw_wm_options wm_options;
+	/** Shared delta-base cache; NULL: the repository makes its own. */
+	pw_dcache *dcache;
+	/** Budget of the repository's own cache (0: 96 MiB). */
+	size_t delta_cache_size;
+	/** Largest object accepted (0: 4 GiB). */
+	uint64_t max_object_size;
+	/** Override the object format (PW_OID_UNKNOWN: from the config). */
+	pw_oid_t oid_type;
+	/** Deepest chain of alternates followed (0: 5, as git). */
+	unsigned int max_alternates_depth;
+	/** Non-zero: `path` must be the repository itself; no upward search. */
+	int no_discover;
+} pw_repo_options;
+
+#define PW_REPO_OPTIONS_INIT { PW_REPO_OPTIONS_VERSION, NULL, PW_WM_OPTIONS_INIT, NULL, 0, 0, PW_OID_UNKNOWN, 0, 0 }
+
+/**
+ * Open a repository the way git finds one. `path` may be a work tree, its
+ * `.git` (directory or `gitdir:` file), or a bare repository; NULL means
+ * the current directory. Unless `no_discover`, parents are searched
+ * upwards, as git does. `GIT_DIR` and `GIT_OBJECT_DIRECTORY` are honoured
+ * when `path` is NULL. Registers every pack of the object directory and its
+ * alternates (recursively, with a depth limit and cycle detection).
+ * PW_ENOTFOUND: no repository there.
+ */
+PW_EXTERN(int) pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts);
+
+/** Close a repository and everything it holds open. Accepts NULL. */
+PW_EXTERN(void) pw_repo_free(pw_repo *repo);
+
+/** The git directory (absolute path). Borrowed. */
+PW_EXTERN(const char *) pw_repo_gitdir(const pw_repo *repo);
+/** The primary object directory (absolute path). Borrowed. */
+PW_EXTERN(const char *) pw_repo_objdir(const pw_repo *repo);
+/** The repository's object format. */
+PW_EXTERN(pw_oid_t) pw_repo_oid_type(const pw_repo *repo);
+/** The window manager the repository reads through. Borrowed. */
+PW_EXTERN(pw_wm *) pw_repo_wm(pw_repo *repo);
+/** The repository's delta-base cache. Borrowed. */
+PW_EXTERN(pw_dcache *) pw_repo_dcache(pw_repo *repo);
+
+/* ---- objects ---- */
+
+/** Where and how an object is stored. */
+typedef struct pw_object_info {
+	pw_object_t type;       /**< resolved type */
+	uint64_t size;          /**< resolved size */
+	uint64_t disk_size;     /**< bytes on disk (in-pack size, or the loose file's size) */
+	pw_oid delta_base;      /**< id of the delta base, all zero if none */
+	pw_pack *pack;          /**< the pack holding it, NULL for a loose object */
+	uint64_t offset;        /**< its entry offset in `pack` */
+} pw_object_info;
+
+/** Read object `id` (PW_ENOTFOUND if absent, after rescanning the packs). */
+PW_EXTERN(int) pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id);
+
+/** Does `id` exist? 0 yes, PW_ENOTFOUND no, another code on error. */
+PW_EXTERN(int) pw_repo_exists(pw_repo *repo, const pw_oid *id);
+
+/**
+ * Type and size (and the rest of `pw_object_info`) without reading the
+ * whole object. `want_base` non-zero fills `delta_base` (costs a lookup).
+ */
+PW_EXTERN(int) pw_repo_info(pw_object_info *out, pw_repo *repo, const pw_oid *id, int want_base);
+
+/**
+ * Stream object `id` to `cb` without holding it whole when it is stored
+ * whole (loose, or a non-delta pack entry). `*type_out`/`*size_out` are
+ * set before the first call of `cb`.
+ */
+PW_EXTERN(int) pw_repo_stream(pw_object_t *type_out, uint64_t *size_out,
+	pw_repo *repo, const pw_oid *id, pw_stream_cb cb, void *payload);
+
+/** One object in an iteration: its id and where it is. */
+typedef struct pw_repo_entry {
+	pw_oid id;
+	pw_pack *pack;     /**< NULL for a loose object */
+	uint64_t offset;   /**< entry offset in `pack` */
+} pw_repo_entry;
+
+typedef enum {
+	/** Sorted by id, each id once (git cat-file --batch-all-objects). */
+	PW_FOREACH_SORTED = 0,
+	/** Pack by pack in pack order, then loose; duplicates possible. */
+	PW_FOREACH_UNORDERED = 1
+} pw_foreach_order;
+
+/** Called for each object; return non-zero to stop (that value is returned). */
+typedef int (*pw_foreach_cb)(const pw_repo_entry *entry, void *payload);
+
+/** Every object of the repository and its alternates. */
+PW_EXTERN(int) pw_repo_foreach(pw_repo *repo, pw_foreach_order order,
+	pw_foreach_cb cb, void *payload);
+
+/** Read the object an iteration entry names (faster than by id). */
+PW_EXTERN(int) pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entry);
+
+/** Number of packs currently registered (own and alternates'). */
+PW_EXTERN(size_t) pw_repo_pack_count(pw_repo *repo);
+/** The n-th pack (borrowed while the repository is open; a rescan keeps live packs). */
+PW_EXTERN(pw_pack *) pw_repo_pack(pw_repo *repo, size_t n);
+
+/** Look for packs added or removed since the last scan. */
+PW_EXTERN(int) pw_repo_rescan(pw_repo *repo);
+
+/**
+ * All ids starting with `hexlen` hex digits of `hex` (4 <= hexlen),
+ * across packs and loose objects: 0 with `*out` set when exactly one,
+ * PW_ENOTFOUND, or PW_EAMBIGUOUS (the error message lists the candidates
+ * with their types, as git does).
+ */
+PW_EXTERN(int) pw_repo_find_prefix(pw_oid *out, pw_repo *repo, const char *hex, size_t hexlen);
+
+/* ---- refs ---- */
+
+/** Called for each ref: full name, id, and the peeled id of an annotated tag (or NULL). */
+typedef int (*pw_ref_cb)(const char *name, const pw_oid *id, const pw_oid *peeled, void *payload);
+
+/**
+ * Resolve the ref `name` (a full name such as "HEAD" or "refs/heads/main"),
+ * following symbolic refs (loop and depth checked). PW_ENOTFOUND if absent.
+ */
+PW_EXTERN(int) pw_repo_ref(pw_oid *out, pw_repo *repo, const char *name);
+
+/**
+ * Where HEAD points: `*target_out` gets a newly allocated ref name for a
+ * symbolic HEAD (free() it), or NULL when detached.
+ */
+PW_EXTERN(int) pw_repo_head_target(char **target_out, pw_repo *repo);
+
+/**
+ * Every ref under refs/ (loose refs shadowing packed-refs), sorted by name,
+ * symbolic refs resolved; `peeled` comes from packed-refs or is computed.
+ */
+PW_EXTERN(int) pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload);
+
+/* ---- names ---- */
+
+/**
+ * Resolve a name as `git rev-parse` does, for: a full or abbreviated
+ * (4+ hex digits) id, HEAD, a ref in git's order (X, refs/X, refs/tags/X,
+ * refs/heads/X, refs/remotes/X, refs/remotes/X/HEAD), `REV^{commit|tree|blob|tag}`,
+ * `REV^{}`, and `REV:path`. Errors: PW_ENOTFOUND, PW_EAMBIGUOUS (message
+ * lists candidates), PW_EINVALID for bad syntax.
+ */
+PW_EXTERN(int) pw_repo_resolve(pw_oid *out, pw_repo *repo, const char *name);
+
+PW_END_DECL
+
+#endif

@@ -121,6 +121,16 @@ PW_EXTERN(int) pw_pack_find(uint64_t *offset_out, pw_pack *pack, const pw_oid *i
 PW_EXTERN(int) pw_pack_find_prefix(pw_oid *out, pw_pack *pack,
 	const pw_oid *prefix, size_t hexlen);
 
+/**
+ * The idx positions [*first, *first + *count) of every id starting with the
+ * first `hexlen` hex digits of `prefix` (*count may be 0).
+ */
+PW_EXTERN(int) pw_pack_prefix_range(uint32_t *first, uint32_t *count, pw_pack *pack,
+	const pw_oid *prefix, size_t hexlen);
+
+/** The id of the object whose entry starts at `offset` (PW_ENOTFOUND if none does). */
+PW_EXTERN(int) pw_pack_offset_oid(pw_oid *out, pw_pack *pack, uint64_t offset);
+
 /** The n-th id in oid (idx) order, 0 <= n < count. */
 PW_EXTERN(int) pw_pack_nth_oid(pw_oid *out, pw_pack *pack, uint32_t n);
 /** The offset of the n-th object in oid (idx) order. */

@@ -3,6 +3,8 @@
 #define PW_ODB_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <sys/types.h>
 
 #include "packwin/odb.h"
 
@@ -14,11 +16,13 @@ typedef struct pw_objdir {
 } pw_objdir;
 
 /* A registered pack, by the path of its idx. */
-typedef struct pw_repo_pack {
+typedef struct pw_packent {
 	pw_pack *pack;
 	char *idx_path;
 	int seen;           /* mark for rescans */
-} pw_repo_pack;
+	int dead;           /* gone from disk: skipped, freed with the repository */
+	int64_t mtime;      /* of the .pack: newest first, as git searches */
+} pw_packent;
 
 struct pw_repo {
 	char *gitdir;       /* absolute */
@@ -37,9 +41,9 @@ struct pw_repo {
 
 	/* packs: read under the read lock, replaced under the write lock */
 	pthread_rwlock_t packs_lock;
-	pw_repo_pack *packs;
+	pw_packent *packs;
 	size_t npacks, packs_cap;
-	size_t last_hit;    /* index of the pack that answered last (a hint) */
+	_Atomic size_t last_hit; /* index of the pack that answered last (a hint) */
 };
 
 /* odb.c */

@@ -294,3 +294,30 @@ int pw_pack_nth_offset(uint64_t *out, pw_pack *p, uint32_t n)
 	pw_cursor_release(&cur);
 	return error;
 }
+
+int pw_pack_prefix_range(uint32_t *first, uint32_t *count, pw_pack *p,
+	const pw_oid *prefix, size_t hexlen)
+{
+	uint32_t lo = prefix->id[0] ? p->fanout[prefix->id[0] - 1] : 0;
+	uint32_t hi = p->fanout[prefix->id[0]], pos, end;
+	const unsigned char *b;
+	pw_cursor cur;
+	int error;
+
+	if (hexlen < 1 || hexlen > 2 * p->rawsz)
+		return pw_error_set(PW_EINVALID, "bad abbreviation length %zu", hexlen);
+	pw_cursor_init(&cur, p->idxf);
+	if ((error = lower_bound(&pos, p, &cur, prefix->id, (hexlen + 1) / 2, lo, hi)) < 0)
+		goto out;
+	for (end = pos; end < hi; end++) {
+		if ((error = nth_oid_raw(&b, p, &cur, end)) < 0)
+			goto out;
+		if (!prefix_matches(b, prefix->id, hexlen))
+			break;
+	}
+	*first = pos;
+	*count = end - pos;
+out:
+	pw_cursor_release(&cur);
+	return error;
+}

@@ -104,3 +104,49 @@ int pw_inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
 	inflateEnd(&zs);
 	return error;
 }
+
+int pw_inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset,
+	uint64_t entry_offset, pw_stream_cb cb, void *payload)
+{
+	unsigned char buf[64 * 1024];
+	uint64_t pos = offset, total = 0;
+	z_stream zs;
+	int ret = Z_OK, error = 0;
+
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		return pw_error_nomem();
+	while (ret != Z_STREAM_END) {
+		size_t got;
+		zs.next_out = buf;
+		zs.avail_out = sizeof(buf);
+		while (zs.avail_out) {
+			if (!zs.avail_in && (error = refill(&zs, &pos, p, cur, entry_offset)) < 0)
+				goto out;
+			ret = inflate(&zs, Z_NO_FLUSH);
+			if (ret == Z_STREAM_END)
+				break;
+			if (ret == Z_OK || (ret == Z_BUF_ERROR && !zs.avail_in))
+				continue;
+			error = zerror(p, entry_offset, &zs, ret);
+			goto out;
+		}
+		got = sizeof(buf) - zs.avail_out;
+		if (got > size - total) {
+			error = pw_pack_error(p, PW_ECORRUPT, entry_offset,
+				"inflates to more than the %llu bytes its header says",
+				(unsigned long long)size);
+			goto out;
+		}
+		total += got;
+		if (got && (error = cb(buf, got, payload)) != 0)
+			goto out;
+	}
+	if (total != size)
+		error = pw_pack_error(p, PW_ECORRUPT, entry_offset,
+			"inflates to %llu bytes but its header says %llu",
+			(unsigned long long)total, (unsigned long long)size);
+out:
+	inflateEnd(&zs);
+	return error;
+}

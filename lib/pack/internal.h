@@ -47,6 +47,8 @@ struct pw_pack {
 	int own_dcache;
 	uint64_t max_object_size;
 	unsigned int max_depth;
+	int (*base_lookup)(pw_object **out, const pw_oid *id, void *payload);
+	void *base_payload;
 
 	/* reverse index: pack order, built (or read from .rev) on first use */
 	pthread_mutex_t lock;
@@ -80,6 +82,9 @@ int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offs
 /* inflate.c: inflate exactly `size` bytes of the zlib stream at `offset` */
 int pw_inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
 	uint64_t offset, uint64_t entry_offset);
+/** Inflate exactly `size` bytes, handing them to `cb` a buffer at a time. */
+int pw_inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset,
+	uint64_t entry_offset, pw_stream_cb cb, void *payload);
 /** Inflate at most `len` leading bytes (for delta headers). */
 int pw_inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
 	pw_cursor *cur, uint64_t offset, uint64_t entry_offset);

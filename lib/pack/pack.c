@@ -107,6 +107,8 @@ int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 	p->oid_type = opts->oid_type;
 	p->max_object_size = opts->max_object_size ? opts->max_object_size : DEFAULT_MAX_OBJECT;
 	p->max_depth = opts->max_delta_depth ? opts->max_delta_depth : DEFAULT_MAX_DEPTH;
+	p->base_lookup = opts->base_lookup;
+	p->base_payload = opts->base_payload;
 	pthread_mutex_init(&p->lock, NULL);
 
 	if ((error = sibling_paths(p, path, &rev)) < 0)

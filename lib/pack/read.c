@@ -38,8 +38,11 @@ static int chain_push(chain *c, const pw_pack_entry *e)
 	return 0;
 }
 
-/* The offset of a delta's base: OFS_DELTA says it; REF_DELTA asks the idx. */
-static int base_of(uint64_t *out, pw_pack *p, const pw_pack_entry *e)
+/*
+ * The offset of a delta's base: OFS_DELTA says it; REF_DELTA asks the idx,
+ * and when the base is not in this pack, the base_lookup hook (`*obj`).
+ */
+static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_entry *e)
 {
 	if (e->type == PW_OBJ_OFS_DELTA) {
 		*out = e->base_offset;
@@ -53,6 +56,11 @@ static int base_of(uint64_t *out, pw_pack *p, const pw_pack_entry *e)
 		if (!error)
 			error = pw_idx_nth_offset(out, p, &idxcur, pos);
 		pw_cursor_release(&idxcur);
+		if (error == PW_ENOTFOUND && p->base_lookup) {
+			error = p->base_lookup(obj, &e->base_id, p->base_payload);
+			if (error == 0)
+				return 0;
+		}
 		if (error == PW_ENOTFOUND) {
 			char hex[PW_OID_MAX_HEXSZ + 1];
 			return pw_pack_error(p, PW_ENOTFOUND, e->offset,
@@ -96,9 +104,30 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
 		/* the idx lookup of a REF_DELTA base may need the memory the pack window holds */
 		if (e.type == PW_OBJ_REF_DELTA)
 			pw_cursor_release(cur);
-		if ((error = base_of(&offset, p, &e)) < 0)
+		if ((error = base_of(&offset, base, p, &e)) < 0)
 			return error;
+		if (*base)
+			return 0;
 	}
+}
+
+/*
+ * Deflate expands at most 1032:1 (258 bytes from 2 bits), so a declared size
+ * above 1032 times the bytes left before the trailer cannot be true: refuse
+ * it before allocating that much for a few hostile bytes.
+ */
+#define MAX_INFLATE_RATIO 1032
+
+static int check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, uint64_t size,
+	const char *what)
+{
+	uint64_t left = p->pack_size - p->rawsz - data_at; /* data_at < the trailer: parsed */
+
+	if (size / MAX_INFLATE_RATIO > left)
+		return pw_pack_error(p, PW_ECORRUPT, entry_offset,
+			"%s of %llu bytes cannot inflate from the %llu bytes left in the pack",
+			what, (unsigned long long)size, (unsigned long long)left);
+	return 0;
 }
 
 static int inflate_entry(pw_object **out, pw_pack *p, pw_cursor *cur, const pw_pack_entry *e)
@@ -110,6 +139,9 @@ static int inflate_entry(pw_object **out, pw_pack *p, pw_cursor *cur, const pw_p
 		return pw_pack_error(p, PW_ELIMIT, e->offset,
 			"object of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)e->size, (unsigned long long)p->max_object_size);
+	if ((error = check_inflatable(p, e->offset, e->offset + e->header_len, e->size,
+		"object")) < 0)
+		return error;
 	if ((error = pw_object_alloc(&obj, e->type, e->size)) < 0)
 		return error;
 	if ((error = pw_inflate_at(obj->data, e->size, p, cur,
@@ -137,6 +169,8 @@ static int apply_link(pw_object **out, pw_pack *p, pw_cursor *cur, const dlink *
 		return pw_pack_error(p, PW_ELIMIT, l->offset,
 			"delta of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)l->size, (unsigned long long)p->max_object_size);
+	if ((error = check_inflatable(p, l->offset, l->data_at, l->size, "delta")) < 0)
+		return error;
 	if (!(delta = pw_malloc((size_t)l->size + 1)))
 		return pw_error_nomem();
 	if ((error = pw_inflate_at(delta, l->size, p, cur, l->data_at, l->offset)) < 0)
@@ -155,6 +189,14 @@ static int apply_link(pw_object **out, pw_pack *p, pw_cursor *cur, const dlink *
 		error = pw_pack_error(p, PW_ELIMIT, l->offset,
 			"delta result of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)result_size, (unsigned long long)p->max_object_size);
+		goto out;
+	}
+	/* each instruction byte makes at most 0x10000 bytes (a copy op) */
+	if (result_size / 0x10000 > (uint64_t)l->size - hdrlen) {
+		error = pw_pack_error(p, PW_ECORRUPT, l->offset,
+			"delta of %llu instruction bytes cannot make %llu bytes",
+			(unsigned long long)((uint64_t)l->size - hdrlen),
+			(unsigned long long)result_size);
 		goto out;
 	}
 	if ((error = pw_object_alloc(&obj, base->type, result_size)) < 0)
@@ -241,9 +283,10 @@ int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64
 	error = walk(&c, &cached, &last, p, &cur, offset, 0);
 	pw_cursor_release(&cur);
 	if (!error) {
-		*type_out = last.type;
+		*type_out = cached ? cached->type : last.type;
 		*depth_out = (uint32_t)c.n;
 	}
+	pw_object_free(cached);
 	if (c.v != c.small)
 		pw_free(c.v);
 	return error;
@@ -276,6 +319,41 @@ int pw_pack_read_header(pw_object_t *type_out, uint64_t *size_out, pw_pack *p, u
 	}
 	*type_out = e.type;
 out:
+	pw_cursor_release(&cur);
+	return error;
+}
+
+int pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out, pw_pack *p,
+	uint64_t offset, pw_stream_cb cb, void *payload)
+{
+	pw_object *obj = NULL;
+	pw_pack_entry e;
+	pw_cursor cur;
+	int error;
+
+	pw_cursor_init(&cur, p->packf);
+	if ((error = pw_entry_parse(&e, p, &cur, offset)) < 0)
+		goto out;
+	if (e.type == PW_OBJ_OFS_DELTA || e.type == PW_OBJ_REF_DELTA) {
+		/* a delta needs its whole base and result: resolve in memory */
+		if ((error = pw_read_at(&obj, p, &cur, offset)) < 0)
+			goto out;
+		*type_out = obj->type;
+		*size_out = obj->size;
+		error = obj->size ? cb(obj->data, obj->size, payload) : 0;
+		goto out;
+	}
+	if (e.size > p->max_object_size) {
+		error = pw_pack_error(p, PW_ELIMIT, offset,
+			"object of %llu bytes exceeds the limit of %llu",
+			(unsigned long long)e.size, (unsigned long long)p->max_object_size);
+		goto out;
+	}
+	*type_out = e.type;
+	*size_out = e.size;
+	error = pw_inflate_stream(e.size, p, &cur, offset + e.header_len, offset, cb, payload);
+out:
+	pw_object_free(obj);
 	pw_cursor_release(&cur);
 	return error;
 }

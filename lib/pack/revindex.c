@@ -191,3 +191,13 @@ int pw_pack_order_nth(uint32_t *idx_pos_out, pw_pack *p, uint32_t n)
 	*idx_pos_out = p->rev_pos[n];
 	return 0;
 }
+
+int pw_pack_offset_oid(pw_oid *out, pw_pack *p, uint64_t offset)
+{
+	uint32_t packpos;
+	int error;
+
+	if ((error = pw_rev_ensure(p)) < 0 || (error = pw_rev_find(&packpos, p, offset)) < 0)
+		return error;
+	return pw_pack_nth_oid(out, p, p->rev_pos[packpos]);
+}

@@ -128,6 +128,35 @@ static int crc_range(uint32_t *out, pw_cursor *cur, uint64_t pos, uint64_t end)
 	return 0;
 }
 
+/*
+ * Lookups trust the idx to be sorted and its fan-out to agree with the ids;
+ * an idx that breaks either has a right checksum and still loses objects.
+ */
+static int check_idx_order(pw_pack *p, pw_cursor *idxcur, uint32_t idxpos, const pw_oid *id)
+{
+	uint32_t lo = id->id[0] ? p->fanout[id->id[0] - 1] : 0, hi = p->fanout[id->id[0]];
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	const unsigned char *prev;
+	size_t avail;
+	int error;
+
+	if (idxpos < lo || idxpos >= hi)
+		return pw_idx_error(p, PW_ECORRUPT,
+			"object %u (%s) is outside fan-out bucket %02x, which holds positions [%u, %u)",
+			idxpos, pw_oid_tostr(hex, id, p->oid_type), id->id[0], lo, hi);
+	if (idxpos == 0)
+		return 0;
+	if ((error = pw_cursor_get(&prev, &avail, idxcur,
+		p->idx_version == 2 ? p->oids_at + (uint64_t)(idxpos - 1) * p->rawsz :
+		p->oids_at + (uint64_t)(idxpos - 1) * (p->rawsz + 4), p->rawsz)) < 0)
+		return error;
+	if (memcmp(prev, id->id, p->rawsz) >= 0)
+		return pw_idx_error(p, PW_ECORRUPT,
+			"object %u (%s) is not sorted after object %u", idxpos,
+			pw_oid_tostr(hex, id, p->oid_type), idxpos - 1);
+	return 0;
+}
+
 static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t packpos)
 {
 	uint64_t offset = p->rev_offsets[packpos], end = pw_rev_next_offset(p, packpos);
@@ -155,6 +184,8 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 			return error;
 		pw_oid_fromraw(&want, raw, p->oid_type);
 	}
+	if ((error = check_idx_order(p, idxcur, idxpos, &want)) < 0)
+		return error;
 	if ((error = pw_read_at(&obj, p, cur, offset)) < 0)
 		return error;
 	n = snprintf(hdr, sizeof(hdr), "%s %zu", pw_object_type_name(obj->type), obj->size);

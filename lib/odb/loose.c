@@ -1,0 +1,289 @@
+/* loose.c: loose objects (objects/XX/…): zlib streams of "type size\0content", read through the window manager. */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "odb/internal.h"
+#include "pack/internal.h" /* pw_object_alloc: objects are built here too */
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/hash.h"
+#include "util/banned.h"
+
+#define DEFAULT_MAX_OBJECT ((uint64_t)4 << 30)
+
+int pw_loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *id, pw_oid_t type)
+{
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	int n;
+
+	pw_oid_tostr(hex, id, type);
+	n = snprintf(buf, bufsz, "%s/%.2s/%s", dir->path, hex, hex + 2);
+	if (n < 0 || (size_t)n >= bufsz)
+		return pw_error_set(PW_ELIMIT, "%s: path too long", dir->path);
+	return 0;
+}
+
+/* An open loose object: the file, a cursor over it and the inflate state. */
+typedef struct loose {
+	pw_repo *repo;
+	pw_wm_file *file;
+	pw_cursor cur;
+	z_stream zs;
+	int zinit;
+	uint64_t pos, size_on_disk;
+	char path[PATH_MAX];
+	pw_object_t type;
+	uint64_t size;
+	unsigned char head[64]; /* inflated bytes after the header, not yet consumed */
+	size_t head_len;
+} loose;
+
+static int loose_error(loose *l, const char *what)
+{
+	return pw_error_set(PW_ECORRUPT, "%s: corrupt loose object: %s", l->path, what);
+}
+
+/* Inflate into [out, out+len); returns bytes produced, or an error. */
+static int inflate_some(size_t *produced, loose *l, unsigned char *out, size_t len, int *end)
+{
+	const unsigned char *b;
+	size_t avail;
+	int ret, error;
+
+	l->zs.next_out = out;
+	l->zs.avail_out = (uInt)(len > UINT_MAX ? UINT_MAX : len);
+	*end = 0;
+	while (l->zs.avail_out) {
+		if (!l->zs.avail_in) {
+			if (l->pos >= l->size_on_disk)
+				return loose_error(l, "compressed data is truncated");
+			if ((error = pw_cursor_get(&b, &avail, &l->cur, l->pos, 1)) < 0)
+				return error;
+			if (avail > UINT_MAX)
+				avail = UINT_MAX;
+			l->zs.next_in = (unsigned char *)b;
+			l->zs.avail_in = (uInt)avail;
+			l->pos += avail;
+		}
+		ret = inflate(&l->zs, Z_NO_FLUSH);
+		if (ret == Z_STREAM_END) {
+			*end = 1;
+			break;
+		}
+		if (ret == Z_OK || (ret == Z_BUF_ERROR && !l->zs.avail_in))
+			continue;
+		return loose_error(l, l->zs.msg ? l->zs.msg : "bad compressed data");
+	}
+	*produced = (size_t)(l->zs.next_out - out);
+	return 0;
+}
+
+static void loose_close(loose *l)
+{
+	if (l->zinit)
+		inflateEnd(&l->zs);
+	if (l->file) {
+		pw_cursor_release(&l->cur);
+		pw_wm_close(l->file);
+	}
+}
+
+/* Open the object in the first object directory that has it, and parse its header. */
+static int loose_open(loose *l, pw_repo *repo, const pw_oid *id)
+{
+	uint64_t max = repo->max_object_size ? repo->max_object_size : DEFAULT_MAX_OBJECT;
+	size_t i, got, hlen;
+	unsigned char *nul, *sp;
+	char tname[16];
+	int error = PW_ENOTFOUND, end;
+
+	memset(l, 0, sizeof(*l));
+	l->repo = repo;
+	for (i = 0; i < repo->ndirs; i++) {
+		if ((error = pw_loose_path(l->path, sizeof(l->path), &repo->dirs[i], id, repo->oid_type)) < 0)
+			return error;
+		error = pw_wm_open(&l->file, repo->wm, l->path);
+		if (error != PW_ENOTFOUND)
+			break;
+	}
+	if (error < 0) {
+		l->file = NULL;
+		return error;
+	}
+	l->size_on_disk = pw_wm_file_size(l->file);
+	pw_cursor_init(&l->cur, l->file);
+	if (inflateInit(&l->zs) != Z_OK)
+		return pw_error_nomem();
+	l->zinit = 1;
+	if ((error = inflate_some(&got, l, l->head, sizeof(l->head), &end)) < 0)
+		return error;
+	if (!(nul = memchr(l->head, '\0', got)))
+		return loose_error(l, "header does not end");
+	if (!(sp = memchr(l->head, ' ', (size_t)(nul - l->head))) || (size_t)(sp - l->head) >= sizeof(tname))
+		return loose_error(l, "bad header");
+	memcpy(tname, l->head, (size_t)(sp - l->head));
+	tname[sp - l->head] = '\0';
+	if ((l->type = pw_object_type_fromstr(tname)) == PW_OBJ_BAD)
+		return loose_error(l, "unknown object type");
+	l->size = 0;
+	if (sp + 1 == nul || (sp[1] == '0' && sp + 2 != nul))
+		return loose_error(l, "bad size in header");
+	for (sp++; sp < nul; sp++) {
+		if (*sp < '0' || *sp > '9' || l->size > (UINT64_MAX - 9) / 10)
+			return loose_error(l, "bad size in header");
+		l->size = l->size * 10 + (uint64_t)(*sp - '0');
+	}
+	if (l->size > max)
+		return pw_error_set(PW_ELIMIT, "%s: object of %llu bytes exceeds the limit of %llu",
+			l->path, (unsigned long long)l->size, (unsigned long long)max);
+	hlen = (size_t)(nul + 1 - l->head);
+	l->head_len = got - hlen;
+	memmove(l->head, nul + 1, l->head_len);
+	if (end && l->head_len != l->size)
+		return loose_error(l, "content size differs from its header");
+	if (l->head_len > l->size)
+		return loose_error(l, "content longer than its header says");
+	return 0;
+}
+
+/* Deliver the content (after the header) to `cb` in pieces. */
+static int loose_content(loose *l, pw_stream_cb cb, void *payload)
+{
+	unsigned char buf[64 * 1024];
+	uint64_t total = l->head_len;
+	int error, end = l->zs.avail_out != 0 && total == l->size;
+
+	if (l->head_len && (error = cb(l->head, l->head_len, payload)) != 0)
+		return error;
+	while (total < l->size) {
+		size_t got, want = sizeof(buf);
+		if ((error = inflate_some(&got, l, buf, want, &end)) < 0)
+			return error;
+		if (got > l->size - total)
+			return loose_error(l, "content longer than its header says");
+		total += got;
+		if (got && (error = cb(buf, got, payload)) != 0)
+			return error;
+		if (end)
+			break;
+	}
+	if (total != l->size)
+		return loose_error(l, "content shorter than its header says");
+	return 0;
+}
+
+typedef struct fill {
+	unsigned char *at;
+} fill;
+
+static int fill_cb(const unsigned char *data, size_t len, void *payload)
+{
+	fill *f = payload;
+	memcpy(f->at, data, len);
+	f->at += len;
+	return 0;
+}
+
+int pw_loose_read(pw_object **out, pw_repo *repo, const pw_oid *id)
+{
+	pw_object *obj = NULL;
+	pw_oid check;
+	pw_hash h;
+	loose l;
+	fill f;
+	char hdr[64];
+	int error, n;
+
+	*out = NULL;
+	if ((error = loose_open(&l, repo, id)) < 0)
+		goto out;
+	if ((error = pw_object_alloc(&obj, l.type, l.size)) < 0)
+		goto out;
+	f.at = (unsigned char *)pw_object_data(obj);
+	if ((error = loose_content(&l, fill_cb, &f)) < 0)
+		goto out;
+	/* the file name is the id: a loose object whose content disagrees is corrupt */
+	n = snprintf(hdr, sizeof(hdr), "%s %llu", pw_object_type_name(l.type), (unsigned long long)l.size);
+	if ((error = pw_hash_init(&h, repo->oid_type)) < 0)
+		goto out;
+	pw_hash_update(&h, hdr, (size_t)n + 1);
+	pw_hash_update(&h, pw_object_data(obj), l.size);
+	pw_hash_final(&check, &h);
+	if (pw_oid_cmp(&check, id)) {
+		error = loose_error(&l, "content does not hash to its name");
+		goto out;
+	}
+	*out = obj;
+	obj = NULL;
+out:
+	pw_object_free(obj);
+	loose_close(&l);
+	return error;
+}
+
+int pw_loose_info(pw_object_t *type, uint64_t *size, uint64_t *disk_size,
+	pw_repo *repo, const pw_oid *id)
+{
+	loose l;
+	int error;
+
+	if ((error = loose_open(&l, repo, id)) == 0) {
+		*type = l.type;
+		*size = l.size;
+		*disk_size = l.size_on_disk;
+	}
+	loose_close(&l);
+	return error;
+}
+
+int pw_loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
+	const pw_oid *id, pw_stream_cb cb, void *payload)
+{
+	loose l;
+	int error;
+
+	if ((error = loose_open(&l, repo, id)) == 0) {
+		*type_out = l.type;
+		*size_out = l.size;
+		error = loose_content(&l, cb, payload);
+	}
+	loose_close(&l);
+	return error;
+}
+
+int pw_loose_foreach(pw_repo *repo, int (*cb)(const pw_oid *id, void *payload), void *payload)
+{
+	char path[PATH_MAX], hex[PW_OID_MAX_HEXSZ + 1];
+	size_t d;
+	int error = 0;
+
+	for (d = 0; d < repo->ndirs && !error; d++) {
+		unsigned i;
+		for (i = 0; i < 256 && !error; i++) {
+			struct dirent *de;
+			DIR *dir;
+
+			snprintf(path, sizeof(path), "%s/%02x", repo->dirs[d].path, i);
+			if (!(dir = opendir(path)))
+				continue;
+			while (!error && (de = readdir(dir)) != NULL) {
+				pw_oid id;
+				if (strlen(de->d_name) != repo->hexsz - 2)
+					continue;
+				snprintf(hex, 3, "%02x", i);
+				memcpy(hex + 2, de->d_name, repo->hexsz - 2);
+				hex[repo->hexsz] = '\0';
+				if (pw_oid_fromhex(&id, hex, repo->oid_type) < 0) {
+					pw_error_clear();
+					continue;
+				}
+				error = cb(&id, payload);
+			}
+			closedir(dir);
+		}
+	}
+	return error;
+}

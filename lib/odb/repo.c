@@ -1,0 +1,526 @@
+/* repo.c: finding and opening a repository — discovery, config, object directories, alternates. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "odb/internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/banned.h"
+
+#define MAX_SMALL_FILE (64u << 20)
+
+int pw_repo_error(pw_repo *repo, int code, const char *fmt, ...)
+{
+	char what[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	return pw_error_set(code, "%s: %s", repo->gitdir, what);
+}
+
+int pw_read_small_file(char **out, size_t *len_out, const char *path, size_t max)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	int fd, error = 0;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return pw_error_os("cannot open %s", path);
+	if (fstat(fd, &st) < 0) {
+		error = pw_error_os("cannot stat %s", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		error = pw_error_set(PW_EINVALID, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > (max ? max : MAX_SMALL_FILE)) {
+		error = pw_error_set(PW_ELIMIT, "%s: %lld bytes is too large", path,
+			(long long)st.st_size);
+		goto out;
+	}
+	if (!(buf = pw_malloc((size_t)st.st_size + 1))) {
+		error = pw_error_nomem();
+		goto out;
+	}
+	while (len < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			error = pw_error_os("cannot read %s", path);
+			goto out;
+		}
+		if (n == 0)
+			break; /* shrank underneath: take what is there */
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (len_out)
+		*len_out = len;
+out:
+	pw_free(buf);
+	close(fd);
+	return error;
+}
+
+static char *join(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	char *s = pw_malloc(la + lb + 2);
+
+	if (s) {
+		memcpy(s, a, la);
+		s[la] = '/';
+		memcpy(s + la + 1, b, lb + 1);
+	}
+	return s;
+}
+
+static int is_dir(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Absolute, symlink-free form of `path` (NULL if it does not exist). */
+static char *absolute(const char *path)
+{
+	char *r = realpath(path, NULL), *copy;
+
+	if (!r)
+		return NULL;
+	copy = pw_strdup(r);
+	free(r);
+	return copy;
+}
+
+/* Strip trailing whitespace (the newline of a one-line file). */
+static void chomp(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		s[--n] = '\0';
+}
+
+/* The common directory of a gitdir: its `commondir` file, else itself. */
+static char *common_dir(const char *gitdir)
+{
+	char *file = join(gitdir, "commondir"), *content = NULL, *result = NULL;
+
+	if (file && is_file(file) && pw_read_small_file(&content, NULL, file, 4096) == 0) {
+		chomp(content);
+		if (content[0] == '/') {
+			result = absolute(content);
+		} else {
+			char *rel = join(gitdir, content);
+			if (rel)
+				result = absolute(rel);
+			pw_free(rel);
+		}
+	}
+	pw_error_clear();
+	pw_free(content);
+	pw_free(file);
+	return result ? result : pw_strdup(gitdir);
+}
+
+/* git's test: HEAD, and objects/ and refs/ in the common directory. */
+static int looks_like_gitdir(const char *dir, int need_objects)
+{
+	char *head = join(dir, "HEAD"), *common = NULL, *objects = NULL, *refs = NULL;
+	int ok = 0;
+
+	if (!head || !is_file(head))
+		goto out;
+	if (!(common = common_dir(dir)))
+		goto out;
+	objects = join(common, "objects");
+	refs = join(common, "refs");
+	ok = objects && refs && is_dir(refs) && (!need_objects || is_dir(objects));
+out:
+	pw_free(head);
+	pw_free(common);
+	pw_free(objects);
+	pw_free(refs);
+	return ok;
+}
+
+/* A `.git` file: "gitdir: PATH", relative to the file's folder. */
+static char *read_gitfile(const char *file, const char *folder)
+{
+	char *content = NULL, *result = NULL;
+
+	if (pw_read_small_file(&content, NULL, file, 4096) < 0)
+		return NULL;
+	chomp(content);
+	if (!strncmp(content, "gitdir: ", 8)) {
+		const char *target = content + 8;
+		if (target[0] == '/') {
+			result = absolute(target);
+		} else {
+			char *rel = join(folder, target);
+			if (rel)
+				result = absolute(rel);
+			pw_free(rel);
+		}
+	}
+	pw_free(content);
+	return result;
+}
+
+/* The git directory for `dir` itself (work tree, .git or bare), or NULL. */
+static char *gitdir_at(const char *dir, int need_objects)
+{
+	char *dotgit = join(dir, ".git"), *result = NULL;
+	struct stat st;
+
+	if (!dotgit)
+		return NULL;
+	if (stat(dotgit, &st) == 0) {
+		if (S_ISDIR(st.st_mode) && looks_like_gitdir(dotgit, need_objects))
+			result = absolute(dotgit);
+		else if (S_ISREG(st.st_mode)) {
+			char *target = read_gitfile(dotgit, dir);
+			if (target && looks_like_gitdir(target, need_objects))
+				result = target;
+			else
+				pw_free(target);
+		}
+	}
+	if (!result && looks_like_gitdir(dir, need_objects))
+		result = absolute(dir);
+	pw_free(dotgit);
+	return result;
+}
+
+static int find_gitdir(char **out, const char *path, int no_discover, int need_objects)
+{
+	char *dir = absolute(path), *slash;
+
+	if (!dir)
+		return pw_error_os("cannot open repository %s", path);
+	for (;;) {
+		if ((*out = gitdir_at(dir, need_objects)) != NULL) {
+			pw_free(dir);
+			return 0;
+		}
+		if (no_discover || !strcmp(dir, "/"))
+			break;
+		slash = strrchr(dir, '/');
+		if (slash == dir)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	pw_free(dir);
+	return pw_error_set(PW_ENOTFOUND, no_discover ?
+		"%s: not a git repository" :
+		"not a git repository (or any of the parent directories): %s", path);
+}
+
+/* The object format from config: extensions.objectformat (absent: sha1). */
+static int read_object_format(pw_oid_t *out, const char *commondir)
+{
+	char *path = join(commondir, "config"), *buf = NULL, *line, *next;
+	char section[64] = "";
+	int error = 0;
+
+	*out = PW_OID_SHA1;
+	if (!path)
+		return pw_error_nomem();
+	if (!is_file(path))
+		goto out;
+	if ((error = pw_read_small_file(&buf, NULL, path, 0)) < 0)
+		goto out;
+	for (line = buf; line && *line; line = next) {
+		char *s = line, *eq, *key, *val;
+		size_t i;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (*s == '[') {
+			char *end = strchr(s, ']');
+			size_t n = 0;
+			for (s++; end && s < end && *s != ' ' && *s != '"' && n + 1 < sizeof(section); s++)
+				section[n++] = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
+			section[n] = '\0';
+			continue;
+		}
+		if (strcmp(section, "extensions") || !(eq = strchr(s, '=')))
+			continue;
+		*eq = '\0';
+		key = s;
+		val = eq + 1;
+		chomp(key);
+		for (i = 0; key[i]; i++)
+			key[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
+		if (strcmp(key, "objectformat"))
+			continue;
+		while (*val == ' ' || *val == '\t' || *val == '"')
+			val++;
+		chomp(val);
+		if (val[0] && val[strlen(val) - 1] == '"')
+			val[strlen(val) - 1] = '\0';
+		if ((*out = pw_oid_type_fromstr(val)) == PW_OID_UNKNOWN) {
+			error = pw_error_set(PW_EUNSUPPORTED,
+				"%s: unknown extensions.objectformat '%s'", path, val);
+			goto out;
+		}
+	}
+out:
+	pw_free(buf);
+	pw_free(path);
+	return error;
+}
+
+static int add_objdir(pw_repo *repo, const char *path, size_t *cap)
+{
+	struct stat st;
+	char *abs;
+	size_t i;
+
+	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+		return PW_ENOTFOUND;
+	for (i = 0; i < repo->ndirs; i++)
+		if (repo->dirs[i].dev == st.st_dev && repo->dirs[i].ino == st.st_ino)
+			return 1; /* already there: an alternates cycle or duplicate */
+	if (!(abs = absolute(path)))
+		return pw_error_os("cannot resolve %s", path);
+	if (repo->ndirs == *cap) {
+		size_t n = *cap ? *cap * 2 : 4;
+		pw_objdir *d = pw_realloc(repo->dirs, n * sizeof(*d));
+		if (!d) {
+			pw_free(abs);
+			return pw_error_nomem();
+		}
+		repo->dirs = d;
+		*cap = n;
+	}
+	repo->dirs[repo->ndirs].path = abs;
+	repo->dirs[repo->ndirs].dev = st.st_dev;
+	repo->dirs[repo->ndirs].ino = st.st_ino;
+	repo->ndirs++;
+	return 0;
+}
+
+/*
+ * Breadth-first over objects/info/alternates: each directory's alternates
+ * are added after it, to a depth limit; directories seen before are
+ * skipped, which ends cycles.
+ */
+static int load_alternates(pw_repo *repo, size_t *cap, unsigned max_depth)
+{
+	size_t level_start = 0, level_end = repo->ndirs, i;
+	unsigned depth;
+	int error = 0;
+
+	for (depth = 0; level_start < level_end; depth++) {
+		for (i = level_start; i < level_end; i++) {
+			char *file = join(repo->dirs[i].path, "info/alternates");
+			char *buf = NULL, *line, *next;
+
+			if (!file)
+				return pw_error_nomem();
+			if (!is_file(file)) {
+				pw_free(file);
+				continue;
+			}
+			if ((error = pw_read_small_file(&buf, NULL, file, 0)) < 0) {
+				pw_free(file);
+				return error;
+			}
+			for (line = buf; line && *line; line = next) {
+				char *target;
+				next = strchr(line, '\n');
+				if (next)
+					*next++ = '\0';
+				chomp(line);
+				if (!line[0] || line[0] == '#')
+					continue;
+				if (depth + 1 > max_depth) {
+					error = pw_error_set(PW_ELIMIT,
+						"%s: alternates nested deeper than %u", file, max_depth);
+					break;
+				}
+				target = line[0] == '/' ? pw_strdup(line) : join(repo->dirs[i].path, line);
+				if (!target) {
+					error = pw_error_nomem();
+					break;
+				}
+				error = add_objdir(repo, target, cap);
+				pw_free(target);
+				if (error == PW_ENOTFOUND || error == 1) {
+					/* git ignores a missing alternate (with a warning); so do we */
+					error = 0;
+					pw_error_clear();
+				}
+				if (error < 0)
+					break;
+			}
+			pw_free(buf);
+			pw_free(file);
+			if (error < 0)
+				return error;
+		}
+		level_start = level_end;
+		level_end = repo->ndirs;
+	}
+	return 0;
+}
+
+int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
+{
+	pw_repo_options defaults = PW_REPO_OPTIONS_INIT;
+	const char *env_gitdir = path ? NULL : getenv("GIT_DIR");
+	const char *env_objdir = path ? NULL : getenv("GIT_OBJECT_DIRECTORY");
+	size_t cap = 0;
+	pw_repo *repo;
+	char *objects = NULL;
+	int error;
+
+	*out = NULL;
+	if (!opts)
+		opts = &defaults;
+	if (!(repo = pw_calloc(1, sizeof(*repo))))
+		return pw_error_nomem();
+	{
+		/* readers nest (a REF_DELTA base fetched from another pack): never let a writer starve them into deadlock */
+		pthread_rwlockattr_t attr;
+		pthread_rwlockattr_init(&attr);
+		pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_READER_NP);
+		pthread_rwlock_init(&repo->packs_lock, &attr);
+		pthread_rwlockattr_destroy(&attr);
+	}
+	repo->max_object_size = opts->max_object_size;
+
+	if (env_gitdir && env_gitdir[0]) {
+		if (!(repo->gitdir = absolute(env_gitdir)) || !looks_like_gitdir(repo->gitdir, !env_objdir)) {
+			error = pw_error_set(PW_ENOTFOUND, "GIT_DIR=%s: not a git repository", env_gitdir);
+			goto fail;
+		}
+	} else if ((error = find_gitdir(&repo->gitdir, path ? path : ".",
+			opts->no_discover, !env_objdir)) < 0) {
+		goto fail;
+	}
+	if (!(repo->commondir = common_dir(repo->gitdir))) {
+		error = pw_error_nomem();
+		goto fail;
+	}
+	if ((error = read_object_format(&repo->oid_type, repo->commondir)) < 0)
+		goto fail;
+	if (opts->oid_type != PW_OID_UNKNOWN)
+		repo->oid_type = opts->oid_type;
+	repo->rawsz = pw_oid_rawsz(repo->oid_type);
+	repo->hexsz = 2 * repo->rawsz;
+
+	objects = env_objdir && env_objdir[0] ? pw_strdup(env_objdir) : join(repo->commondir, "objects");
+	if (!objects) {
+		error = pw_error_nomem();
+		goto fail;
+	}
+	if ((error = add_objdir(repo, objects, &cap)) != 0) {
+		if (error > 0 || error == PW_ENOTFOUND)
+			error = pw_error_set(PW_ENOTFOUND, "%s: no object directory", objects);
+		goto fail;
+	}
+	if ((error = load_alternates(repo, &cap,
+		opts->max_alternates_depth ? opts->max_alternates_depth : 5)) < 0)
+		goto fail;
+
+	if (opts->wm) {
+		repo->wm = opts->wm;
+	} else {
+		if ((error = pw_wm_new(&repo->wm, &opts->wm_options)) < 0)
+			goto fail;
+		repo->own_wm = 1;
+	}
+	if (opts->dcache) {
+		repo->dcache = opts->dcache;
+	} else {
+		if ((error = pw_dcache_new(&repo->dcache, opts->delta_cache_size)) < 0)
+			goto fail;
+		repo->own_dcache = 1;
+	}
+	if ((error = pw_repo_rescan(repo)) < 0)
+		goto fail;
+	pw_free(objects);
+	*out = repo;
+	return 0;
+fail:
+	pw_free(objects);
+	pw_repo_free(repo);
+	return error;
+}
+
+void pw_repo_free(pw_repo *repo)
+{
+	size_t i;
+
+	if (!repo)
+		return;
+	for (i = 0; i < repo->npacks; i++) {
+		pw_pack_free(repo->packs[i].pack);
+		pw_free(repo->packs[i].idx_path);
+	}
+	pw_free(repo->packs);
+	if (repo->own_dcache)
+		pw_dcache_free(repo->dcache);
+	if (repo->own_wm)
+		pw_wm_free(repo->wm);
+	for (i = 0; i < repo->ndirs; i++)
+		pw_free(repo->dirs[i].path);
+	pw_free(repo->dirs);
+	pw_free(repo->gitdir);
+	pw_free(repo->commondir);
+	pthread_rwlock_destroy(&repo->packs_lock);
+	pw_free(repo);
+}
+
+const char *pw_repo_gitdir(const pw_repo *repo)
+{
+	return repo->gitdir;
+}
+
+const char *pw_repo_objdir(const pw_repo *repo)
+{
+	return repo->dirs[0].path;
+}
+
+pw_oid_t pw_repo_oid_type(const pw_repo *repo)
+{
+	return repo->oid_type;
+}
+
+pw_wm *pw_repo_wm(pw_repo *repo)
+{
+	return repo->wm;
+}
+
+pw_dcache *pw_repo_dcache(pw_repo *repo)
+{
+	return repo->dcache;
+}

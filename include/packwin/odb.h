@@ -104,7 +104,7 @@ typedef struct pw_repo_entry {
 typedef enum {
 	/** Sorted by id, each id once (git cat-file --batch-all-objects). */
 	PW_FOREACH_SORTED = 0,
-	/** Pack by pack in pack order, then loose; duplicates possible. */
+	/** Pack by pack in pack order, then loose; each id once, where first met. */
 	PW_FOREACH_UNORDERED = 1
 } pw_foreach_order;
 
@@ -114,6 +114,18 @@ typedef int (*pw_foreach_cb)(const pw_repo_entry *entry, void *payload);
 /** Every object of the repository and its alternates. */
 PW_EXTERN(int) pw_repo_foreach(pw_repo *repo, pw_foreach_order order,
 	pw_foreach_cb cb, void *payload);
+
+/** Called in iteration order with each object (borrowed for the call). */
+typedef int (*pw_read_cb)(const pw_repo_entry *entry, const pw_object *obj, void *payload);
+
+/**
+ * Read every object, in `order`, calling `cb` on the calling thread in that
+ * order while `threads` workers (0: one per CPU) resolve the objects ahead
+ * of it. At most a bounded number of objects is in flight. An error reading
+ * an object stops the iteration and is returned.
+ */
+PW_EXTERN(int) pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order,
+	unsigned int threads, pw_read_cb cb, void *payload);
 
 /** Read the object an iteration entry names (faster than by id). */
 PW_EXTERN(int) pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entry);

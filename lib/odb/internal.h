@@ -60,6 +60,10 @@ int pw_loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
 /** Call cb(id) for every loose object of every object directory (unsorted). */
 int pw_loose_foreach(pw_repo *repo, int (*cb)(const pw_oid *id, void *payload), void *payload);
 
+/* objects.c */
+/** Every object in `order`, de-duplicated, as an array to pw_free. */
+int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order);
+
 /* util helpers shared by refs.c and names.c */
 /** Read a whole small file (refs, packed-refs, config) into a NUL-terminated buffer. */
 int pw_read_small_file(char **out, size_t *len_out, const char *path, size_t max);

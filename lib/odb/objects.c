@@ -460,13 +460,15 @@ static int collect_pack(entries *e, pw_pack *pack, int pack_order)
 	return error;
 }
 
-int pw_repo_foreach(pw_repo *repo, pw_foreach_order order, pw_foreach_cb cb, void *payload)
+int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order)
 {
 	entries e = { NULL, 0, 0 };
 	idset seen = { NULL, NULL, 0, 0 };
-	size_t i, npacks, nsources;
+	size_t i, w = 0, npacks, nsources = 0;
 	int error = 0;
 
+	*out = NULL;
+	*count = 0;
 	pthread_rwlock_rdlock(&repo->packs_lock);
 	npacks = live_packs(repo);
 	for (i = 0; i < npacks && !error; i++)
@@ -481,35 +483,47 @@ int pw_repo_foreach(pw_repo *repo, pw_foreach_order order, pw_foreach_cb cb, voi
 		goto out;
 
 	if (order == PW_FOREACH_SORTED) {
-		size_t w = 0;
-		if (nsources > 1 || e.n == 0 || e.v[0].pack == NULL) {
-			/* mergesort keeps the first (newest pack) of equal ids first */
+		/* one pack alone is already in idx order */
+		if (nsources > 1 || (e.n && e.v[0].pack == NULL))
 			qsort(e.v, e.n, sizeof(*e.v), cmp_entry);
-		}
 		for (i = 0; i < e.n; i++)
 			if (!w || pw_oid_cmp(&e.v[w - 1].id, &e.v[i].id))
 				e.v[w++] = e.v[i];
-		e.n = w;
-		for (i = 0; i < e.n && !error; i++)
-			error = cb(&e.v[i], payload);
-	} else {
-		for (i = 0; i < e.n && !error; i++) {
-			if (nsources > 1) {
-				int added = idset_add(&seen, &e.v[i].id);
-				if (added < 0) {
-					error = added;
-					break;
-				}
-				if (!added)
-					continue;
+	} else if (nsources > 1) {
+		/* each id once, where it is met first (git's --unordered does the same) */
+		for (i = 0; i < e.n; i++) {
+			int added = idset_add(&seen, &e.v[i].id);
+			if (added < 0) {
+				error = added;
+				goto out;
 			}
-			error = cb(&e.v[i], payload);
+			if (added)
+				e.v[w++] = e.v[i];
 		}
+	} else {
+		w = e.n;
 	}
+	*out = e.v;
+	*count = w;
+	e.v = NULL;
 out:
 	pw_free(e.v);
 	pw_free(seen.slots);
 	pw_free(seen.used);
+	return error;
+}
+
+int pw_repo_foreach(pw_repo *repo, pw_foreach_order order, pw_foreach_cb cb, void *payload)
+{
+	pw_repo_entry *v;
+	size_t n, i;
+	int error;
+
+	if ((error = pw_repo_collect(&v, &n, repo, order)) < 0)
+		return error;
+	for (i = 0; i < n && !error; i++)
+		error = cb(&v[i], payload);
+	pw_free(v);
 	return error;
 }
 

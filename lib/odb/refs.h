@@ -1,0 +1,88 @@
+/* refs.h: the ref store (loose refs and packed-refs) as refs.c and names.c share it (private). */
+#ifndef PW_ODB_REFS_H
+#define PW_ODB_REFS_H
+
+#include "odb/internal.h"
+
+/* git's SYMREF_MAXDEPTH: at most this many ref files are read to resolve one name. */
+#define PW_SYMREF_MAXDEPTH 5
+
+/* One line of packed-refs (and its `^` line, if any). */
+typedef struct pw_packed_ref {
+	const char *name;          /* NUL-terminated, inside pw_refdb.packed_buf */
+	pw_oid id;
+	pw_oid peeled;             /* valid when has_peeled */
+	size_t line;               /* 1-based line number in packed-refs */
+	unsigned char has_peeled;
+	unsigned char bad_name;    /* fails check-ref-format: ignored, as git ignores it */
+} pw_packed_ref;
+
+/* What the `# pack-refs with:` header promises about missing `^` lines. */
+typedef enum {
+	PW_PEELED_NONE = 0,        /* nothing: any ref may be an annotated tag */
+	PW_PEELED_TAGS = 1,        /* "peeled": refs/tags/ without `^` are not tags */
+	PW_PEELED_FULLY = 2        /* "fully-peeled": no ref without `^` is a tag */
+} pw_peeled_trait;
+
+/*
+ * One reading of a repository's refs. packed-refs is read and parsed at
+ * most once, on first need, so that a name tried under several prefixes
+ * (pw_repo_resolve) reads it once. Not shared between threads.
+ */
+typedef struct pw_refdb {
+	pw_repo *repo;
+	int packed_loaded;
+	char *packed_buf;
+	pw_packed_ref *packed;     /* sorted by name (strcmp), then by line */
+	size_t npacked;
+	pw_peeled_trait peeled_trait;
+} pw_refdb;
+
+/* Where a resolved ref ended. */
+typedef struct pw_ref_result {
+	pw_oid id;
+	/* the packed-refs line the id came from, or NULL for a loose ref */
+	const pw_packed_ref *packed;
+	/* symbolic refs followed; on PW_ENOTFOUND, > 0 means a dangling symbolic ref */
+	unsigned int depth;
+} pw_ref_result;
+
+void pw_refdb_init(pw_refdb *db, pw_repo *repo);
+void pw_refdb_dispose(pw_refdb *db);
+
+/* Load and parse packed-refs if not yet done (absent: no packed refs). */
+int pw_refdb_load_packed(pw_refdb *db);
+
+/*
+ * Resolve the ref `name` (already a valid ref name), loose shadowing
+ * packed, following symbolic refs. 0; PW_ENOTFOUND when absent or when a
+ * symbolic ref leads to an absent ref (res->depth > 0); PW_ECORRUPT for a
+ * broken ref file, a symbolic ref to an invalid name, a loop or too deep a
+ * chain; other codes for I/O errors.
+ */
+int pw_refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name);
+
+/*
+ * git check-ref-format: non-zero when `name` is a valid ref name.
+ * `allow_onelevel` accepts names without a slash ("HEAD", "main").
+ */
+int pw_refname_is_valid(const char *name, int allow_onelevel);
+
+/*
+ * The id on the first line of object `id`, which must be of `type` and
+ * start with "`field` <hex>\n": a tag's "object" or a commit's "tree".
+ */
+int pw_object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
+	pw_object_t type, const char *field);
+
+/* Most annotated tags followed when peeling (git has no limit; ids cannot loop). */
+#define PW_PEEL_MAX_DEPTH 64
+
+/*
+ * Peel annotated tags: `*out` = the first object of the chain from `id`
+ * that is not a tag, `*type_out` its type. PW_ENOTFOUND if an object of
+ * the chain is missing.
+ */
+int pw_peel_tags(pw_oid *out, pw_object_t *type_out, pw_repo *repo, const pw_oid *id);
+
+#endif

@@ -60,7 +60,9 @@ int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offs
 		c = b[i++];
 		rel = c & 0x7f;
 		while (c & 0x80) {
-			if (i >= avail || (rel >> 56))
+			if (i >= avail)
+				return pw_pack_error(p, PW_ECORRUPT, offset, "delta base offset truncated");
+			if (rel >> 56)
 				return pw_pack_error(p, PW_ECORRUPT, offset, "delta base offset overflows");
 			c = b[i++];
 			rel = ((rel + 1) << 7) | (c & 0x7f);

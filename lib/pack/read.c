@@ -121,7 +121,7 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
 static int check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, uint64_t size,
 	const char *what)
 {
-	uint64_t left = p->pack_size - p->rawsz - data_at; /* data_at < the trailer: parsed */
+	uint64_t left = p->pack_size - p->rawsz - data_at; /* parsed: data_at <= the trailer */
 
 	if (size / MAX_INFLATE_RATIO > left)
 		return pw_pack_error(p, PW_ECORRUPT, entry_offset,

@@ -1,4 +1,5 @@
 /* verify.c: whole-pack verification — checksums, CRC32s and every object id, on several threads. */
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -18,7 +19,7 @@ typedef struct verifier {
 	uint32_t nchunks;
 	atomic_uint next_job;   /* 0: idx checksum, 1: pack checksum, 2..: chunks */
 	atomic_ullong done;
-	atomic_int stop;
+	atomic_uint stop_at;    /* jobs from here on are skipped: an earlier one failed */
 	pthread_mutex_t lock;
 	/* the first failure in job order, reported to the caller's thread */
 	uint64_t err_job;
@@ -34,8 +35,10 @@ static void fail(verifier *v, uint64_t job, int code)
 		v->err_code = code;
 		snprintf(v->err_msg, sizeof(v->err_msg), "%s", pw_error_last());
 	}
+	/* jobs before this one still run, so the error reported is always the first */
+	if (job < atomic_load(&v->stop_at))
+		atomic_store(&v->stop_at, (unsigned)job);
 	pthread_mutex_unlock(&v->lock);
-	atomic_store(&v->stop, 1);
 }
 
 /* Hash `len` bytes of a file from offset 0 through a cursor. */
@@ -186,6 +189,7 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 	}
 	if ((error = check_idx_order(p, idxcur, idxpos, &want)) < 0)
 		return error;
+	pw_cursor_release(idxcur); /* a REF_DELTA base lookup needs idx memory too */
 	if ((error = pw_read_at(&obj, p, cur, offset)) < 0)
 		return error;
 	n = snprintf(hdr, sizeof(hdr), "%s %zu", pw_object_type_name(obj->type), obj->size);
@@ -214,9 +218,12 @@ static void *worker(void *arg)
 
 	pw_cursor_init(&cur, p->packf);
 	pw_cursor_init(&idxcur, p->idxf);
-	while (!atomic_load(&v->stop) &&
-	       (job = atomic_fetch_add(&v->next_job, 1)) < v->nchunks + 2) {
+	while ((job = atomic_fetch_add(&v->next_job, 1)) < v->nchunks + 2 &&
+	       job < atomic_load(&v->stop_at)) {
 		int error = 0;
+		/* pin nothing between jobs: other workers may need the memory */
+		pw_cursor_release(&cur);
+		pw_cursor_release(&idxcur);
 		if (job == 0) {
 			error = check_idx_checksum(p);
 		} else if (job == 1) {
@@ -224,7 +231,7 @@ static void *worker(void *arg)
 		} else {
 			uint32_t first = (job - 2) * CHUNK, i;
 			uint32_t last = first + CHUNK < p->count ? first + CHUNK : p->count;
-			for (i = first; i < last && !error && !atomic_load(&v->stop); i++)
+			for (i = first; i < last && !error && job < atomic_load(&v->stop_at); i++)
 				error = check_object(p, &cur, &idxcur, i);
 			atomic_fetch_add(&v->done, i - first);
 		}
@@ -251,6 +258,7 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 	memset(&v, 0, sizeof(v));
 	v.p = p;
 	v.nchunks = (p->count + CHUNK - 1) / CHUNK;
+	atomic_init(&v.stop_at, UINT_MAX);
 	pthread_mutex_init(&v.lock, NULL);
 
 	nthreads = opts->threads;
@@ -262,6 +270,16 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 		nthreads = 64;
 	if (nthreads > v.nchunks + 2)
 		nthreads = v.nchunks + 2;
+	{
+		/* each worker pins up to two windows (pack and idx): stay inside the budget */
+		pw_wm_options wo;
+		pw_wm_get_options(&wo, p->wm);
+		if (wo.mode == PW_WM_SLIDING && wo.window_size) {
+			uint64_t fit = wo.memory_limit / (3 * (uint64_t)wo.window_size);
+			if (fit < nthreads)
+				nthreads = fit ? (unsigned)fit : 1;
+		}
+	}
 
 	for (i = 1; i < nthreads; i++) {
 		if (pthread_create(&tids[started], NULL, worker, &v))
@@ -270,7 +288,8 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 	}
 	if (opts->progress && started) {
 		/* workers run; this thread reports progress until they are done */
-		while (atomic_load(&v.next_job) < v.nchunks + 2 && !atomic_load(&v.stop)) {
+		while (atomic_load(&v.next_job) < v.nchunks + 2 &&
+		       atomic_load(&v.next_job) < atomic_load(&v.stop_at)) {
 			struct timespec ts = { 0, 100 * 1000 * 1000 };
 			opts->progress(atomic_load(&v.done), p->count, opts->payload);
 			nanosleep(&ts, NULL);

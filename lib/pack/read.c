@@ -45,7 +45,18 @@ static int chain_push(chain *c, const pw_pack_entry *e)
 static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_entry *e)
 {
 	if (e->type == PW_OBJ_OFS_DELTA) {
+		uint32_t packpos;
 		*out = e->base_offset;
+		/*
+		 * A base offset in the middle of an entry would be parsed as
+		 * garbage. Once the reverse index is in memory (always during
+		 * verification), checking costs one binary search.
+		 */
+		if (atomic_load_explicit(&p->rev_ready, memory_order_acquire) &&
+		    pw_rev_find(&packpos, p, e->base_offset) < 0)
+			return pw_pack_error(p, PW_ECORRUPT, e->offset,
+				"delta base offset %llu is not the start of an entry",
+				(unsigned long long)e->base_offset);
 	} else {
 		pw_cursor idxcur;
 		uint32_t pos;

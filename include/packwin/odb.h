@@ -175,8 +175,11 @@ PW_EXTERN(int) pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload);
  * Resolve a name as `git rev-parse` does, for: a full or abbreviated
  * (4+ hex digits) id, HEAD, a ref in git's order (X, refs/X, refs/tags/X,
  * refs/heads/X, refs/remotes/X, refs/remotes/X/HEAD), `REV^{commit|tree|blob|tag}`,
- * `REV^{}`, and `REV:path`. Errors: PW_ENOTFOUND, PW_EAMBIGUOUS (message
- * lists candidates), PW_EINVALID for bad syntax.
+ * `REV^{}`, and `REV:path`; also `@` for HEAD and `git describe` output.
+ * A full-length id is returned without checking that the object exists
+ * (as git rev-parse does); reading it is what fails. Errors: PW_ENOTFOUND,
+ * PW_EAMBIGUOUS (message lists candidates), PW_EINVALID for bad syntax,
+ * PW_EUNSUPPORTED for syntax beyond this subset (`~N`, `^N`, `@{…}`).
  */
 PW_EXTERN(int) pw_repo_resolve(pw_oid *out, pw_repo *repo, const char *name);
 

@@ -153,7 +153,8 @@ int pw_repo_rescan(pw_repo *repo)
 		for (i = 0; i < repo->npacks; i++)
 			if (!repo->packs[i].seen)
 				repo->packs[i].dead = 1;
-		qsort(repo->packs, repo->npacks, sizeof(*repo->packs), cmp_mtime_desc);
+		if (repo->npacks > 1)
+			qsort(repo->packs, repo->npacks, sizeof(*repo->packs), cmp_mtime_desc);
 		atomic_store_explicit(&repo->last_hit, 0, memory_order_relaxed);
 	}
 	pthread_rwlock_unlock(&repo->packs_lock);

@@ -1,4 +1,4 @@
-/* refs.c: refs as git's files backend stores them: loose ref files, packed-refs, HEAD, symbolic refs. */
+/* refs.c: loose refs, HEAD and symbolic refs as git keeps them, and iterating over all refs. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -14,8 +14,6 @@
 
 /* A loose ref file is one line; anything longer than this is not one. */
 #define REF_FILE_MAX 4096
-/* packed-refs of 7,010 refs is 500 KB; this allows some 3 million refs. */
-#define PACKED_REFS_MAX ((size_t)256 << 20)
 /* Deepest folder nesting under refs/ that foreach descends into. */
 #define REFS_DIR_MAX_DEPTH 64
 
@@ -145,15 +143,18 @@ static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const p
 			;
 		tlen = (size_t)(buf + len - p);
 		if (tlen == 0)
-			return pw_error_set(PW_ECORRUPT, "%s: symbolic ref points nowhere ('ref:' and no name)", path);
+			return pw_error_set(PW_ECORRUPT,
+				"%s: symbolic ref points nowhere ('ref:' and no name)", path);
 		if (memchr(p, '\0', tlen))
-			return pw_error_set(PW_ECORRUPT, "%s: symbolic ref target contains a NUL byte", path);
+			return pw_error_set(PW_ECORRUPT,
+				"%s: symbolic ref target contains a NUL byte", path);
 		if ((t = pw_malloc(tlen + 1)) == NULL)
 			return pw_error_nomem();
 		memcpy(t, p, tlen);
 		t[tlen] = '\0';
 		if (!pw_refname_is_valid(t, 1)) {
-			pw_error_set(PW_ECORRUPT, "%s: symbolic ref to an invalid ref name '%.200s'", path, t);
+			pw_error_set(PW_ECORRUPT,
+				"%s: symbolic ref to an invalid ref name '%.200s'", path, t);
 			pw_free(t);
 			return PW_ECORRUPT;
 		}
@@ -165,8 +166,8 @@ static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const p
 		;
 	/* git accepts anything after the id and a space: FETCH_HEAD has more on the line */
 	if (tlen < hexsz || (len > hexsz && !is_space((unsigned char)buf[hexsz])))
-		return pw_error_set(PW_ECORRUPT, "%s: not a %zu-digit object id nor a 'ref: <name>' line",
-			path, hexsz);
+		return pw_error_set(PW_ECORRUPT,
+			"%s: not a %zu-digit object id nor a 'ref: <name>' line", path, hexsz);
 	if (pw_oid_fromhex(id, buf, repo->oid_type) < 0)
 		return pw_error_set(PW_ECORRUPT, "%s: bad object id", path);
 	if (is_null_oid(id))
@@ -230,8 +231,9 @@ static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw
 		goto out;
 	}
 	if (st.st_size > REF_FILE_MAX) {
-		error = pw_error_set(PW_ECORRUPT, "%s: ref file of %lld bytes is too large to be a ref",
-			path, (long long)st.st_size);
+		error = pw_error_set(PW_ECORRUPT,
+			"%s: ref file of %lld bytes is too large to be a ref", path,
+			(long long)st.st_size);
 		goto out;
 	}
 	if ((error = pw_read_small_file(&buf, &len, path, REF_FILE_MAX)) < 0) {
@@ -245,180 +247,6 @@ out:
 	pw_free(buf);
 	pw_free(path);
 	return error;
-}
-
-/* ------------------------------------------------------------ packed-refs */
-
-void pw_refdb_init(pw_refdb *db, pw_repo *repo)
-{
-	memset(db, 0, sizeof(*db));
-	db->repo = repo;
-}
-
-void pw_refdb_dispose(pw_refdb *db)
-{
-	if (!db)
-		return;
-	pw_free(db->packed);
-	pw_free(db->packed_buf);
-	db->packed = NULL;
-	db->packed_buf = NULL;
-	db->npacked = 0;
-	db->packed_loaded = 0;
-}
-
-static int packed_cmp(const void *a, const void *b)
-{
-	const pw_packed_ref *x = a, *y = b;
-	int c = strcmp(x->name, y->name);
-
-	if (c)
-		return c;
-	return x->line < y->line ? -1 : x->line > y->line;
-}
-
-static int has_trait(const char *traits, size_t len, const char *want)
-{
-	size_t wl = strlen(want), i = 0;
-
-	while (i < len) {
-		size_t j = i;
-		while (j < len && traits[j] != ' ')
-			j++;
-		if (j - i == wl && !memcmp(traits + i, want, wl))
-			return 1;
-		i = j + 1;
-	}
-	return 0;
-}
-
-/* Parse db->packed_buf (len bytes, which it modifies) as git's packed-backend.c does. */
-static int parse_packed(pw_refdb *db, const char *path, size_t len)
-{
-	char *buf = db->packed_buf, *p = buf, *end = buf + len, *eol;
-	size_t hexsz = db->repo->hexsz, line = 1, count = 0, i;
-	pw_oid_t type = db->repo->oid_type;
-	pw_packed_ref *last = NULL, *e;
-	int sorted = 1;
-
-	if (p < end && *p == '#') {
-		static const char header[] = "# pack-refs with:";
-		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			return pw_error_set(PW_ECORRUPT, "%s: line 1: not terminated by a newline", path);
-		if ((size_t)(eol - p) < sizeof(header) - 1 || memcmp(p, header, sizeof(header) - 1))
-			return pw_error_set(PW_ECORRUPT,
-				"%s: line 1: a comment line that is not a '%s' header", path, header);
-		p += sizeof(header) - 1;
-		if (has_trait(p, (size_t)(eol - p), "fully-peeled"))
-			db->peeled_trait = PW_PEELED_FULLY;
-		else if (has_trait(p, (size_t)(eol - p), "peeled"))
-			db->peeled_trait = PW_PEELED_TAGS;
-		p = eol + 1;
-		line++;
-	}
-	for (eol = p; eol < end; eol++)
-		count += *eol == '\n';
-	if (count && (db->packed = pw_calloc(count, sizeof(*db->packed))) == NULL)
-		return pw_error_nomem();
-
-	for (; p < end; p = eol + 1, line++) {
-		size_t llen;
-
-		if ((eol = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			return pw_error_set(PW_ECORRUPT,
-				"%s: line %zu: not terminated by a newline (file truncated?)", path, line);
-		llen = (size_t)(eol - p);
-		if (llen && p[llen - 1] == '\r')
-			return pw_error_set(PW_ECORRUPT,
-				"%s: line %zu: ends with a carriage return (CRLF line endings)", path, line);
-		if (*p == '^') {
-			if (!last)
-				return pw_error_set(PW_ECORRUPT,
-					"%s: line %zu: a peeled '^' line that does not follow a ref line",
-					path, line);
-			if (llen != hexsz + 1 || pw_oid_fromhex(&last->peeled, p + 1, type) < 0)
-				return pw_error_set(PW_ECORRUPT,
-					"%s: line %zu: malformed peeled line (expected '^' and %zu hex digits)",
-					path, line, hexsz);
-			last->has_peeled = 1;
-			last = NULL;
-			continue;
-		}
-		if (llen < hexsz + 2 || (p[hexsz] != ' ' && p[hexsz] != '\t'))
-			return pw_error_set(PW_ECORRUPT,
-				"%s: line %zu: malformed line (expected '<%zu hex digits> <ref name>')",
-				path, line, hexsz);
-		for (i = 0; i < hexsz; i++)
-			if (!is_hex((unsigned char)p[i]))
-				return pw_error_set(PW_ECORRUPT,
-					"%s: line %zu: malformed object id", path, line);
-		e = &db->packed[db->npacked];
-		if (pw_oid_fromhex(&e->id, p, type) < 0)
-			return pw_error_set(PW_ECORRUPT, "%s: line %zu: malformed object id", path, line);
-		if (is_null_oid(&e->id))
-			return pw_error_set(PW_ECORRUPT, "%s: line %zu: null object id", path, line);
-		*eol = '\0';
-		e->name = p + hexsz + 1;
-		e->line = line;
-		/* a NUL inside the name makes it shorter than the line: never a valid ref */
-		e->bad_name = strlen(e->name) != llen - hexsz - 1 || !pw_refname_is_valid(e->name, 1);
-		if (db->npacked && packed_cmp(&db->packed[db->npacked - 1], e) > 0)
-			sorted = 0;
-		db->npacked++;
-		last = e;
-	}
-	if (!sorted)
-		qsort(db->packed, db->npacked, sizeof(*db->packed), packed_cmp);
-	return 0;
-}
-
-int pw_refdb_load_packed(pw_refdb *db)
-{
-	char *path = NULL;
-	size_t len = 0;
-	int error;
-
-	if (db->packed_loaded)
-		return 0;
-	if ((path = join_path(db->repo->commondir, "packed-refs")) == NULL)
-		return pw_error_nomem();
-	error = pw_read_small_file(&db->packed_buf, &len, path, PACKED_REFS_MAX);
-	if (error == PW_ENOTFOUND) {
-		error = 0; /* no packed refs */
-		db->packed_buf = NULL;
-	} else if (error == 0) {
-		error = parse_packed(db, path, len);
-	}
-	if (error < 0) {
-		pw_free(db->packed);
-		pw_free(db->packed_buf);
-		db->packed = NULL;
-		db->packed_buf = NULL;
-		db->npacked = 0;
-		db->peeled_trait = PW_PEELED_NONE;
-		goto out;
-	}
-	db->packed_loaded = 1;
-out:
-	pw_free(path);
-	return error;
-}
-
-/* The first packed ref named `name` (binary search), or NULL. */
-static const pw_packed_ref *packed_find(const pw_refdb *db, const char *name)
-{
-	size_t lo = 0, hi = db->npacked;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (strcmp(db->packed[mid].name, name) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < db->npacked && !strcmp(db->packed[lo].name, name) && !db->packed[lo].bad_name)
-		return &db->packed[lo];
-	return NULL;
 }
 
 /* ------------------------------------------------------------ resolving */
@@ -436,126 +264,68 @@ int pw_refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 {
 	char *seen[PW_SYMREF_MAXDEPTH] = { NULL };
 	char chain[1024] = "";
-	const char *cur = name;
+	char *next = NULL;
 	enum loose_kind kind;
-	char *target = NULL;
 	unsigned int depth, i;
 	int error = 0;
 
 	memset(res, 0, sizeof(*res));
 	for (depth = 0; depth < PW_SYMREF_MAXDEPTH; depth++) {
 		const pw_packed_ref *pe;
+		const char *cur;
 
-		for (i = 0; i < depth; i++) {
-			if (!strcmp(seen[i], cur)) {
-				chain_add(chain, sizeof(chain), cur);
-				error = pw_error_set(PW_ECORRUPT, "%s: symbolic ref loop: %s",
-					db->repo->gitdir, chain);
+		if (depth == 0) {
+			if ((seen[0] = pw_strdup(name)) == NULL) {
+				error = pw_error_nomem();
 				goto out;
 			}
-		}
-		if ((seen[depth] = pw_strdup(cur)) == NULL) {
-			error = pw_error_nomem();
-			goto out;
+		} else {
+			for (i = 0; i < depth; i++) {
+				if (!strcmp(seen[i], next)) {
+					chain_add(chain, sizeof(chain), next);
+					error = pw_error_set(PW_ECORRUPT,
+						"%s: symbolic ref loop: %s", db->repo->gitdir,
+						chain);
+					goto out;
+				}
+			}
+			seen[depth] = next;
+			next = NULL;
 		}
 		cur = seen[depth];
 		chain_add(chain, sizeof(chain), cur);
 		res->depth = depth;
-		if ((error = read_loose(&kind, &res->id, &target, db->repo, cur)) < 0)
+		if ((error = read_loose(&kind, &res->id, &next, db->repo, cur)) < 0)
 			goto out;
 		if (kind == LOOSE_OID)
 			goto out;
-		if (kind == LOOSE_SYMREF) {
-			/* the target becomes the next name; seen[] owns it from the next round */
-			if (depth + 1 < PW_SYMREF_MAXDEPTH) {
-				cur = target;
-				continue;
-			}
-			chain_add(chain, sizeof(chain), target);
-			error = pw_error_set(PW_ECORRUPT,
-				"%s: symbolic refs nested more than %d deep: %s",
-				db->repo->gitdir, PW_SYMREF_MAXDEPTH - 1, chain);
+		if (kind == LOOSE_SYMREF)
+			continue;
+		if ((error = pw_refdb_packed_find(&pe, db, cur)) < 0)
 			goto out;
-		}
-		if ((error = pw_refdb_load_packed(db)) < 0)
-			goto out;
-		if ((pe = packed_find(db, cur)) != NULL) {
+		if (pe) {
 			res->id = pe->id;
 			res->packed = pe;
 			goto out;
 		}
 		if (depth == 0)
-			error = pw_error_set(PW_ENOTFOUND, "%s: no ref '%.200s'", db->repo->gitdir, cur);
+			error = pw_error_set(PW_ENOTFOUND, "%s: no ref '%.200s'",
+				db->repo->gitdir, cur);
 		else
 			error = pw_error_set(PW_ENOTFOUND,
 				"%s: %.200s is a symbolic ref to %.200s, which does not exist",
 				db->repo->gitdir, name, cur);
 		goto out;
 	}
+	/* git reads at most SYMREF_MAXDEPTH ref files for one name */
+	chain_add(chain, sizeof(chain), next);
+	error = pw_error_set(PW_ECORRUPT, "%s: more than %d symbolic refs in a row: %s",
+		db->repo->gitdir, PW_SYMREF_MAXDEPTH - 1, chain);
 out:
-	/* `target` is either seen[depth + 1]'s future value (already freed below) or pending */
-	for (i = 0; i < PW_SYMREF_MAXDEPTH; i++) {
-		if (seen[i] == target)
-			target = NULL;
+	for (i = 0; i < PW_SYMREF_MAXDEPTH; i++)
 		pw_free(seen[i]);
-	}
-	pw_free(target);
+	pw_free(next);
 	return error;
-}
-
-/* -------------------------------------------------------------- objects */
-
-int pw_object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
-	pw_object_t type, const char *field)
-{
-	char hex[PW_OID_MAX_HEXSZ + 1];
-	size_t flen = strlen(field), hexsz = repo->hexsz, size;
-	const unsigned char *data;
-	pw_object *obj = NULL;
-	int error;
-
-	if ((error = pw_repo_read(&obj, repo, id)) < 0)
-		goto out;
-	if (pw_object_type(obj) != type) {
-		error = pw_error_set(PW_ECORRUPT, "object %s: expected a %s, found a %s",
-			pw_oid_tostr(hex, id, repo->oid_type), pw_object_type_name(type),
-			pw_object_type_name(pw_object_type(obj)));
-		goto out;
-	}
-	data = pw_object_data(obj);
-	size = pw_object_size(obj);
-	if (size < flen + 1 + hexsz + 1 || memcmp(data, field, flen) || data[flen] != ' ' ||
-	    data[flen + 1 + hexsz] != '\n' ||
-	    pw_oid_fromhex(out, (const char *)data + flen + 1, repo->oid_type) < 0) {
-		error = pw_error_set(PW_ECORRUPT, "%s %s: does not start with an '%s <id>' line",
-			pw_object_type_name(type), pw_oid_tostr(hex, id, repo->oid_type), field);
-		goto out;
-	}
-out:
-	pw_object_free(obj);
-	return error;
-}
-
-int pw_peel_tags(pw_oid *out, pw_object_t *type_out, pw_repo *repo, const pw_oid *id)
-{
-	pw_object_info info;
-	pw_oid cur = *id;
-	char hex[PW_OID_MAX_HEXSZ + 1];
-	int error, n;
-
-	for (n = 0; n <= PW_PEEL_MAX_DEPTH; n++) {
-		if ((error = pw_repo_info(&info, repo, &cur, 0)) < 0)
-			return error;
-		if (info.type != PW_OBJ_TAG) {
-			*out = cur;
-			*type_out = info.type;
-			return 0;
-		}
-		if ((error = pw_object_first_oid(&cur, repo, &cur, PW_OBJ_TAG, "object")) < 0)
-			return error;
-	}
-	return pw_error_set(PW_ECORRUPT, "tag %s: a chain of more than %d tags",
-		pw_oid_tostr(hex, id, repo->oid_type), PW_PEEL_MAX_DEPTH);
 }
 
 /* ---------------------------------------------------------------- API */
@@ -652,11 +422,12 @@ static int walk_loose(name_list *out, const char *base, int filter, int per_work
 	struct stat st;
 	int error = 0;
 
-	if ((rel = pw_strdup("refs")) == NULL || (error = list_add(&stack, rel)) < 0) {
-		pw_free(rel);
-		error = error ? error : pw_error_nomem();
+	if ((rel = pw_strdup("refs")) == NULL) {
+		error = pw_error_nomem();
 		goto out;
 	}
+	if ((error = list_add(&stack, rel)) < 0)
+		goto out; /* rel is freed at out */
 	rel = NULL;
 	while (stack.n) {
 		size_t depth = 0;
@@ -798,7 +569,7 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 	if (!repo || !cb)
 		return pw_error_set(PW_EINVALID, "pw_repo_foreach_ref: NULL argument");
 	pw_refdb_init(&db, repo);
-	if ((error = pw_refdb_load_packed(&db)) < 0)
+	if ((error = pw_refdb_parse_packed(&db)) < 0)
 		goto out;
 	if (strcmp(repo->gitdir, repo->commondir)) {
 		/* a linked work tree: its own refs/bisect/ etc., the shared rest */
@@ -808,7 +579,8 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 	} else if ((error = walk_loose(&loose, repo->commondir, 0, 0)) < 0) {
 		goto out;
 	}
-	qsort(loose.v, loose.n, sizeof(*loose.v), str_ptr_cmp);
+	if (loose.n > 1)
+		qsort(loose.v, loose.n, sizeof(*loose.v), str_ptr_cmp);
 
 	/* merge the two sorted lists; a loose ref shadows its packed namesake */
 	while (i < loose.n || j < db.npacked) {
@@ -818,7 +590,7 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 		pw_oid peeled;
 		int has_peeled, skip, c;
 
-		if (pe && (pe->bad_name || !strncmp(pe->name, "refs/", 5) == 0 ||
+		if (pe && (pe->bad_name || strncmp(pe->name, "refs/", 5) != 0 ||
 			   (j > 0 && !strcmp(db.packed[j - 1].name, pe->name)))) {
 			j++; /* ignored, as git does; or a duplicate line: the first wins */
 			continue;

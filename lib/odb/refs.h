@@ -1,4 +1,4 @@
-/* refs.h: the ref store (loose refs and packed-refs) as refs.c and names.c share it (private). */
+/* refs.h: the ref store shared by refs.c, packed_refs.c and names.c (private). */
 #ifndef PW_ODB_REFS_H
 #define PW_ODB_REFS_H
 
@@ -9,10 +9,10 @@
 
 /* One line of packed-refs (and its `^` line, if any). */
 typedef struct pw_packed_ref {
-	const char *name;          /* NUL-terminated, inside pw_refdb.packed_buf */
+	const char *name;          /* NUL-terminated (in packed_buf, or the name looked up) */
 	pw_oid id;
 	pw_oid peeled;             /* valid when has_peeled */
-	size_t line;               /* 1-based line number in packed-refs */
+	size_t line;               /* 1-based line number in packed-refs (0 when bisected) */
 	unsigned char has_peeled;
 	unsigned char bad_name;    /* fails check-ref-format: ignored, as git ignores it */
 } pw_packed_ref;
@@ -25,23 +25,30 @@ typedef enum {
 } pw_peeled_trait;
 
 /*
- * One reading of a repository's refs. packed-refs is read and parsed at
- * most once, on first need, so that a name tried under several prefixes
- * (pw_repo_resolve) reads it once. Not shared between threads.
+ * One reading of a repository's refs. packed-refs is read at most once, on
+ * first need, so that a name tried under several prefixes (pw_repo_resolve)
+ * reads it once; lookups bisect it when sorted, iteration parses it whole.
+ * Not shared between threads.
  */
 typedef struct pw_refdb {
 	pw_repo *repo;
-	int packed_loaded;
-	char *packed_buf;
-	pw_packed_ref *packed;     /* sorted by name (strcmp), then by line */
+	char *packed_path;
+	int packed_loaded;         /* read, header checked (or found absent) */
+	int packed_parsed;         /* every line parsed into packed[] */
+	int packed_sorted;         /* the header says "sorted": lookups bisect the text */
+	char *packed_buf;          /* the file, NUL-terminated */
+	size_t packed_len;
+	size_t packed_body;        /* offset of the first line after the header */
+	pw_packed_ref *packed;     /* when parsed: sorted by name (strcmp), then by line */
 	size_t npacked;
+	pw_packed_ref found;       /* what the last bisection found */
 	pw_peeled_trait peeled_trait;
 } pw_refdb;
 
 /* Where a resolved ref ended. */
 typedef struct pw_ref_result {
 	pw_oid id;
-	/* the packed-refs line the id came from, or NULL for a loose ref */
+	/* the packed-refs line the id came from (valid until the next lookup), or NULL */
 	const pw_packed_ref *packed;
 	/* symbolic refs followed; on PW_ENOTFOUND, > 0 means a dangling symbolic ref */
 	unsigned int depth;
@@ -50,8 +57,18 @@ typedef struct pw_ref_result {
 void pw_refdb_init(pw_refdb *db, pw_repo *repo);
 void pw_refdb_dispose(pw_refdb *db);
 
-/* Load and parse packed-refs if not yet done (absent: no packed refs). */
+/*
+ * Read packed-refs and check its header, if not yet done (absent: no
+ * packed refs). Lookups in a sorted file then bisect its text, as git does;
+ * an unsorted one is parsed whole and sorted.
+ */
 int pw_refdb_load_packed(pw_refdb *db);
+
+/* Parse every line of packed-refs into db->packed (for iteration). */
+int pw_refdb_parse_packed(pw_refdb *db);
+
+/* The packed ref named `name` (a valid ref name), or *out = NULL. */
+int pw_refdb_packed_find(const pw_packed_ref **out, pw_refdb *db, const char *name);
 
 /*
  * Resolve the ref `name` (already a valid ref name), loose shadowing

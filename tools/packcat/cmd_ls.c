@@ -10,8 +10,8 @@
 static const char ls_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] ls [PACK...]\n"
 	"\n"
-	"List every object of each PACK (a .pack or .idx file) in pack order,\n"
-	"one line each:\n"
+	"List every object of each PACK (a .pack or .idx file; without PACK,\n"
+	"each pack of the repository in turn) in pack order, one line each:\n"
 	"\n"
 	"  OID TYPE SIZE SIZE-IN-PACK OFFSET [DEPTH BASE-OID]\n"
 	"\n"
@@ -81,19 +81,17 @@ static int64_t find_offset(const uint64_t *offsets, uint32_t count, uint64_t off
 	return -1;
 }
 
-static int ls_pack(struct pc_env *env, const char *path)
+/* List one open pack; `path` names it in messages. */
+static int ls_pack(pw_pack *pack, const char *path)
 {
-	pw_pack *pack = NULL;
 	uint64_t *offsets = NULL; /* in pack order, so ascending */
 	uint32_t *pos = NULL;     /* idx position of each, in pack order */
 	struct histogram hist = { NULL, 0 };
 	char hex[PW_OID_MAX_HEXSZ + 1], base_hex[PW_OID_MAX_HEXSZ + 1];
 	pw_oid_t fmt;
 	uint32_t count, n;
-	int err = 0, rc;
+	int err = 0, rc = 0;
 
-	if ((rc = pc_pack_open(&pack, env, path, NULL)))
-		goto out;
 	fmt = pw_pack_oid_type(pack);
 	count = pw_pack_count(pack);
 	offsets = calloc(count ? count : 1, sizeof(*offsets));
@@ -175,8 +173,37 @@ out:
 	free(hist.n);
 	free(pos);
 	free(offsets);
+	return rc;
+}
+
+static int ls_pack_file(struct pc_env *env, const char *path)
+{
+	pw_pack *pack;
+	int rc;
+
+	if ((rc = pc_pack_open(&pack, env, path, NULL)))
+		return rc;
+	rc = ls_pack(pack, path);
 	pw_pack_free(pack);
 	return rc;
+}
+
+/* Every pack of the repository (its own and its alternates'), in its order. */
+static int ls_repository(struct pc_env *env)
+{
+	size_t i, n;
+	int rc;
+
+	if ((rc = pc_repo_open(env)))
+		return rc;
+	n = pw_repo_pack_count(env->repo);
+	for (i = 0; i < n; i++) {
+		pw_pack *pack = pw_repo_pack(env->repo, i);
+
+		if ((rc = ls_pack(pack, pw_pack_path(pack))))
+			return rc;
+	}
+	return PC_EXIT_OK;
 }
 
 int cmd_ls(struct pc_env *env, int argc, char **argv)
@@ -197,14 +224,13 @@ int cmd_ls(struct pc_env *env, int argc, char **argv)
 			return pc_getopt_error("ls", c, argv);
 		}
 	}
-	if (optind >= argc)
-		return pc_no_repository();
-
 	setvbuf(stdout, stdout_buf, _IOFBF, sizeof(stdout_buf));
+	if (optind >= argc)
+		return ls_repository(env);
 	if ((rc = pc_env_open(env)))
 		return rc;
 	for (i = optind; i < argc; i++)
-		if ((rc = ls_pack(env, argv[i])))
+		if ((rc = ls_pack_file(env, argv[i])))
 			return rc;
 	return PC_EXIT_OK;
 }

@@ -11,14 +11,16 @@
 static const char stats_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] stats [--json] [PACK...]\n"
 	"\n"
-	"Summarize the given PACKs (.pack or .idx files) together: objects and\n"
-	"bytes by type, how many are stored whole, as ofs-delta or ref-delta,\n"
-	"the delta chain histogram, the 10 largest objects, and the window\n"
-	"manager's and delta cache's counters after the work.\n"
+	"Summarize the given PACKs (.pack or .idx files; without PACK, every\n"
+	"pack and loose object of the repository) together: objects and bytes\n"
+	"by type, how many are stored whole, as ofs-delta or ref-delta, or\n"
+	"loose, the delta chain histogram, the 10 largest objects, and the\n"
+	"window manager's and delta cache's counters after the work.\n"
 	"\n"
 	"Byte columns: 'size' is the objects' own size (as git cat-file -s),\n"
 	"'inflated' the size in the entries' headers (a delta's own size for a\n"
-	"delta), 'in-pack' the bytes the entries take in the pack file.\n"
+	"delta), 'in-pack' the bytes the entries take in the pack file (for a\n"
+	"loose object, its file's size).\n"
 	"\n"
 	"Options:\n"
 	"      --json   print one JSON object instead of text\n"
@@ -50,7 +52,7 @@ struct stats {
 	size_t npacks;
 	struct bytes total;
 	struct bytes by_type[5];  /* commit, tree, blob, tag by pw_object_t */
-	struct bytes whole, ofs_delta, ref_delta;
+	struct bytes whole, ofs_delta, ref_delta, loose;
 	uint64_t *chains;         /* objects by delta chain length */
 	size_t chains_len;
 	struct big_object largest[LARGEST_MAX];
@@ -112,16 +114,14 @@ static void largest_add(struct stats *st, const struct big_object *o)
 	st->largest[i] = *o;
 }
 
-static int stats_pack(struct stats *st, struct pc_env *env, const char *path)
+/* Count one open pack; `path` names it in messages. */
+static int stats_pack(struct stats *st, pw_pack *pack, const char *path)
 {
 	struct pc_progress progress;
 	struct pack_info *pi;
-	pw_pack *pack = NULL;
 	uint32_t count, n;
-	int err = 0, rc, progressing = 0;
+	int err = 0, rc = PC_EXIT_OK, progressing = 0;
 
-	if ((rc = pc_pack_open(&pack, env, path, NULL)))
-		return rc;
 	if (!(pi = realloc(st->packs, (st->npacks + 1) * sizeof(*pi))))
 		goto nomem;
 	st->packs = pi;
@@ -183,8 +183,96 @@ lib_error:
 out:
 	if (progressing)
 		pc_progress_stop(&progress, rc == 0);
+	return rc;
+}
+
+static int stats_pack_file(struct stats *st, struct pc_env *env, const char *path)
+{
+	pw_pack *pack;
+	int rc;
+
+	if ((rc = pc_pack_open(&pack, env, path, NULL)))
+		return rc;
+	rc = stats_pack(st, pack, path);
 	pw_pack_free(pack);
 	return rc;
+}
+
+struct loose_walk {
+	struct stats *st;
+	pw_repo *repo;
+	pw_oid_t fmt;
+	int rc;
+};
+
+/*
+ * Count one loose object (the iteration lists each id once, packs first:
+ * a loose copy of a packed object is not counted again).
+ */
+static int stats_loose_one(const pw_repo_entry *entry, void *payload)
+{
+	struct loose_walk *w = payload;
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	pw_object_info info;
+	struct big_object o;
+	int err;
+
+	if (entry->pack)
+		return 0;
+	if ((err = pw_repo_info(&info, w->repo, &entry->id, 0)) < 0) {
+		pc_error("loose object %s: %s", pw_oid_tostr(hex, &entry->id, w->fmt),
+			pw_error_last());
+		w->rc = pc_exit_code(err);
+		return 1;
+	}
+	if (info.type < PW_OBJ_COMMIT || info.type > PW_OBJ_TAG) {
+		pc_error("loose object %s: unexpected type %d",
+			pw_oid_tostr(hex, &entry->id, w->fmt), (int)info.type);
+		w->rc = PC_EXIT_DATA;
+		return 1;
+	}
+	bytes_add(&w->st->loose, info.size, info.size, info.disk_size);
+	bytes_add(&w->st->by_type[info.type], info.size, info.size, info.disk_size);
+	bytes_add(&w->st->total, info.size, info.size, info.disk_size);
+	if (chains_add(w->st, 0) < 0) {
+		pc_error("%s: out of memory", pw_repo_objdir(w->repo));
+		w->rc = PC_EXIT_LIMIT;
+		return 1;
+	}
+	o.id = entry->id;
+	o.fmt = w->fmt;
+	o.type = info.type;
+	o.size = info.size;
+	largest_add(w->st, &o);
+	return 0;
+}
+
+/* Every pack of the repository (its own and its alternates'), then its loose objects. */
+static int stats_repository(struct stats *st, struct pc_env *env)
+{
+	struct loose_walk w;
+	size_t i, n;
+	int err, rc;
+
+	if ((rc = pc_repo_open(env)))
+		return rc;
+	n = pw_repo_pack_count(env->repo);
+	for (i = 0; i < n; i++) {
+		pw_pack *pack = pw_repo_pack(env->repo, i);
+
+		if ((rc = stats_pack(st, pack, pw_pack_path(pack))))
+			return rc;
+	}
+	w.st = st;
+	w.repo = env->repo;
+	w.fmt = pw_repo_oid_type(env->repo);
+	w.rc = PC_EXIT_OK;
+	err = pw_repo_foreach(env->repo, PW_FOREACH_UNORDERED, stats_loose_one, &w);
+	if (w.rc)
+		return w.rc;
+	if (err < 0)
+		return pc_lib_error(err, NULL);
+	return PC_EXIT_OK;
 }
 
 static void print_text(const struct stats *st, struct pc_env *env)
@@ -213,8 +301,9 @@ static void print_text(const struct stats *st, struct pc_env *env)
 			{ "whole", &st->whole },
 			{ "ofs-delta", &st->ofs_delta },
 			{ "ref-delta", &st->ref_delta },
+			{ "loose", &st->loose },
 		};
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 			printf("%-12s %12" PRIu64 " %15" PRIu64 " %15" PRIu64 " %15" PRIu64 "\n",
 				rows[i].name, rows[i].b->objects, rows[i].b->size,
 				rows[i].b->inflated, rows[i].b->in_pack);
@@ -269,7 +358,8 @@ static void print_json(const struct stats *st, struct pc_env *env)
 	printf("  },\n  \"stored_as\": {\n");
 	json_bytes("    ", "whole", &st->whole, 0);
 	json_bytes("    ", "ofs_delta", &st->ofs_delta, 0);
-	json_bytes("    ", "ref_delta", &st->ref_delta, 1);
+	json_bytes("    ", "ref_delta", &st->ref_delta, 0);
+	json_bytes("    ", "loose", &st->loose, 1);
 	printf("  },\n");
 
 	for (i = 0; i < st->chains_len; i++)
@@ -321,15 +411,17 @@ int cmd_stats(struct pc_env *env, int argc, char **argv)
 			return pc_getopt_error("stats", c, argv);
 		}
 	}
-	if (optind >= argc)
-		return pc_no_repository();
-
-	if ((rc = pc_env_open(env)))
-		return rc;
 	memset(&st, 0, sizeof(st));
-	for (i = optind; i < argc; i++)
-		if ((rc = stats_pack(&st, env, argv[i])))
+	if (optind >= argc) {
+		if ((rc = stats_repository(&st, env)))
 			goto out;
+	} else {
+		if ((rc = pc_env_open(env)))
+			goto out;
+		for (i = optind; i < argc; i++)
+			if ((rc = stats_pack_file(&st, env, argv[i])))
+				goto out;
+	}
 	if (json)
 		print_json(&st, env);
 	else

@@ -215,8 +215,27 @@ int pc_env_open(struct pc_env *env)
 	return 0;
 }
 
+int pc_repo_open(struct pc_env *env)
+{
+	pw_repo_options ro = PW_REPO_OPTIONS_INIT;
+	int err, rc;
+
+	if ((rc = pc_env_open(env)))
+		return rc;
+	/* --object-format is for standalone packs: a repository says its own. */
+	ro.wm = env->wm;
+	ro.dcache = env->dcache;
+	if ((err = pw_repo_open(&env->repo, env->opt.repo, &ro)) < 0) {
+		env->repo = NULL;
+		return pc_lib_error(err, NULL);
+	}
+	return 0;
+}
+
 void pc_env_close(struct pc_env *env)
 {
+	pw_repo_free(env->repo);
+	env->repo = NULL;
 	pw_dcache_free(env->dcache);
 	env->dcache = NULL;
 	pw_wm_free(env->wm);
@@ -240,10 +259,10 @@ int pc_pack_open(pw_pack **out, struct pc_env *env, const char *path, int *code_
 	return 0;
 }
 
-int pc_no_repository(void)
+int pc_stdout_cb(const unsigned char *data, size_t len, void *payload)
 {
-	pc_error("repository support is not implemented yet; give PACK arguments");
-	return PC_EXIT_IO;
+	(void)payload;
+	return fwrite(data, 1, len, stdout) != len;
 }
 
 size_t pc_counters(struct pc_counter *out, struct pc_env *env)

@@ -20,7 +20,7 @@
 
 /* The global options, as parsed; zero means "the library's default". */
 struct pc_options {
-	const char *repo;      /* -C/--repo: stored; used by repository mode */
+	const char *repo;      /* -C/--repo; NULL: found from the current directory */
 	size_t window_size;    /* --window-size */
 	size_t memory_limit;   /* --memory-limit */
 	unsigned int fd_limit; /* --fd-limit */
@@ -33,12 +33,14 @@ struct pc_options {
 /*
  * What a command works with: the options, and the manager and delta-base
  * cache that pc_env_open creates from them (one of each, shared by every
- * pack the command opens).
+ * pack the command opens, and by the repository when pc_repo_open opened
+ * one).
  */
 struct pc_env {
 	struct pc_options opt;
 	pw_wm *wm;
 	pw_dcache *dcache;
+	pw_repo *repo; /* pc_repo_open: reads through wm and dcache */
 	int opened; /* pc_env_open was called: --stats reports at exit */
 };
 
@@ -48,6 +50,9 @@ typedef int (*pc_command_fn)(struct pc_env *env, int argc, char **argv);
 int cmd_ls(struct pc_env *env, int argc, char **argv);
 int cmd_verify(struct pc_env *env, int argc, char **argv);
 int cmd_stats(struct pc_env *env, int argc, char **argv);
+int cmd_cat(struct pc_env *env, int argc, char **argv);
+int cmd_batch(struct pc_env *env, int argc, char **argv);
+int cmd_packs(struct pc_env *env, int argc, char **argv);
 
 /* "packcat: MESSAGE" as one line on stderr. */
 void pc_error(const char *fmt, ...) PC_PRINTF(1, 2);
@@ -91,7 +96,17 @@ int pc_parse_count(unsigned int *out, const char *s, const char **why);
  */
 int pc_env_open(struct pc_env *env);
 
-/* Free what pc_env_open created; every pack must be freed first. */
+/*
+ * Open the repository of -C (or found from the current directory) with the
+ * manager and cache of pc_env_open, which it calls first. Returns 0, or
+ * prints the error and returns an exit status.
+ */
+int pc_repo_open(struct pc_env *env);
+
+/*
+ * Free what pc_env_open and pc_repo_open created; every pack the command
+ * opened itself must be freed first.
+ */
 void pc_env_close(struct pc_env *env);
 
 /*
@@ -102,10 +117,10 @@ void pc_env_close(struct pc_env *env);
 int pc_pack_open(pw_pack **out, struct pc_env *env, const char *path, int *code_out);
 
 /*
- * A command without PACK arguments would work on the repository: not
- * available yet. Prints why and returns PC_EXIT_IO.
+ * Write `len` bytes to standard output; a pw_stream_cb (payload unused).
+ * Returns non-zero when stdout fails (reported by main at exit).
  */
-int pc_no_repository(void);
+int pc_stdout_cb(const unsigned char *data, size_t len, void *payload);
 
 /* One counter of the manager or the delta cache. */
 struct pc_counter {

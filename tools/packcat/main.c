@@ -9,7 +9,7 @@
 
 struct pc_command {
 	const char *name;
-	pc_command_fn fn; /* NULL: part of the contract, not implemented yet */
+	pc_command_fn fn;
 	const char *summary;
 };
 
@@ -17,9 +17,9 @@ static const struct pc_command commands[] = {
 	{ "ls", cmd_ls, "list a pack's objects and delta chains, as git verify-pack -v" },
 	{ "verify", cmd_verify, "check checksums, CRC32s and every object id of packs" },
 	{ "stats", cmd_stats, "objects and bytes by type, delta chains, largest objects" },
-	{ "cat", NULL, "type, size or content of one object, as git cat-file (coming)" },
-	{ "batch", NULL, "objects named on stdin, as git cat-file --batch (coming)" },
-	{ "packs", NULL, "the repository's packs: path, object count, size (coming)" },
+	{ "cat", cmd_cat, "type, size or content of one object, as git cat-file" },
+	{ "batch", cmd_batch, "objects named on stdin (or all), as git cat-file --batch" },
+	{ "packs", cmd_packs, "the repository's packs: path, object count, size" },
 };
 
 static void usage(void)
@@ -38,7 +38,7 @@ static void usage(void)
 		"\n"
 		"Global options (before the command):\n"
 		"  -C, --repo PATH          repository: a work tree, its .git, or a bare one\n"
-		"                           (repository mode is coming; give PACK arguments)\n"
+		"                           (default: found from the current directory)\n"
 		"  --window-size SIZE       bytes per mapped window\n"
 		"  --memory-limit SIZE      most bytes mapped at once, all packs together\n"
 		"  --fd-limit N             most pack files open at once\n"
@@ -178,10 +178,6 @@ static int run(struct pc_env *env, int argc, char **argv)
 		return pc_usage_error(NULL, "no command given");
 	if (!(cmd = find_command(argv[optind])))
 		return pc_usage_error(NULL, "'%s' is not a packcat command", argv[optind]);
-	if (!cmd->fn) {
-		pc_error("%s: not implemented yet (coming: see 'packcat --help')", cmd->name);
-		return PC_EXIT_IO;
-	}
 	argc -= optind;
 	argv += optind;
 	optind = 0; /* glibc: start the command's getopt_long afresh */

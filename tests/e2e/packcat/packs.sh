@@ -1,0 +1,6 @@
+#!/bin/sh
+# packs: one line per pack of the repository: path, objects, bytes.
+packcat -C "$FIXTURES/repos/basic.git" packs | sed "s|$FIXTURES|FIXTURES|"
+packcat -C "$FIXTURES/repos/sha256.git" packs | sed "s|$FIXTURES|FIXTURES|"
+packcat -C "$FIXTURES/repos/basic.git" packs extra 2>&1
+echo "exit $?"

@@ -165,6 +165,14 @@ PW_EXTERN(int) pw_pack_entry_at(pw_pack_entry *out, pw_pack *pack, uint64_t offs
 PW_EXTERN(int) pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out,
 	pw_pack *pack, uint64_t offset);
 
+/**
+ * Before reading many objects (all of them, in any order): learn, from the
+ * entry headers alone, which entries are delta bases, so that the delta-base
+ * cache keeps only objects that can be asked for again as a base. Costs one
+ * pass over the headers and one bit per object; idempotent and thread-safe.
+ */
+PW_EXTERN(int) pw_pack_index_bases(pw_pack *pack);
+
 /** Read the object whose entry starts at `offset`, resolving deltas. */
 PW_EXTERN(int) pw_pack_read_at(pw_object **out, pw_pack *pack, uint64_t offset);
 

@@ -55,6 +55,12 @@ struct pw_pack {
 	atomic_int rev_ready;
 	uint64_t *rev_offsets; /* sorted ascending, count entries */
 	uint32_t *rev_pos;     /* idx position of each */
+
+	/*
+	 * One bit per entry in pack order: is it some delta's base? Built by
+	 * pw_pack_index_bases; while set, only bases enter the delta-base cache.
+	 */
+	_Atomic(unsigned char *) is_base;
 };
 
 /* pack.c: errors of a fixed shape naming the pack and the offset */
@@ -73,6 +79,8 @@ int pw_idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *idxcur, const pw_oid *
 int pw_rev_ensure(pw_pack *p);
 /** Pack-order position of the entry starting at `offset`, or PW_ENOTFOUND. */
 int pw_rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset);
+/** Is the entry at `offset` a delta base (1 too when unknown)? */
+int pw_rev_is_base(pw_pack *p, uint64_t offset);
 /** Where the entry after the one at pack position `packpos` starts. */
 uint64_t pw_rev_next_offset(pw_pack *p, uint32_t packpos);
 

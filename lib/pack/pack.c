@@ -159,6 +159,7 @@ void pw_pack_free(pw_pack *p)
 	pw_wm_close(p->revf);
 	pw_wm_close(p->packf);
 	pw_wm_close(p->idxf);
+	pw_free(atomic_load(&p->is_base));
 	pw_free(p->rev_offsets);
 	pw_free(p->rev_pos);
 	pw_free(p->pack_path);

@@ -225,6 +225,13 @@ out:
 	return error;
 }
 
+/* Cache an object, unless the pack knows it is no delta's base. */
+static void cache_put(pw_pack *p, uint64_t offset, pw_object *obj)
+{
+	if (pw_rev_is_base(p, offset))
+		pw_dcache_put(p->dcache, p, offset, obj);
+}
+
 int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 {
 	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
@@ -240,7 +247,7 @@ int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 	if (!obj) {
 		if ((error = inflate_entry(&obj, p, cur, &last)) < 0)
 			goto out;
-		pw_dcache_put(p->dcache, p, last.offset, obj);
+		cache_put(p, last.offset, obj);
 	}
 	for (i = c.n; i-- > 0;) {
 		pw_object *next = NULL;
@@ -248,7 +255,7 @@ int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 			goto out;
 		pw_object_free(obj);
 		obj = next;
-		pw_dcache_put(p->dcache, p, c.v[i].offset, obj);
+		cache_put(p, c.v[i].offset, obj);
 	}
 	*out = obj;
 	obj = NULL;

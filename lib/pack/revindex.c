@@ -201,3 +201,68 @@ int pw_pack_offset_oid(pw_oid *out, pw_pack *p, uint64_t offset)
 		return error;
 	return pw_pack_nth_oid(out, p, p->rev_pos[packpos]);
 }
+
+int pw_pack_index_bases(pw_pack *p)
+{
+	unsigned char *bits = NULL;
+	pw_cursor cur, idxcur;
+	uint32_t i, pos;
+	int error;
+
+	if (atomic_load(&p->is_base))
+		return 0;
+	if ((error = pw_rev_ensure(p)) < 0)
+		return error;
+	if (!(bits = pw_calloc((size_t)p->count / 8 + 1, 1)))
+		return pw_error_nomem();
+	pw_cursor_init(&cur, p->packf);
+	pw_cursor_init(&idxcur, p->idxf);
+	for (i = 0, error = 0; i < p->count && !error; i++) {
+		pw_pack_entry e;
+		uint64_t base;
+		if ((error = pw_entry_parse(&e, p, &cur, p->rev_offsets[i])) < 0)
+			break;
+		if (e.type == PW_OBJ_OFS_DELTA) {
+			base = e.base_offset;
+		} else if (e.type == PW_OBJ_REF_DELTA) {
+			int found = pw_idx_find(&pos, p, &idxcur, &e.base_id);
+			if (found == PW_ENOTFOUND)
+				continue; /* base in another pack: that pack's business */
+			if ((error = found) < 0 ||
+			    (error = pw_idx_nth_offset(&base, p, &idxcur, pos)) < 0)
+				break;
+		} else {
+			continue;
+		}
+		if (pw_rev_find(&pos, p, base) == 0)
+			bits[pos / 8] |= (unsigned char)(1u << (pos % 8));
+		else
+			pw_error_clear(); /* reading that entry reports it */
+	}
+	pw_cursor_release(&cur);
+	pw_cursor_release(&idxcur);
+	if (error < 0) {
+		pw_free(bits);
+		return error;
+	}
+	{
+		unsigned char *expected = NULL;
+		if (!atomic_compare_exchange_strong(&p->is_base, &expected, bits))
+			pw_free(bits);
+	}
+	return 0;
+}
+
+int pw_rev_is_base(pw_pack *p, uint64_t offset)
+{
+	unsigned char *bits = atomic_load_explicit(&p->is_base, memory_order_acquire);
+	uint32_t pos;
+
+	if (!bits)
+		return 1;
+	if (pw_rev_find(&pos, p, offset) < 0) {
+		pw_error_clear();
+		return 1;
+	}
+	return bits[pos / 8] >> (pos % 8) & 1;
+}

@@ -255,6 +255,8 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 		opts = &defaults;
 	if ((error = pw_rev_ensure(p)) < 0)
 		return error;
+	if (pw_pack_index_bases(p) < 0)
+		pw_error_clear(); /* the object checks report what is wrong */
 	memset(&v, 0, sizeof(v));
 	v.p = p;
 	v.nchunks = (p->count + CHUNK - 1) / CHUNK;

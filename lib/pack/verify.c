@@ -283,7 +283,8 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 		}
 	}
 
-	for (i = 1; i < nthreads; i++) {
+	/* with progress to report, this thread only watches: give it one more worker */
+	for (i = opts->progress ? 0 : 1; i < nthreads; i++) {
 		if (pthread_create(&tids[started], NULL, worker, &v))
 			break;
 		started++;

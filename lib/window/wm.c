@@ -41,6 +41,15 @@ int pw_wm_new(pw_wm **out, const pw_wm_options *opts)
 	 */
 	unit = 2 * page;
 	ws = o.window_size ? o.window_size : DEFAULT_WINDOW_SIZE;
+	/*
+	 * A default window must leave room for the others: a pack cursor, an
+	 * idx cursor and a worker's pair each pin one. So it is at most a
+	 * quarter of the memory limit (an explicit size is taken as given).
+	 */
+	if (!o.window_size && o.memory_limit && ws > o.memory_limit / 4)
+		ws = o.memory_limit / 4 / unit * unit;
+	if (!ws)
+		ws = unit;
 	if (ws > SIZE_MAX - unit)
 		return pw_error_set(PW_EINVALID,
 			"pw_wm_new: window_size %zu is too large", ws);

@@ -6,9 +6,18 @@
 
 /*
  * Usage: git2_read_all GITDIR [oid|pack]
- * Reads every object through git_odb_read with strict hash verification off,
- * in oid order (git_odb_foreach's order for a single pack: its idx) or in pack
- * order (ids sorted by their offset, taken from `git show-index` on stdin).
+ * Reads every object through git_odb_read with strict hash verification off.
+ *
+ * Without "pack" (or with "oid"): in git_odb_foreach's order. Careful: with
+ * libgit2 1.5 and a single pack that is NOT oid order but exactly pack order
+ * (checked on the libgit2 corpus: the two id lists are equal), and it
+ * performs like "pack".
+ *
+ * With "pack": the ids of `git show-index` output on stdin, sorted by their
+ * offset (pack order); with NOSORT set in the environment, in the order
+ * given. True oid order is therefore
+ *     git show-index < PACK.idx | LC_ALL=C sort -k2 | NOSORT=1 git2_read_all GITDIR pack
+ * (see tests/bench/batch.sh).
  */
 
 typedef struct {

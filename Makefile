@@ -33,8 +33,8 @@ test-asan:
 
 test-tsan:
 	cmake -S . -B $(TSAN_BUILD) -DPACKWIN_ENABLE_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DPACKWIN_BUILD_TOOLS=OFF >/dev/null
-	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_threads
-	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit/test_threads$$'
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_threads test_repack_race
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit/test_(threads|repack_race)$$'
 
 test-valgrind:
 	ctest --test-dir $(BUILD) --output-on-failure -L valgrind

@@ -15,10 +15,20 @@ typedef struct pw_objdir {
 	ino_t ino;
 } pw_objdir;
 
+/* Which file a path named when it was looked at: a rename over it changes this. */
+typedef struct pw_file_id {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	int64_t mtime_sec;
+	long mtime_nsec;
+} pw_file_id;
+
 /* A registered pack, by the path of its idx. */
 typedef struct pw_packent {
 	pw_pack *pack;
 	char *idx_path;
+	pw_file_id idx_id, pack_id; /* stat before opening: a rescan seeing other files re-registers */
 	int seen;           /* mark for rescans */
 	int dead;           /* gone from disk: skipped, freed with the repository */
 	int64_t mtime;      /* of the .pack: newest first, as git searches */
@@ -44,6 +54,7 @@ struct pw_repo {
 	pw_packent *packs;
 	size_t npacks, packs_cap;
 	_Atomic size_t last_hit; /* index of the pack that answered last (a hint) */
+	_Atomic uint64_t generation; /* bumped by each rescan that adds or drops a pack */
 };
 
 /* odb.c */

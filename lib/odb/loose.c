@@ -39,6 +39,7 @@ typedef struct loose {
 	uint64_t size;
 	unsigned char head[64]; /* inflated bytes after the header, not yet consumed */
 	size_t head_len;
+	int ended;              /* the zlib stream has ended */
 } loose;
 
 static int loose_error(loose *l, const char *what)
@@ -70,7 +71,7 @@ static int inflate_some(size_t *produced, loose *l, unsigned char *out, size_t l
 		}
 		ret = inflate(&l->zs, Z_NO_FLUSH);
 		if (ret == Z_STREAM_END) {
-			*end = 1;
+			*end = l->ended = 1;
 			break;
 		}
 		if (ret == Z_OK || (ret == Z_BUF_ERROR && !l->zs.avail_in))
@@ -149,12 +150,34 @@ static int loose_open(loose *l, pw_repo *repo, const pw_oid *id)
 	return 0;
 }
 
+/*
+ * After the content: the zlib stream must end there (its Adler-32 whole)
+ * and nothing may follow it, as git requires ("corrupt loose object",
+ * "garbage at end of loose object").
+ */
+static int loose_finish(loose *l)
+{
+	unsigned char extra;
+	size_t got;
+	int error, end;
+
+	if (!l->ended) {
+		if ((error = inflate_some(&got, l, &extra, 1, &end)) < 0)
+			return error;
+		if (got)
+			return loose_error(l, "content longer than its header says");
+	}
+	if (l->zs.avail_in || l->pos < l->size_on_disk)
+		return loose_error(l, "garbage after the compressed data");
+	return 0;
+}
+
 /* Deliver the content (after the header) to `cb` in pieces. */
 static int loose_content(loose *l, pw_stream_cb cb, void *payload)
 {
 	unsigned char buf[64 * 1024];
 	uint64_t total = l->head_len;
-	int error, end = l->zs.avail_out != 0 && total == l->size;
+	int error, end = l->ended;
 
 	if (l->head_len && (error = cb(l->head, l->head_len, payload)) != 0)
 		return error;
@@ -172,7 +195,7 @@ static int loose_content(loose *l, pw_stream_cb cb, void *payload)
 	}
 	if (total != l->size)
 		return loose_error(l, "content shorter than its header says");
-	return 0;
+	return loose_finish(l);
 }
 
 typedef struct fill {

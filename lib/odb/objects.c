@@ -14,6 +14,8 @@
 
 /* How deep REF_DELTA bases may be fetched from pack to pack (each hop may nest). */
 #define MAX_BASE_HOPS 64
+/* Lookups retried after a rescan, at most, while git keeps changing the pack list. */
+#define MAX_ATTEMPTS 8
 
 static _Thread_local unsigned base_hops;
 
@@ -56,7 +58,24 @@ static int cmp_mtime_desc(const void *a, const void *b)
 	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->idx_path, y->idx_path);
 }
 
-static int add_pack(pw_repo *repo, const char *idx_path, int64_t mtime)
+static void file_id(pw_file_id *out, const struct stat *st)
+{
+	out->dev = st->st_dev;
+	out->ino = st->st_ino;
+	out->size = st->st_size;
+	out->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	out->mtime_nsec = st->st_mtim.tv_nsec;
+}
+
+static int same_file(const pw_file_id *id, const struct stat *st)
+{
+	return id->dev == st->st_dev && id->ino == st->st_ino && id->size == st->st_size &&
+		id->mtime_sec == (int64_t)st->st_mtim.tv_sec && id->mtime_nsec == st->st_mtim.tv_nsec;
+}
+
+/* `ist`, `pst`: the idx and the pack as stat saw them before opening (a later change is then seen). */
+static int add_pack(pw_repo *repo, const char *idx_path, const struct stat *ist,
+	const struct stat *pst)
 {
 	pw_pack_options po = PW_PACK_OPTIONS_INIT;
 	pw_packent *pe;
@@ -83,7 +102,9 @@ static int add_pack(pw_repo *repo, const char *idx_path, int64_t mtime)
 	pe = &repo->packs[repo->npacks];
 	memset(pe, 0, sizeof(*pe));
 	pe->pack = pack;
-	pe->mtime = mtime;
+	pe->mtime = (int64_t)pst->st_mtime;
+	file_id(&pe->idx_id, ist);
+	file_id(&pe->pack_id, pst);
 	pe->seen = 1;
 	if (!(pe->idx_path = pw_strdup(idx_path))) {
 		pw_pack_free(pack);
@@ -93,7 +114,8 @@ static int add_pack(pw_repo *repo, const char *idx_path, int64_t mtime)
 	return 0;
 }
 
-static int scan_dir(pw_repo *repo, const char *objdir)
+/* Register the packs of `objdir` not registered yet; `*added` counts them. */
+static int scan_dir(pw_repo *repo, const char *objdir, size_t *added)
 {
 	char packdir[PATH_MAX], path[PATH_MAX], packpath[PATH_MAX];
 	struct dirent *de;
@@ -105,7 +127,7 @@ static int scan_dir(pw_repo *repo, const char *objdir)
 	if (!(dir = opendir(packdir)))
 		return 0; /* no packs yet */
 	while (!error && (de = readdir(dir)) != NULL) {
-		struct stat st;
+		struct stat ist, pst;
 		size_t i, len = strlen(de->d_name);
 		int known = 0;
 
@@ -113,21 +135,37 @@ static int scan_dir(pw_repo *repo, const char *objdir)
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", packdir, de->d_name) >= sizeof(path))
 			continue;
+		/*
+		 * git uses an idx only when its pack is there too; a registered
+		 * pack whose .pack is already deleted (git removes it before the
+		 * .idx) goes dead here rather than failing every read again.
+		 */
+		if (snprintf(packpath, sizeof(packpath), "%s/%.*s.pack", packdir, (int)(len - 4) & 0xff,
+			de->d_name) >= (int)sizeof(packpath))
+			continue;
+		if (stat(packpath, &pst) < 0 || !S_ISREG(pst.st_mode) ||
+		    stat(path, &ist) < 0 || !S_ISREG(ist.st_mode))
+			continue;
 		for (i = 0; i < repo->npacks; i++)
 			if (!repo->packs[i].dead && !strcmp(repo->packs[i].idx_path, path)) {
-				repo->packs[i].seen = 1;
-				known = 1;
+				/*
+				 * `git repack -a` of unchanged objects renames a new pack
+				 * of the same name over the old one: once our descriptors
+				 * are closed the old files cannot be re-opened, so the
+				 * entry goes dead and the new files are registered.
+				 */
+				if (same_file(&repo->packs[i].idx_id, &ist) &&
+				    same_file(&repo->packs[i].pack_id, &pst)) {
+					repo->packs[i].seen = 1;
+					known = 1;
+				}
 				break;
 			}
 		if (known)
 			continue;
-		/* git uses an idx only when its pack is there too */
-		if (snprintf(packpath, sizeof(packpath), "%s/%.*s.pack", packdir, (int)(len - 4) & 0xff,
-			de->d_name) >= (int)sizeof(packpath))
-			continue;
-		if (stat(packpath, &st) < 0 || !S_ISREG(st.st_mode))
-			continue;
-		error = add_pack(repo, path, (int64_t)st.st_mtime);
+		error = add_pack(repo, path, &ist, &pst);
+		if (!error)
+			(*added)++;
 		if (error == PW_ENOTFOUND || error == PW_ECHANGED) {
 			/* removed while we looked: a concurrent repack */
 			pw_error_clear();
@@ -140,25 +178,44 @@ static int scan_dir(pw_repo *repo, const char *objdir)
 
 int pw_repo_rescan(pw_repo *repo)
 {
-	size_t i;
+	size_t i, changed = 0;
 	int error = 0;
 
 	pthread_rwlock_wrlock(&repo->packs_lock);
 	for (i = 0; i < repo->npacks; i++)
 		repo->packs[i].seen = 0;
 	for (i = 0; i < repo->ndirs && !error; i++)
-		error = scan_dir(repo, repo->dirs[i].path);
+		error = scan_dir(repo, repo->dirs[i].path, &changed);
 	if (!error) {
 		/* packs gone from disk stay allocated (callers may hold them) but are skipped */
 		for (i = 0; i < repo->npacks; i++)
-			if (!repo->packs[i].seen)
+			if (!repo->packs[i].seen && !repo->packs[i].dead) {
 				repo->packs[i].dead = 1;
+				changed++;
+			}
 		if (repo->npacks > 1)
 			qsort(repo->packs, repo->npacks, sizeof(*repo->packs), cmp_mtime_desc);
 		atomic_store_explicit(&repo->last_hit, 0, memory_order_relaxed);
 	}
+	if (changed)
+		atomic_fetch_add(&repo->generation, 1);
 	pthread_rwlock_unlock(&repo->packs_lock);
 	return error;
+}
+
+/*
+ * After a lookup against pack list `gen` failed in a way a concurrent
+ * repack explains: rescan, and say whether looking again can help (the
+ * list changed since, by this rescan or another thread's). 0: look again;
+ * 1: do not; < 0: the rescan failed.
+ */
+static int rescan_for_retry(pw_repo *repo, uint64_t gen)
+{
+	int error = pw_repo_rescan(repo);
+
+	if (error < 0)
+		return error;
+	return atomic_load(&repo->generation) == gen;
 }
 
 static size_t live_packs(pw_repo *repo)
@@ -229,30 +286,34 @@ typedef int (*object_op)(pw_repo *repo, pw_pack *pack, uint64_t off, const pw_oi
 
 /*
  * Run `op` on wherever `id` lives: a pack, else the loose objects. On a
- * miss, rescan the pack directories once and retry, so that an object moved
- * by a concurrent repack is never reported missing.
+ * miss or a pack file gone or replaced, rescan the pack directories and
+ * retry while that changes the pack list, so that an object moved by a
+ * concurrent repack is never reported missing.
  */
 static int with_object(pw_repo *repo, const pw_oid *id, object_op op, void *arg)
 {
-	int attempt, error = PW_ENOTFOUND;
+	int attempt, error = PW_ENOTFOUND, in_pack = 0;
 
-	for (attempt = 0; attempt < 2; attempt++) {
+	for (attempt = 0;; attempt++) {
 		pw_packent *pe;
-		uint64_t off;
+		uint64_t off, gen;
 
 		pthread_rwlock_rdlock(&repo->packs_lock);
+		gen = atomic_load(&repo->generation);
 		error = find_in_packs(&pe, &off, repo, id);
+		in_pack = !error;
 		if (!error)
 			error = op(repo, pe->pack, off, id, arg);
 		else if (error == PW_ENOTFOUND)
 			error = op(repo, NULL, 0, id, arg);
 		pthread_rwlock_unlock(&repo->packs_lock);
-		if (!retryable(error) || attempt)
+		if (!retryable(error) || attempt + 1 >= MAX_ATTEMPTS)
 			break;
-		if (pw_repo_rescan(repo) < 0)
+		if (rescan_for_retry(repo, gen) != 0)
 			break;
 	}
-	if (error == PW_ENOTFOUND)
+	/* a miss in a pack that has the object (its REF_DELTA base is missing) keeps its own message */
+	if (error == PW_ENOTFOUND && !in_pack)
 		return not_found(repo, id);
 	return error;
 }
@@ -362,8 +423,13 @@ int pw_repo_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
 
 int pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entry)
 {
-	if (entry->pack)
-		return pw_pack_read_at(out, entry->pack, entry->offset);
+	if (entry->pack) {
+		int error = pw_pack_read_at(out, entry->pack, entry->offset);
+		/* its pack was removed or replaced since the iteration began: look the id up anew */
+		if (!retryable(error))
+			return error;
+		pw_error_clear();
+	}
 	return pw_repo_read(out, repo, &entry->id);
 }
 
@@ -470,11 +536,28 @@ int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreac
 
 	*out = NULL;
 	*count = 0;
-	pthread_rwlock_rdlock(&repo->packs_lock);
-	npacks = live_packs(repo);
-	for (i = 0; i < npacks && !error; i++)
-		error = collect_pack(&e, repo->packs[i].pack, order == PW_FOREACH_UNORDERED);
-	pthread_rwlock_unlock(&repo->packs_lock);
+	for (int attempt = 0;; attempt++) {
+		uint64_t gen;
+		int rerr;
+
+		e.n = 0;
+		pthread_rwlock_rdlock(&repo->packs_lock);
+		gen = atomic_load(&repo->generation);
+		npacks = live_packs(repo);
+		for (i = 0; i < npacks && !error; i++)
+			error = collect_pack(&e, repo->packs[i].pack, order == PW_FOREACH_UNORDERED);
+		pthread_rwlock_unlock(&repo->packs_lock);
+		/* a pack removed or replaced by a concurrent repack: start again from a new list */
+		if (!retryable(error) || attempt + 1 >= MAX_ATTEMPTS)
+			break;
+		if ((rerr = rescan_for_retry(repo, gen)) != 0) {
+			if (rerr < 0)
+				error = rerr;
+			break;
+		}
+		error = 0;
+		pw_error_clear();
+	}
 	if (!error) {
 		size_t before = e.n;
 		error = pw_loose_foreach(repo, push_loose, &e);
@@ -602,9 +685,14 @@ int pw_repo_find_prefix(pw_oid *out, pw_repo *repo, const char *hex_in, size_t h
 	hex[hexlen] = '\0';
 	memset(&c, 0, sizeof(c));
 
-	for (int attempt = 0; attempt < 2 && !error; attempt++) {
+	for (int attempt = 0;; attempt++) {
+		uint64_t gen;
+		int rerr;
+
 		c.n = c.total = 0;
+		error = 0;
 		pthread_rwlock_rdlock(&repo->packs_lock);
+		gen = atomic_load(&repo->generation);
 		n = live_packs(repo);
 		for (i = 0; i < n && !error; i++) {
 			pw_pack *pack = repo->packs[i].pack;
@@ -622,9 +710,14 @@ int pw_repo_find_prefix(pw_oid *out, pw_repo *repo, const char *hex_in, size_t h
 		pthread_rwlock_unlock(&repo->packs_lock);
 		if (!error)
 			error = loose_prefix(&c, repo, hex, hexlen);
-		if (error || c.n || attempt)
+		/* nothing found, or a pack gone: a concurrent repack may have moved things */
+		if ((error ? !retryable(error) : c.n > 0) || attempt + 1 >= MAX_ATTEMPTS)
 			break;
-		error = pw_repo_rescan(repo);
+		if ((rerr = rescan_for_retry(repo, gen)) != 0) {
+			if (rerr < 0)
+				error = rerr;
+			break;
+		}
 	}
 	if (error)
 		return error;

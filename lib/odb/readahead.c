@@ -115,9 +115,11 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 	if ((error = pw_repo_collect(&v, &n, repo, order)) < 0)
 		return error;
 	/* reading everything: let the delta-base cache keep bases only */
-	for (i = 0; i < pw_repo_pack_count(repo); i++)
-		if (pw_pack_index_bases(pw_repo_pack(repo, i)) < 0)
+	for (i = 0; i < pw_repo_pack_count(repo); i++) {
+		pw_pack *pack = pw_repo_pack(repo, i); /* NULL if a rescan dropped packs meanwhile */
+		if (pack && pw_pack_index_bases(pack) < 0)
 			pw_error_clear(); /* reading the objects reports what is wrong */
+	}
 	if (!threads) {
 		long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 		threads = cpus > 0 ? (unsigned)cpus : 1;

@@ -105,6 +105,7 @@ void pw_dcache_get_stats(pw_dcache_stats *out, pw_dcache *c)
 
 pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset)
 {
+	pw_object *obj = NULL;
 	centry *e;
 
 	pthread_mutex_lock(&c->lock);
@@ -117,12 +118,13 @@ pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset)
 			lru_unlink(c, e);
 			lru_push(c, e);
 		}
-		pw_object_ref(e->obj);
+		/* take the reference under the lock: once unlocked, e may be evicted and reused */
+		obj = pw_object_ref(e->obj);
 	} else {
 		c->st.misses++;
 	}
 	pthread_mutex_unlock(&c->lock);
-	return e ? e->obj : NULL;
+	return obj;
 }
 
 static void grow(pw_dcache *c)

@@ -182,7 +182,7 @@ static int loose_content(loose *l, pw_stream_cb cb, void *payload)
 	if (l->head_len && (error = cb(l->head, l->head_len, payload)) != 0)
 		return error;
 	while (total < l->size) {
-		size_t got, want = sizeof(buf);
+		size_t got = 0, want = sizeof(buf);
 		if ((error = inflate_some(&got, l, buf, want, &end)) < 0)
 			return error;
 		if (got > l->size - total)

@@ -23,6 +23,16 @@ struct pw_dcache {
 	pw_dcache_stats st;
 };
 
+/*
+ * What an entry really costs: the content, the object and entry headers, and
+ * malloc's own overhead. Counting only the content let a cache of small
+ * trees and commits use twice its budget.
+ */
+static size_t charge(const pw_object *obj)
+{
+	return obj->size + sizeof(pw_object) + sizeof(centry) + 48;
+}
+
 static size_t hash_key(const pw_pack *p, uint64_t offset)
 {
 	uint64_t h = offset * 0x9e3779b97f4a7c15ull ^ (uint64_t)(uintptr_t)p * 0xff51afd7ed558ccdull;
@@ -79,7 +89,7 @@ static void remove_entry(pw_dcache *c, centry *e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
 	lru_unlink(c, e);
-	c->st.bytes -= e->obj->size;
+	c->st.bytes -= charge(e->obj);
 	c->st.entries--;
 	pw_object_free(e->obj);
 	pw_free(e);
@@ -154,14 +164,14 @@ void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *o
 	size_t h;
 
 	/* an object bigger than a quarter of the budget would only flush the rest */
-	if (obj->size > c->budget / 4)
+	if (charge(obj) > c->budget / 4)
 		return;
 	pthread_mutex_lock(&c->lock);
 	h = hash_key(p, offset) & (c->nbuckets - 1);
 	for (e = c->buckets[h]; e; e = e->hnext)
 		if (e->offset == offset && e->pack == p)
 			goto out;
-	while (c->tail && c->st.bytes + obj->size > c->budget) {
+	while (c->tail && c->st.bytes + charge(obj) > c->budget) {
 		remove_entry(c, c->tail);
 		c->st.evictions++;
 	}
@@ -173,7 +183,7 @@ void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *o
 	e->hnext = c->buckets[h];
 	c->buckets[h] = e;
 	lru_push(c, e);
-	c->st.bytes += obj->size;
+	c->st.bytes += charge(obj);
 	if (c->st.bytes > c->st.bytes_peak)
 		c->st.bytes_peak = c->st.bytes;
 	c->st.entries++;

@@ -21,6 +21,9 @@ void pc_out_free(struct pc_out *o)
 	o->buf = NULL;
 }
 
+/* Pieces at least this large are written without copying them. */
+#define DIRECT_WRITE (64 * 1024)
+
 /* Write `len` bytes to stdout, whole, unless an earlier write failed. */
 static void write_all(struct pc_out *o, const unsigned char *p, size_t len)
 {
@@ -48,13 +51,14 @@ void pc_out_put(struct pc_out *o, const void *data, size_t len)
 {
 	if (len == 0) /* data may be NULL then */
 		return;
-	if (len > o->cap - o->len) {
+	/* a large piece goes out from where it is: copying it costs more than a write */
+	if (len >= DIRECT_WRITE || len >= o->cap) {
 		pc_out_flush(o);
-		if (len >= o->cap) { /* no point copying it */
-			write_all(o, data, len);
-			return;
-		}
+		write_all(o, data, len);
+		return;
 	}
+	if (len > o->cap - o->len)
+		pc_out_flush(o);
 	memcpy(o->buf + o->len, data, len);
 	o->len += len;
 }

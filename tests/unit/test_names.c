@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "packwin/errors.h"
 #include "packwin/odb.h"
 #include "util/alloc.h"
@@ -44,58 +46,6 @@ typedef struct name_case {
 } name_case;
 
 /* ---------------------------------------------------------------- helpers */
-
-static char tmpdir[512];
-
-static int make_tmpdir(void **state)
-{
-	const char *t = getenv("TMPDIR");
-
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pw-test-names-XXXXXX", t && *t ? t : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static void sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	int n;
-	va_list ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && ", tmpdir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
-
-static void sh_out(char *out, size_t size, const char *fmt, ...)
-{
-	char cmd[4096];
-	FILE *f;
-	int n;
-	va_list ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && ", tmpdir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	assert_non_null(f = popen(cmd, "r"));
-	if (!fgets(out, (int)size, f))
-		out[0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	assert_int_equal(pclose(f), 0);
-}
 
 static pw_repo *open_repo(const char *path)
 {
@@ -690,16 +640,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_tree, make_tmpdir, remove_tmpdir),
 	};
 
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
-	setenv("GIT_AUTHOR_NAME", "A U Thor", 1);
-	setenv("GIT_AUTHOR_EMAIL", "author@example.com", 1);
-	setenv("GIT_AUTHOR_DATE", "1700000000 +0000", 1);
-	setenv("GIT_COMMITTER_NAME", "C O Mitter", 1);
-	setenv("GIT_COMMITTER_EMAIL", "committer@example.com", 1);
-	setenv("GIT_COMMITTER_DATE", "1700000000 +0000", 1);
-	unsetenv("GIT_DIR");
-	unsetenv("GIT_WORK_TREE");
-	unsetenv("GIT_OBJECT_DIRECTORY");
+	git_test_env();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "packwin/errors.h"
 #include "packwin/odb.h"
 #include "odb/internal.h"
@@ -50,85 +52,6 @@
 #define SHA256_MAIN "23e261af1528e9fb2c760b173e12e64491791791144c93f2a45c086e6e87f579"
 
 /* ---------------------------------------------------------------- helpers */
-
-static char tmpdir[512];
-
-static int make_tmpdir(void **state)
-{
-	const char *t = getenv("TMPDIR");
-
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pw-test-odb-XXXXXX", t && *t ? t : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Run a shell command in tmpdir; its exit status. */
-static int vsh_rc(const char *fmt, va_list ap)
-{
-	char cmd[8192];
-	int n;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && ", tmpdir);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	return system(cmd);
-}
-
-static int sh_rc(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh_rc(const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vsh_rc(fmt, ap);
-	va_end(ap);
-	return rc;
-}
-
-/* Run a shell command in tmpdir; it must succeed. */
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void sh(const char *fmt, ...)
-{
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = vsh_rc(fmt, ap);
-	va_end(ap);
-	if (rc != 0)
-		fail_msg("command failed (%d): %s", rc, fmt);
-}
-
-/* The first line a shell command prints (run in tmpdir); it must succeed. */
-static void sh_out(char *out, size_t size, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
-static void sh_out(char *out, size_t size, const char *fmt, ...)
-{
-	char cmd[8192];
-	FILE *f;
-	int n;
-	va_list ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && ", tmpdir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	assert_non_null(f = popen(cmd, "r"));
-	if (!fgets(out, (int)size, f))
-		out[0] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-	if (pclose(f) != 0)
-		fail_msg("command failed: %s", cmd);
-}
 
 /* tmpdir/rel */
 static const char *tmp(const char *rel)
@@ -1926,18 +1849,6 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_large_objects, make_tmpdir, remove_tmpdir),
 	};
 
-	/* git without anyone's configuration, with fixed identities and dates */
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
-	setenv("GIT_AUTHOR_NAME", "A U Thor", 1);
-	setenv("GIT_AUTHOR_EMAIL", "author@example.com", 1);
-	setenv("GIT_AUTHOR_DATE", "1700000000 +0000", 1);
-	setenv("GIT_COMMITTER_NAME", "C O Mitter", 1);
-	setenv("GIT_COMMITTER_EMAIL", "committer@example.com", 1);
-	setenv("GIT_COMMITTER_DATE", "1700000000 +0000", 1);
-	unsetenv("GIT_DIR");
-	unsetenv("GIT_WORK_TREE");
-	unsetenv("GIT_OBJECT_DIRECTORY");
-	unsetenv("GIT_ALTERNATE_OBJECT_DIRECTORIES");
+	git_test_env();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "packwin/errors.h"
 #include "packwin/odb.h"
 
@@ -35,41 +37,6 @@
 #define RACE_SECONDS 8.0
 #define MAX_IDS 1024
 #define MAX_FAILURES 8
-
-static char tmpdir[512];
-
-static int make_tmpdir(void **state)
-{
-	const char *t = getenv("TMPDIR");
-
-	(void)state;
-	snprintf(tmpdir, sizeof(tmpdir), "%s/pw-test-race-XXXXXX", t && *t ? t : "/tmp");
-	return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int remove_tmpdir(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* Run a shell command in tmpdir; it must succeed. */
-static void sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	int n;
-	va_list ap;
-
-	n = snprintf(cmd, sizeof(cmd), "cd '%s' && ", tmpdir);
-	va_start(ap, fmt);
-	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
-	va_end(ap);
-	if (system(cmd) != 0)
-		fail_msg("command failed: %s", cmd);
-}
 
 static double now(void)
 {
@@ -308,17 +275,6 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_repack_race, make_tmpdir, remove_tmpdir),
 	};
 
-	/* git without anyone's configuration, with fixed identities and dates */
-	setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
-	setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
-	setenv("GIT_AUTHOR_NAME", "A U Thor", 1);
-	setenv("GIT_AUTHOR_EMAIL", "author@example.com", 1);
-	setenv("GIT_AUTHOR_DATE", "1700000000 +0000", 1);
-	setenv("GIT_COMMITTER_NAME", "C O Mitter", 1);
-	setenv("GIT_COMMITTER_EMAIL", "committer@example.com", 1);
-	setenv("GIT_COMMITTER_DATE", "1700000000 +0000", 1);
-	unsetenv("GIT_DIR");
-	unsetenv("GIT_WORK_TREE");
-	unsetenv("GIT_OBJECT_DIRECTORY");
+	git_test_env();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -544,6 +544,19 @@ int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreac
 		pthread_rwlock_rdlock(&repo->packs_lock);
 		gen = atomic_load(&repo->generation);
 		npacks = live_packs(repo);
+		{
+			/* the idx counts are known: one allocation of the right size (plus room for loose) */
+			size_t want = 1024;
+			for (i = 0; i < npacks; i++)
+				want += pw_pack_count(repo->packs[i].pack);
+			if (want > e.alloc) {
+				pw_repo_entry *v = pw_realloc(e.v, want * sizeof(*v));
+				if (v) {
+					e.v = v;
+					e.alloc = want;
+				}
+			}
+		}
 		for (i = 0; i < npacks && !error; i++)
 			error = collect_pack(&e, repo->packs[i].pack, order == PW_FOREACH_UNORDERED);
 		pthread_rwlock_unlock(&repo->packs_lock);

@@ -1,0 +1,59 @@
+/* site.h: what pack-serve serves — ROOT's repositories, the allowlisted files in them, generated indexes, and the descriptor cache. */
+#ifndef PACKSERVE_SITE_H
+#define PACKSERVE_SITE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* ROOT, its repositories, and the descriptor cache (one per server, shared by all workers). */
+struct ps_site;
+
+/*
+ * Open ROOT: one repository (served at "/") when ROOT is a repository (a
+ * bare one, or a work tree with .git), else a folder of repositories
+ * (bare NAME.git served at /NAME.git/, NAME/.git at /NAME/ and also at
+ * /NAME.git/), looked up per request so repositories may come and go.
+ * `fd_limit` is the hard budget of files open at once (0: 64); every file
+ * served, every pack the generators read, goes through one window manager
+ * with that budget. Returns 0, or -1 with a message in `err` (one line:
+ * the path and what is wrong).
+ */
+int ps_site_open(struct ps_site **out, const char *root, unsigned int fd_limit,
+	char *err, size_t errlen);
+
+/* Close every file and free the site. No body may still be held. Accepts NULL. */
+void ps_site_free(struct ps_site *site);
+
+/* A response body: a file lent from the descriptor cache, or bytes in memory. */
+struct ps_body {
+	int fd;                   /* >= 0: send bytes [0, size) of this descriptor (do not close it) */
+	const char *mem;          /* fd < 0: the bytes, owned by the body */
+	uint64_t size;
+	time_t mtime;             /* Last-Modified */
+	char etag[72];            /* strong ETag with its quotes: a pack's/idx's/rev's own checksum in hex, else derived from identity or content */
+	const char *content_type; /* static string */
+	int immutable;            /* packs, idx and rev files: Cache-Control: public, max-age=31536000, immutable */
+	void *priv_file;          /* private to site.c */
+	char *priv_mem;           /* private to site.c */
+};
+
+/*
+ * Find what `path` (a decoded path as ps_http_decode_path gives: starts
+ * with '/', no empty, "." or ".." segments) names, and make it a body.
+ * Thread-safe. Only the allowlist of CLI.md is ever served: regular files,
+ * whose real location (symbolic links resolved) is inside ROOT; info/refs
+ * and objects/info/packs are generated from the repository when the file
+ * is absent or older than the refs/packs. While held, a file's descriptor
+ * stays open on the same file, so a pack replaced on disk meanwhile is sent
+ * whole from the old one; the next lookup sees the new one.
+ * Returns 0, or a negated HTTP status: -404 (not there, not allowed),
+ * -503 (every descriptor of the budget is in use: try again shortly),
+ * -500 (anything else; a one-line message is in *why, static or NULL).
+ */
+int ps_site_lookup(struct ps_body *out, struct ps_site *site, const char *path, const char **why);
+
+/* Give a body back (return its descriptor to the cache, free its memory). Accepts a zeroed body. */
+void ps_body_release(struct ps_site *site, struct ps_body *body);
+
+#endif

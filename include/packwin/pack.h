@@ -166,10 +166,13 @@ PW_EXTERN(int) pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out,
 	pw_pack *pack, uint64_t offset);
 
 /**
- * Before reading many objects (all of them, in any order): learn, from the
- * entry headers alone, which entries are delta bases, so that the delta-base
- * cache keeps only objects that can be asked for again as a base. Costs one
- * pass over the headers and one bit per object; idempotent and thread-safe.
+ * Before reading many objects (all of them, in any order): count, from the
+ * entry headers alone, the deltas built on each entry, so that the
+ * delta-base cache keeps only objects that can be asked for again as a
+ * base, and lets a base go as soon as every delta on it has been read once
+ * (read in pack order, the cache then holds only the bases still in use).
+ * Costs one pass over the headers and 4 bytes per object; idempotent and
+ * thread-safe. A second pass over the same objects works as without it.
  */
 PW_EXTERN(int) pw_pack_index_bases(pw_pack *pack);
 

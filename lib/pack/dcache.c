@@ -193,6 +193,19 @@ out:
 	pthread_mutex_unlock(&c->lock);
 }
 
+void pw_dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset)
+{
+	centry *e;
+
+	pthread_mutex_lock(&c->lock);
+	for (e = c->buckets[hash_key(p, offset) & (c->nbuckets - 1)]; e; e = e->hnext)
+		if (e->offset == offset && e->pack == p)
+			break;
+	if (e)
+		remove_entry(c, e);
+	pthread_mutex_unlock(&c->lock);
+}
+
 void pw_dcache_forget(pw_dcache *c, const pw_pack *p)
 {
 	centry *e, *next;

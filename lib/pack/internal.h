@@ -55,12 +55,21 @@ struct pw_pack {
 	atomic_int rev_ready;
 	uint64_t *rev_offsets; /* sorted ascending, count entries */
 	uint32_t *rev_pos;     /* idx position of each */
+	/*
+	 * Why building it failed on corrupt content (under `lock`): later calls
+	 * return that again instead of rebuilding, which made every pack-order
+	 * call over a bad idx cost O(count) (found by fuzz_idx).
+	 */
+	int rev_failed;
+	char *rev_failed_msg;
 
 	/*
-	 * One bit per entry in pack order: is it some delta's base? Built by
-	 * pw_pack_index_bases; while set, only bases enter the delta-base cache.
+	 * Per entry in pack order: how many deltas built on it have not been
+	 * read yet. Built by pw_pack_index_bases; while set, only entries with
+	 * deltas still to read enter the delta-base cache, and an entry whose
+	 * last delta has been read leaves it (see pw_rev_base_done).
 	 */
-	_Atomic(unsigned char *) is_base;
+	_Atomic(_Atomic uint32_t *) is_base;
 };
 
 /* pack.c: errors of a fixed shape naming the pack and the offset */
@@ -79,8 +88,13 @@ int pw_idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *idxcur, const pw_oid *
 int pw_rev_ensure(pw_pack *p);
 /** Pack-order position of the entry starting at `offset`, or PW_ENOTFOUND. */
 int pw_rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset);
-/** Is the entry at `offset` a delta base (1 too when unknown)? */
+/** Is the entry at `offset` a delta base with deltas still to read (1 too when unknown)? */
 int pw_rev_is_base(pw_pack *p, uint64_t offset);
+/**
+ * A delta on the base at `offset` has been read: count it. Returns 1 when
+ * it was the last one (the base can leave the cache), else 0.
+ */
+int pw_rev_base_done(pw_pack *p, uint64_t offset);
 /** Where the entry after the one at pack position `packpos` starts. */
 uint64_t pw_rev_next_offset(pw_pack *p, uint32_t packpos);
 
@@ -109,6 +123,8 @@ int pw_delta_apply(unsigned char *out, uint64_t result_size,
 /* dcache.c */
 pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset);
 void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *obj);
+/** Drop the entry of (`p`, `offset`), if cached. */
+void pw_dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset);
 /** Drop every entry of `p` (when it is freed). */
 void pw_dcache_forget(pw_dcache *c, const pw_pack *p);
 

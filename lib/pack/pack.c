@@ -159,9 +159,10 @@ void pw_pack_free(pw_pack *p)
 	pw_wm_close(p->revf);
 	pw_wm_close(p->packf);
 	pw_wm_close(p->idxf);
-	pw_free(atomic_load(&p->is_base));
+	pw_free((void *)atomic_load(&p->is_base));
 	pw_free(p->rev_offsets);
 	pw_free(p->rev_pos);
+	pw_free(p->rev_failed_msg);
 	pw_free(p->pack_path);
 	pw_free(p->idx_path);
 	pthread_mutex_destroy(&p->lock);

@@ -92,12 +92,13 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
  * or NULL with `*last` describing the non-delta entry to inflate.
  */
 static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
-	pw_cursor *cur, uint64_t offset, int use_cache)
+	pw_cursor *cur, uint64_t offset, int use_cache, uint64_t *first_base)
 {
 	pw_pack_entry e;
 	int error;
 
 	*base = NULL;
+	*first_base = UINT64_MAX;
 	for (;;) {
 		if (use_cache && (*base = pw_dcache_get(p->dcache, p, offset)) != NULL)
 			return 0;
@@ -119,6 +120,8 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
 			return error;
 		if (*base)
 			return 0;
+		if (c->n == 1)
+			*first_base = offset;
 	}
 }
 
@@ -235,6 +238,7 @@ static void cache_put(pw_pack *p, uint64_t offset, pw_object *obj)
 int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 {
 	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
+	uint64_t first_base;
 	pw_object *obj = NULL;
 	pw_pack_entry last;
 	size_t i;
@@ -242,7 +246,7 @@ int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 
 	c.v = c.small;
 	*out = NULL;
-	if ((error = walk(&c, &obj, &last, p, cur, offset, 1)) < 0)
+	if ((error = walk(&c, &obj, &last, p, cur, offset, 1, &first_base)) < 0)
 		goto out;
 	if (!obj) {
 		if ((error = inflate_entry(&obj, p, cur, &last)) < 0)
@@ -259,6 +263,13 @@ int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 	}
 	*out = obj;
 	obj = NULL;
+	/*
+	 * During a scan (pw_pack_index_bases), a base whose deltas have all
+	 * been read is not needed again: free its cache room now. In pack
+	 * order this keeps the cache to the few bases still in use.
+	 */
+	if (c.n && first_base != UINT64_MAX && pw_rev_base_done(p, first_base))
+		pw_dcache_drop(p->dcache, p, first_base);
 out:
 	pw_object_free(obj);
 	if (c.v != c.small)
@@ -291,6 +302,7 @@ int pw_pack_read(pw_object **out, pw_pack *p, const pw_oid *id)
 int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64_t offset)
 {
 	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
+	uint64_t first_base;
 	pw_object *cached;
 	pw_pack_entry last;
 	pw_cursor cur;
@@ -298,7 +310,7 @@ int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64
 
 	c.v = c.small;
 	pw_cursor_init(&cur, p->packf);
-	error = walk(&c, &cached, &last, p, &cur, offset, 0);
+	error = walk(&c, &cached, &last, p, &cur, offset, 0, &first_base);
 	pw_cursor_release(&cur);
 	if (!error) {
 		*type_out = cached ? cached->type : last.type;

@@ -148,9 +148,18 @@ int pw_rev_ensure(pw_pack *p)
 	if (atomic_load_explicit(&p->rev_ready, memory_order_acquire))
 		return 0;
 	pthread_mutex_lock(&p->lock);
-	if (!atomic_load_explicit(&p->rev_ready, memory_order_relaxed)) {
-		if ((error = build(p)) == 0)
+	if (p->rev_failed) {
+		/* corrupt content stays corrupt: say so again without rebuilding */
+		error = pw_error_set(p->rev_failed, "%s",
+			p->rev_failed_msg ? p->rev_failed_msg : "reverse index is corrupt");
+	} else if (!atomic_load_explicit(&p->rev_ready, memory_order_relaxed)) {
+		if ((error = build(p)) == 0) {
 			atomic_store_explicit(&p->rev_ready, 1, memory_order_release);
+		} else if (error == PW_ECORRUPT) {
+			/* only content errors: ENOMEM, EOS, ECHANGED may pass */
+			p->rev_failed = error;
+			p->rev_failed_msg = pw_strdup(pw_error_last());
+		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return error;
@@ -204,7 +213,7 @@ int pw_pack_offset_oid(pw_oid *out, pw_pack *p, uint64_t offset)
 
 int pw_pack_index_bases(pw_pack *p)
 {
-	unsigned char *bits = NULL;
+	_Atomic uint32_t *left = NULL;
 	pw_cursor cur, idxcur;
 	uint32_t i, pos;
 	int error;
@@ -213,7 +222,7 @@ int pw_pack_index_bases(pw_pack *p)
 		return 0;
 	if ((error = pw_rev_ensure(p)) < 0)
 		return error;
-	if (!(bits = pw_calloc((size_t)p->count / 8 + 1, 1)))
+	if (!(left = pw_calloc((size_t)p->count + 1, sizeof(*left))))
 		return pw_error_nomem();
 	pw_cursor_init(&cur, p->packf);
 	pw_cursor_init(&idxcur, p->idxf);
@@ -234,35 +243,56 @@ int pw_pack_index_bases(pw_pack *p)
 		} else {
 			continue;
 		}
-		if (pw_rev_find(&pos, p, base) == 0)
-			bits[pos / 8] |= (unsigned char)(1u << (pos % 8));
-		else
+		if (pw_rev_find(&pos, p, base) == 0) {
+			if (atomic_load_explicit(&left[pos], memory_order_relaxed) < UINT32_MAX)
+				atomic_fetch_add_explicit(&left[pos], 1, memory_order_relaxed);
+		} else {
 			pw_error_clear(); /* reading that entry reports it */
+		}
 	}
 	pw_cursor_release(&cur);
 	pw_cursor_release(&idxcur);
 	if (error < 0) {
-		pw_free(bits);
+		pw_free((void *)left);
 		return error;
 	}
 	{
-		unsigned char *expected = NULL;
-		if (!atomic_compare_exchange_strong(&p->is_base, &expected, bits))
-			pw_free(bits);
+		_Atomic uint32_t *expected = NULL;
+		if (!atomic_compare_exchange_strong(&p->is_base, &expected, left))
+			pw_free((void *)left);
 	}
 	return 0;
 }
 
 int pw_rev_is_base(pw_pack *p, uint64_t offset)
 {
-	unsigned char *bits = atomic_load_explicit(&p->is_base, memory_order_acquire);
+	_Atomic uint32_t *left = atomic_load_explicit(&p->is_base, memory_order_acquire);
 	uint32_t pos;
 
-	if (!bits)
+	if (!left)
 		return 1;
 	if (pw_rev_find(&pos, p, offset) < 0) {
 		pw_error_clear();
 		return 1;
 	}
-	return bits[pos / 8] >> (pos % 8) & 1;
+	return atomic_load_explicit(&left[pos], memory_order_relaxed) != 0;
+}
+
+int pw_rev_base_done(pw_pack *p, uint64_t offset)
+{
+	_Atomic uint32_t *left = atomic_load_explicit(&p->is_base, memory_order_acquire);
+	uint32_t pos, n;
+
+	if (!left)
+		return 0;
+	if (pw_rev_find(&pos, p, offset) < 0) {
+		pw_error_clear();
+		return 0;
+	}
+	/* never below zero: a second pass over the pack must not wrap it */
+	n = atomic_load_explicit(&left[pos], memory_order_relaxed);
+	while (n && !atomic_compare_exchange_weak_explicit(&left[pos], &n, n - 1,
+		memory_order_relaxed, memory_order_relaxed))
+		;
+	return n == 1;
 }

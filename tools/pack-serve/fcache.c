@@ -1,0 +1,416 @@
+/* fcache.c: pack-serve's descriptor cache — path to registered file, identity, ETag; lends descriptors to bodies. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fcache.h"
+#include "../../lib/util/banned.h"
+
+/* Attempts of one lookup while the file keeps changing between stat and open. */
+#define FC_ATTEMPTS 4
+
+/*
+ * One served file. While in the table it is also on the LRU list; an entry
+ * superseded (its path now names another file) while bodies hold it is
+ * "stale": out of both, closed when the last body goes.
+ */
+struct ps_fentry {
+	char *path;                     /* as built from ROOT (the key) */
+	uint64_t hash;
+	pw_wm_file *file;               /* registered by its real path */
+	dev_t dev;                      /* identity of the file opened */
+	ino_t ino;
+	uint64_t size;
+	int64_t mtime_sec;
+	long mtime_nsec;
+	char etag[72];
+	const char *ctype;
+	int immutable;
+	unsigned held;                  /* bodies lent from it */
+	int stale;
+	struct ps_fentry *hnext;        /* hash chain */
+	struct ps_fentry *prev, *next;  /* LRU */
+};
+
+static _Thread_local char why_buf[256];
+
+const char *ps_site_why(const char *what)
+{
+	snprintf(why_buf, sizeof(why_buf), "%s: %s", what, pw_error_last());
+	return why_buf;
+}
+
+int ps_inside_root(const char *root, size_t rootlen, const char *real)
+{
+	if (rootlen == 1 && root[0] == '/')
+		return real[0] == '/';
+	return !strncmp(real, root, rootlen) && (real[rootlen] == '/' || real[rootlen] == '\0');
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
+	return h;
+}
+
+int ps_fcache_init(struct ps_fcache *fc, pw_wm *wm, pthread_mutex_t *lock,
+	const char *root, unsigned int fd_limit)
+{
+	size_t buckets = 64;
+
+	memset(fc, 0, sizeof(*fc));
+	fc->wm = wm;
+	fc->lock = lock;
+	fc->root = root;
+	fc->rootlen = strlen(root);
+	/* Enough entries that every descriptor of the budget has a few paths to choose from. */
+	fc->max = fd_limit > 64 ? (size_t)fd_limit * 4 : 256;
+	while (buckets < fc->max * 2)
+		buckets *= 2;
+	if (!(fc->table = calloc(buckets, sizeof(*fc->table))))
+		return PW_ENOMEM;
+	fc->mask = buckets - 1;
+	return 0;
+}
+
+static void lru_unlink(struct ps_fcache *fc, struct ps_fentry *e)
+{
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		fc->lru_head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		fc->lru_tail = e->prev;
+	e->prev = e->next = NULL;
+}
+
+static void lru_push(struct ps_fcache *fc, struct ps_fentry *e)
+{
+	e->prev = NULL;
+	e->next = fc->lru_head;
+	if (fc->lru_head)
+		fc->lru_head->prev = e;
+	else
+		fc->lru_tail = e;
+	fc->lru_head = e;
+}
+
+static void entry_free(struct ps_fentry *e)
+{
+	pw_wm_close(e->file);
+	free(e->path);
+	free(e);
+}
+
+/* Take `e` out of the table and the LRU; free it now unless bodies hold it. Lock held. */
+static void entry_remove(struct ps_fcache *fc, struct ps_fentry *e)
+{
+	struct ps_fentry **pp = &fc->table[e->hash & fc->mask];
+
+	while (*pp && *pp != e)
+		pp = &(*pp)->hnext;
+	if (*pp) {
+		*pp = e->hnext;
+		e->hnext = NULL;
+		lru_unlink(fc, e);
+		fc->count--;
+	}
+	if (e->held)
+		e->stale = 1;
+	else
+		entry_free(e);
+}
+
+static struct ps_fentry *entry_find(struct ps_fcache *fc, const char *path, uint64_t h)
+{
+	struct ps_fentry *e;
+
+	for (e = fc->table[h & fc->mask]; e; e = e->hnext)
+		if (e->hash == h && !strcmp(e->path, path))
+			return e;
+	return NULL;
+}
+
+/* Evict unheld entries, least recently used first, down to the cap. Lock held. */
+static void evict(struct ps_fcache *fc)
+{
+	struct ps_fentry *e = fc->lru_tail, *prev;
+
+	while (fc->count > fc->max && e) {
+		prev = e->prev;
+		if (!e->held)
+			entry_remove(fc, e);
+		e = prev;
+	}
+}
+
+void ps_fcache_dispose(struct ps_fcache *fc)
+{
+	while (fc->lru_head) {
+		fc->lru_head->held = 0;
+		entry_remove(fc, fc->lru_head);
+	}
+	free(fc->table);
+	fc->table = NULL;
+}
+
+static int same_identity(const struct ps_fentry *e, const struct stat *st)
+{
+	return e->dev == st->st_dev && e->ino == st->st_ino &&
+		e->size == (uint64_t)st->st_size &&
+		e->mtime_sec == (int64_t)st->st_mtim.tv_sec &&
+		e->mtime_nsec == st->st_mtim.tv_nsec;
+}
+
+static const char *content_type(enum ps_kind kind)
+{
+	switch (kind) {
+	case PS_KIND_PACK: return "application/x-git-packed-objects";
+	case PS_KIND_IDX: return "application/x-git-packed-objects-toc";
+	case PS_KIND_REV: return "application/octet-stream";
+	case PS_KIND_LOOSE: return "application/x-git-loose-object";
+	default: return "text/plain";
+	}
+}
+
+/* The hash size a pack's name announces: 40 hex digits SHA-1, 64 SHA-256. */
+static size_t name_rawsz(const char *path)
+{
+	const char *base = strrchr(path, '/'), *dot;
+
+	base = base ? base + 1 : path;
+	dot = strrchr(base, '.');
+	if (!dot || strncmp(base, "pack-", 5))
+		return 0;
+	return (size_t)(dot - base - 5) == 64 ? 32 : 20;
+}
+
+static void identity_etag(struct ps_fentry *e)
+{
+	uint64_t mt = (uint64_t)e->mtime_sec * 1000000000u + (uint64_t)e->mtime_nsec;
+
+	snprintf(e->etag, sizeof(e->etag), "\"%" PRIx64 "-%" PRIx64 "-%" PRIx64 "\"",
+		(uint64_t)e->ino, mt, e->size);
+}
+
+/* Packs, idx and rev files end with their own checksum: that is their ETag. */
+static int trailer_etag(struct ps_fentry *e, int fd, const char *path)
+{
+	unsigned char raw[32];
+	size_t rawsz = name_rawsz(path), got = 0, i;
+	int n = 1;
+
+	if (!rawsz || e->size < 12 + (uint64_t)rawsz) {
+		identity_etag(e); /* too short to have one: still served as it is */
+		return 0;
+	}
+	while (got < rawsz) {
+		ssize_t r = pread(fd, raw + got, rawsz - got, (off_t)(e->size - rawsz + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -EIO;
+		got += (size_t)r;
+	}
+	e->etag[0] = '"';
+	for (i = 0; i < rawsz; i++)
+		n += snprintf(e->etag + n, sizeof(e->etag) - (size_t)n, "%02x", raw[i]);
+	snprintf(e->etag + n, sizeof(e->etag) - (size_t)n, "\"");
+	return 0;
+}
+
+static int status_of(int pw_err)
+{
+	switch (pw_err) {
+	case PW_ENOTFOUND:
+	case PW_EINVALID: /* not a regular file */
+		return -404;
+	case PW_ELIMIT:
+		return -503;
+	default:
+		return -500;
+	}
+}
+
+#define FC_RETRY 1
+
+/*
+ * Register the file `path` names, checked the expensive way: its real path
+ * inside ROOT, a regular file, and the file opened is the one `st` saw
+ * (else FC_RETRY). On success *out holds one lent descriptor in *fd_out.
+ *
+ * What remains (TOCTOU): realpath() and open() are separate steps, so a
+ * local user who can rename things inside ROOT could, between them, swap
+ * a checked folder for a symbolic link leading out, and the open would
+ * follow it. The fstat comparison below narrows that window to a file the
+ * attacker made identical in identity; closing it fully needs an
+ * openat2(RESOLVE_BENEATH)-style open inside the window manager. Whoever
+ * can rename inside ROOT can usually read its files anyway.
+ */
+static int entry_make(struct ps_fentry **out, int *fd_out, struct ps_fcache *fc,
+	const char *path, uint64_t h, enum ps_kind kind, const struct stat *st, const char **why)
+{
+	char real[PATH_MAX];
+	struct ps_fentry *e;
+	struct stat fst;
+	int err, fd;
+
+	*out = NULL;
+	if (!realpath(path, real))
+		return errno == ENOMEM ? -503 : -404;
+	if (!ps_inside_root(fc->root, fc->rootlen, real))
+		return -404;
+	if (!(e = calloc(1, sizeof(*e))) || !(e->path = strdup(path))) {
+		free(e);
+		return -503;
+	}
+	e->hash = h;
+	if ((err = pw_wm_open(&e->file, fc->wm, real)) < 0) {
+		free(e->path);
+		free(e);
+		if ((err = status_of(err)) == -500)
+			*why = ps_site_why("cannot open");
+		return err;
+	}
+	if ((err = pw_wm_lend_fd(&fd, e->file)) < 0) {
+		entry_free(e);
+		if (err == PW_ECHANGED)
+			return FC_RETRY;
+		if ((err = status_of(err)) == -500)
+			*why = ps_site_why("cannot open");
+		return err;
+	}
+	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
+		pw_wm_return_fd(e->file);
+		entry_free(e);
+		*why = "cannot stat an open file";
+		return -500;
+	}
+	e->dev = fst.st_dev;
+	e->ino = fst.st_ino;
+	e->size = (uint64_t)fst.st_size;
+	e->mtime_sec = (int64_t)fst.st_mtim.tv_sec;
+	e->mtime_nsec = fst.st_mtim.tv_nsec;
+	if (!same_identity(e, st) || e->size != pw_wm_file_size(e->file)) {
+		/* replaced between our stat and the open: look again */
+		pw_wm_return_fd(e->file);
+		entry_free(e);
+		return FC_RETRY;
+	}
+	e->ctype = content_type(kind);
+	e->immutable = kind == PS_KIND_PACK || kind == PS_KIND_IDX || kind == PS_KIND_REV;
+	if (e->immutable)
+		err = trailer_etag(e, fd, path);
+	else
+		identity_etag(e);
+	if (err < 0) {
+		pw_wm_return_fd(e->file);
+		entry_free(e);
+		*why = "cannot read a checksum trailer";
+		return -500;
+	}
+	*out = e;
+	*fd_out = fd;
+	return 0;
+}
+
+static void fill(struct ps_body *out, struct ps_fentry *e, int fd)
+{
+	memset(out, 0, sizeof(*out));
+	out->fd = fd;
+	out->size = e->size;
+	out->mtime = (time_t)e->mtime_sec;
+	memcpy(out->etag, e->etag, sizeof(out->etag));
+	out->content_type = e->ctype;
+	out->immutable = e->immutable;
+	out->priv_file = e;
+}
+
+int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path,
+	enum ps_kind kind, const char **why)
+{
+	uint64_t h = hash_str(path);
+	struct ps_fentry *e, *old;
+	struct stat st;
+	int attempt, err, fd;
+
+	for (attempt = 0; attempt < FC_ATTEMPTS; attempt++) {
+		/* The one system call of a cache hit: has the path come to name another file? */
+		if (stat(path, &st) != 0)
+			return errno == ENOMEM ? -503 : -404;
+		if (!S_ISREG(st.st_mode))
+			return -404;
+
+		pthread_mutex_lock(fc->lock);
+		e = entry_find(fc, path, h);
+		if (e && same_identity(e, &st)) {
+			e->held++;
+			lru_unlink(fc, e);
+			lru_push(fc, e);
+			pthread_mutex_unlock(fc->lock);
+			/* Outside our lock: a descriptor evicted meanwhile is re-opened (and re-checked) here. */
+			err = pw_wm_lend_fd(&fd, e->file);
+			if (!err) {
+				fill(out, e, fd);
+				return 0;
+			}
+			pthread_mutex_lock(fc->lock);
+			e->held--;
+			if (err == PW_ECHANGED && !e->stale)
+				entry_remove(fc, e);
+			else if (e->stale && !e->held)
+				entry_free(e);
+			pthread_mutex_unlock(fc->lock);
+			if (err == PW_ECHANGED)
+				continue;
+			if ((err = status_of(err)) == -500)
+				*why = ps_site_why("cannot open");
+			return err;
+		}
+		pthread_mutex_unlock(fc->lock);
+
+		err = entry_make(&e, &fd, fc, path, h, kind, &st, why);
+		if (err == FC_RETRY)
+			continue;
+		if (err)
+			return err;
+		pthread_mutex_lock(fc->lock);
+		if ((old = entry_find(fc, path, h)) != NULL)
+			entry_remove(fc, old); /* the path names a new file, or another thread raced us: newest wins */
+		e->held = 1;
+		e->hnext = fc->table[h & fc->mask];
+		fc->table[h & fc->mask] = e;
+		lru_push(fc, e);
+		fc->count++;
+		evict(fc);
+		pthread_mutex_unlock(fc->lock);
+		fill(out, e, fd);
+		return 0;
+	}
+	return -503; /* the file kept changing under us: try again shortly */
+}
+
+void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
+{
+	struct ps_fentry *e = body->priv_file;
+
+	if (!e)
+		return;
+	pw_wm_return_fd(e->file);
+	pthread_mutex_lock(fc->lock);
+	if (--e->held == 0 && e->stale)
+		entry_free(e);
+	pthread_mutex_unlock(fc->lock);
+	body->priv_file = NULL;
+	body->fd = -1;
+}

@@ -1,0 +1,268 @@
+/* gen.c: pack-serve's generated files (info/refs, objects/info/packs) and content ETags. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "gen.h"
+#include "../../lib/util/banned.h"
+
+/* Generated bodies above this are refused: a refs tree this large is not a sane thing to serve. */
+#define GEN_MAX_BYTES ((size_t)256 << 20)
+/* Folders under refs/ deeper than this are not looked at for the mtime (git refuses such names anyway). */
+#define GEN_MAX_DEPTH 32
+
+static int buf_add(struct ps_buf *b, const char *data, size_t len)
+{
+	size_t need;
+
+	if (__builtin_add_overflow(b->len, len, &need) ||
+	    __builtin_add_overflow(need, 1, &need) || need > GEN_MAX_BYTES)
+		return PW_ELIMIT;
+	if (need > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		char *p;
+
+		while (cap < need)
+			cap *= 2; /* cannot overflow: need <= GEN_MAX_BYTES */
+		if (!(p = realloc(b->data, cap)))
+			return PW_ENOMEM;
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+struct refs_ctx {
+	struct ps_buf *out;
+	pw_oid_t type;
+};
+
+static int add_ref_line(struct refs_ctx *c, const pw_oid *id, const char *name, const char *suffix)
+{
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	int err;
+
+	pw_oid_tostr(hex, id, c->type);
+	if ((err = buf_add(c->out, hex, strlen(hex))) < 0 ||
+	    (err = buf_add(c->out, "\t", 1)) < 0 ||
+	    (err = buf_add(c->out, name, strlen(name))) < 0 ||
+	    (err = buf_add(c->out, suffix, strlen(suffix))) < 0)
+		return err;
+	return 0;
+}
+
+static int on_ref(const char *name, const pw_oid *id, const pw_oid *peeled, void *payload)
+{
+	struct refs_ctx *c = payload;
+	int err;
+
+	/* A ref name with a newline would forge lines; git refuses such names, so do we. */
+	if (strpbrk(name, "\n\t"))
+		return 0;
+	if ((err = add_ref_line(c, id, name, "\n")) < 0)
+		return err;
+	if (peeled && (err = add_ref_line(c, peeled, name, "^{}\n")) < 0)
+		return err;
+	return 0;
+}
+
+static void newer(time_t *t, const struct stat *st)
+{
+	if (st->st_mtime > *t)
+		*t = st->st_mtime;
+}
+
+/*
+ * The newest mtime of `dir` and the folders below it. Names are gathered
+ * and the folder closed before descending, so one walk holds at most one
+ * directory descriptor (they are outside the window manager's budget).
+ */
+static int walk_mtime(time_t *t, const char *dir, unsigned depth)
+{
+	char (*subs)[NAME_MAX + 1] = NULL;
+	size_t nsubs = 0, cap = 0, i, len;
+	struct dirent *d;
+	struct stat st;
+	DIR *dh;
+	int err = 0;
+
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return 0;
+	newer(t, &st);
+	if (depth >= GEN_MAX_DEPTH || !(dh = opendir(dir)))
+		return 0;
+	while ((d = readdir(dh)) != NULL) {
+		if (d->d_name[0] == '.')
+			continue;
+		if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN)
+			continue;
+		if (nsubs == cap) {
+			size_t n = cap ? cap * 2 : 8;
+			void *p;
+
+			if (n > 65536) {
+				err = PW_ELIMIT;
+				break;
+			}
+			if (!(p = realloc(subs, n * sizeof(*subs)))) {
+				err = PW_ENOMEM;
+				break;
+			}
+			subs = p;
+			cap = n;
+		}
+		len = strnlen(d->d_name, NAME_MAX);
+		memcpy(subs[nsubs], d->d_name, len);
+		subs[nsubs++][len] = '\0';
+	}
+	closedir(dh);
+	for (i = 0; i < nsubs && !err; i++) {
+		char path[PATH_MAX];
+
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, subs[i]) >= sizeof(path))
+			continue;
+		err = walk_mtime(t, path, depth + 1);
+	}
+	free(subs);
+	return err;
+}
+
+int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const char *commondir)
+{
+	struct refs_ctx c;
+	char path[PATH_MAX];
+	struct stat st;
+	int err;
+
+	*mtime = 0;
+	if ((err = pw_repo_rescan(repo)) < 0)
+		return err;
+	c.out = out;
+	c.type = pw_repo_oid_type(repo);
+	if ((err = pw_repo_foreach_ref(repo, on_ref, &c)) < 0)
+		return err;
+	if (!out->data && (err = buf_add(out, "", 0)) < 0)
+		return err; /* no refs: an empty body, still a buffer */
+	if ((size_t)snprintf(path, sizeof(path), "%s/packed-refs", commondir) < sizeof(path) &&
+	    stat(path, &st) == 0)
+		newer(mtime, &st);
+	if ((size_t)snprintf(path, sizeof(path), "%s/refs", commondir) < sizeof(path) &&
+	    (err = walk_mtime(mtime, path, 0)) < 0)
+		return err;
+	return 0;
+}
+
+/* "pack-<40 or 64 lowercase hex>" followed by `ext`. */
+static int pack_name(const char *name, const char *ext)
+{
+	size_t len = strlen(name), elen = strlen(ext), hex, i;
+
+	if (len < 5 + elen || strncmp(name, "pack-", 5) || strcmp(name + len - elen, ext))
+		return 0;
+	hex = len - 5 - elen;
+	if (hex != 40 && hex != 64)
+		return 0;
+	for (i = 5; i < 5 + hex; i++)
+		if (!((name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Room for "pack-" + 64 hex + ".pack" and the NUL. */
+#define PACK_NAME_MAX 80
+
+int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
+{
+	char (*names)[PACK_NAME_MAX] = NULL;
+	size_t n = 0, cap = 0, i;
+	char packdir[PATH_MAX];
+	struct dirent *d;
+	struct stat st;
+	DIR *dh;
+	int err = 0;
+
+	*mtime = 0;
+	if ((size_t)snprintf(packdir, sizeof(packdir), "%s/pack", objdir) >= sizeof(packdir))
+		return PW_ELIMIT;
+	if (stat(packdir, &st) == 0)
+		newer(mtime, &st);
+	if ((dh = opendir(packdir)) != NULL) {
+		while ((d = readdir(dh)) != NULL) {
+			if (!pack_name(d->d_name, ".pack"))
+				continue;
+			if (n == cap) {
+				size_t c2 = cap ? cap * 2 : 16;
+				void *p;
+
+				if (c2 > 1048576) {
+					err = PW_ELIMIT;
+					break;
+				}
+				if (!(p = realloc(names, c2 * sizeof(*names)))) {
+					err = PW_ENOMEM;
+					break;
+				}
+				names = p;
+				cap = c2;
+			}
+			/* pack_name() bounded the length below PACK_NAME_MAX */
+			memcpy(names[n++], d->d_name, strlen(d->d_name) + 1);
+		}
+		closedir(dh);
+	}
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (i = 0; i < n && !err; i++) {
+		char path[PATH_MAX];
+		size_t len = strlen(names[i]);
+
+		/* Both halves must be there, as git's own list has them. */
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", packdir, names[i]) >= sizeof(path) ||
+		    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%.*s.idx", packdir,
+			(int)(len - 5), names[i]) >= sizeof(path) ||
+		    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+			continue;
+		if ((err = buf_add(out, "P ", 2)) < 0 ||
+		    (err = buf_add(out, names[i], len)) < 0 ||
+		    (err = buf_add(out, "\n", 1)) < 0)
+			break;
+	}
+	free(names);
+	if (!err)
+		err = buf_add(out, "\n", 1);
+	return err;
+}
+
+void ps_gen_etag(char etag[72], const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	int n = 0;
+
+	etag[n++] = '"';
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen < 8) {
+		/* libcrypto failing here is next to impossible; the length still tells bodies apart */
+		snprintf(etag, 72, "\"len-%zx\"", len);
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		n += snprintf(etag + n, 72 - (size_t)n, "%02x", md[i]);
+	snprintf(etag + n, 72 - (size_t)n, "\"");
+}

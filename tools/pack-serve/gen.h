@@ -1,0 +1,37 @@
+/* gen.h: pack-serve's generated files — info/refs and objects/info/packs — and content ETags. */
+#ifndef PACKSERVE_GEN_H
+#define PACKSERVE_GEN_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "packwin.h"
+
+/* A growable byte buffer; `data` is malloc'd (free it) and kept NUL-terminated. */
+struct ps_buf {
+	char *data;
+	size_t len, cap;
+};
+
+/*
+ * info/refs as `git update-server-info` writes it: "<hex>\t<ref>\n" for
+ * every ref under refs/, sorted bytewise, and "<peeled>\t<ref>^{}\n" after
+ * an annotated tag. Rescans the packs first so that objects of a repack
+ * are found. `*mtime` gets the newest mtime of the ref sources (packed-refs
+ * and every folder under refs/: git renames ref files into place, which
+ * changes their folder). Returns 0 or a PW_E… code.
+ */
+int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const char *commondir);
+
+/*
+ * objects/info/packs: "P pack-<hex>.pack\n" for every pack of `objdir`
+ * having both its .pack and .idx (sorted by name), then "\n". `*mtime`
+ * gets the mtime of objdir/pack (it changes whenever a pack comes or
+ * goes). Returns 0 or a PW_E… code.
+ */
+int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir);
+
+/* A strong ETag (with quotes) from the content: 16 hex digits of its SHA-1. */
+void ps_gen_etag(char etag[72], const void *data, size_t len);
+
+#endif

@@ -58,6 +58,9 @@ typedef struct pw_wm_stats {
 	uint64_t opens;         /**< open(2) calls */
 	uint64_t closes;        /**< close(2) calls */
 	uint64_t fd_evictions;  /**< descriptors closed to stay in the fd budget */
+	uint64_t mmap_fallbacks; /**< mmap mode: windows read into buffers because mmap
+	                              failed for lack of memory (ENOMEM, EAGAIN) even
+	                              after every unpinned window was unmapped */
 } pw_wm_stats;
 
 /** Create a manager. `opts` may be NULL for all defaults. */

@@ -76,6 +76,8 @@ static int inflate_some(size_t *produced, loose *l, unsigned char *out, size_t l
 		}
 		if (ret == Z_OK || (ret == Z_BUF_ERROR && !l->zs.avail_in))
 			continue;
+		if (ret == Z_MEM_ERROR)
+			return pw_error_nomem();
 		return loose_error(l, l->zs.msg ? l->zs.msg : "bad compressed data");
 	}
 	*produced = (size_t)(l->zs.next_out - out);
@@ -116,6 +118,8 @@ static int loose_open(loose *l, pw_repo *repo, const pw_oid *id)
 	}
 	l->size_on_disk = pw_wm_file_size(l->file);
 	pw_cursor_init(&l->cur, l->file);
+	l->zs.zalloc = pw_zalloc;
+	l->zs.zfree = pw_zfree;
 	if (inflateInit(&l->zs) != Z_OK)
 		return pw_error_nomem();
 	l->zinit = 1;

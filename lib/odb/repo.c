@@ -78,6 +78,14 @@ out:
 	return error;
 }
 
+/*
+ * The discovery helpers below return NULL both for "no repository here" and
+ * for a failed allocation; this flag tells the two apart, so that running
+ * out of memory is PW_ENOMEM and never "not a git repository" (or, searching
+ * upwards, a parent's repository). Reset by pw_repo_open.
+ */
+static _Thread_local int discovery_nomem;
+
 static char *join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -87,6 +95,8 @@ static char *join(const char *a, const char *b)
 		memcpy(s, a, la);
 		s[la] = '/';
 		memcpy(s + la + 1, b, lb + 1);
+	} else {
+		discovery_nomem = 1;
 	}
 	return s;
 }
@@ -106,12 +116,15 @@ static int is_file(const char *path)
 /* Absolute, symlink-free form of `path` (NULL if it does not exist). */
 static char *absolute(const char *path)
 {
-	char *r = realpath(path, NULL), *copy;
+	char buf[PATH_MAX], *copy;
 
-	if (!r)
+	/* into our buffer: realpath's own allocation would bypass pw_malloc */
+	if (!realpath(path, buf))
 		return NULL;
-	copy = pw_strdup(r);
-	free(r);
+	if (!(copy = pw_strdup(buf))) {
+		discovery_nomem = 1;
+		errno = ENOMEM;
+	}
 	return copy;
 }
 
@@ -127,8 +140,9 @@ static void chomp(char *s)
 static char *common_dir(const char *gitdir)
 {
 	char *file = join(gitdir, "commondir"), *content = NULL, *result = NULL;
+	int rc = 0;
 
-	if (file && is_file(file) && pw_read_small_file(&content, NULL, file, 4096) == 0) {
+	if (file && is_file(file) && (rc = pw_read_small_file(&content, NULL, file, 4096)) == 0) {
 		chomp(content);
 		if (content[0] == '/') {
 			result = absolute(content);
@@ -139,10 +153,14 @@ static char *common_dir(const char *gitdir)
 			pw_free(rel);
 		}
 	}
+	if (rc == PW_ENOMEM)
+		discovery_nomem = 1;
 	pw_error_clear();
 	pw_free(content);
 	pw_free(file);
-	return result ? result : pw_strdup(gitdir);
+	if (!result && !(result = pw_strdup(gitdir)))
+		discovery_nomem = 1;
+	return result;
 }
 
 /* git's test: HEAD, and objects/ and refs/ in the common directory. */
@@ -171,8 +189,11 @@ static char *read_gitfile(const char *file, const char *folder)
 {
 	char *content = NULL, *result = NULL;
 
-	if (pw_read_small_file(&content, NULL, file, 4096) < 0)
+	if (pw_read_small_file(&content, NULL, file, 4096) < 0) {
+		if (pw_error_last_code() == PW_ENOMEM)
+			discovery_nomem = 1;
 		return NULL;
+	}
 	chomp(content);
 	if (!strncmp(content, "gitdir: ", 8)) {
 		const char *target = content + 8;
@@ -221,7 +242,15 @@ static int find_gitdir(char **out, const char *path, int no_discover, int need_o
 	if (!dir)
 		return pw_error_os("cannot open repository %s", path);
 	for (;;) {
-		if ((*out = gitdir_at(dir, need_objects)) != NULL) {
+		*out = gitdir_at(dir, need_objects);
+		if (discovery_nomem) {
+			/* even a result: a check that could not run may have chosen it */
+			pw_free(*out);
+			*out = NULL;
+			pw_free(dir);
+			return pw_error_nomem();
+		}
+		if (*out) {
 			pw_free(dir);
 			return 0;
 		}
@@ -417,16 +446,18 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	}
 	repo->max_object_size = opts->max_object_size;
 
+	discovery_nomem = 0;
 	if (env_gitdir && env_gitdir[0]) {
 		if (!(repo->gitdir = absolute(env_gitdir)) || !looks_like_gitdir(repo->gitdir, !env_objdir)) {
-			error = pw_error_set(PW_ENOTFOUND, "GIT_DIR=%s: not a git repository", env_gitdir);
+			error = discovery_nomem ? pw_error_nomem() :
+				pw_error_set(PW_ENOTFOUND, "GIT_DIR=%s: not a git repository", env_gitdir);
 			goto fail;
 		}
 	} else if ((error = find_gitdir(&repo->gitdir, path ? path : ".",
 			opts->no_discover, !env_objdir)) < 0) {
 		goto fail;
 	}
-	if (!(repo->commondir = common_dir(repo->gitdir))) {
+	if (!(repo->commondir = common_dir(repo->gitdir)) || discovery_nomem) {
 		error = pw_error_nomem();
 		goto fail;
 	}

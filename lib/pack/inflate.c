@@ -7,6 +7,7 @@
 #ifdef PW_HAVE_LIBDEFLATE
 #include <libdeflate.h>
 #endif
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/banned.h"
 
@@ -36,6 +37,9 @@ static int refill(z_stream *zs, uint64_t *pos, pw_pack *p, pw_cursor *cur,
 
 static int zerror(pw_pack *p, uint64_t entry_offset, z_stream *zs, int ret)
 {
+	/* zlib allocates its window on the first inflate: not the data's fault */
+	if (ret == Z_MEM_ERROR)
+		return pw_error_nomem();
 	return pw_pack_error(p, PW_ECORRUPT, entry_offset, "corrupt compressed data (zlib %d%s%s)",
 		ret, zs->msg ? ": " : "", zs->msg ? zs->msg : "");
 }
@@ -128,6 +132,8 @@ int pw_inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
 		return 0;
 #endif
 	memset(&zs, 0, sizeof(zs));
+	zs.zalloc = pw_zalloc;
+	zs.zfree = pw_zfree;
 	if (inflateInit(&zs) != Z_OK)
 		return pw_error_nomem();
 	zs.next_out = out;
@@ -169,6 +175,8 @@ int pw_inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
 	int ret, error = 0;
 
 	memset(&zs, 0, sizeof(zs));
+	zs.zalloc = pw_zalloc;
+	zs.zfree = pw_zfree;
 	if (inflateInit(&zs) != Z_OK)
 		return pw_error_nomem();
 	zs.next_out = out;
@@ -198,6 +206,8 @@ int pw_inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset
 	int ret = Z_OK, error = 0;
 
 	memset(&zs, 0, sizeof(zs));
+	zs.zalloc = pw_zalloc;
+	zs.zfree = pw_zfree;
 	if (inflateInit(&zs) != Z_OK)
 		return pw_error_nomem();
 	while (ret != Z_STREAM_END) {

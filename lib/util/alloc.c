@@ -1,4 +1,5 @@
 /* alloc.c: allocation wrappers; the fail-after-N hook lets tests reach OOM paths. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,19 +23,26 @@ void pw_alloc_fail_after(long n)
 	fail_after = n;
 }
 
+/* A failure made on purpose looks like malloc's own: NULL with errno ENOMEM. */
+static void *failed(void)
+{
+	errno = ENOMEM;
+	return NULL;
+}
+
 void *pw_malloc(size_t n)
 {
-	return should_fail() ? NULL : malloc(n ? n : 1);
+	return should_fail() ? failed() : malloc(n ? n : 1);
 }
 
 void *pw_calloc(size_t count, size_t size)
 {
-	return should_fail() ? NULL : calloc(count ? count : 1, size ? size : 1);
+	return should_fail() ? failed() : calloc(count ? count : 1, size ? size : 1);
 }
 
 void *pw_realloc(void *p, size_t n)
 {
-	return should_fail() ? NULL : realloc(p, n ? n : 1);
+	return should_fail() ? failed() : realloc(p, n ? n : 1);
 }
 
 void pw_free(void *p)
@@ -50,4 +58,20 @@ char *pw_strdup(const char *s)
 	if (d)
 		memcpy(d, s, n);
 	return d;
+}
+
+void *pw_zalloc(void *opaque, unsigned int items, unsigned int size)
+{
+	size_t n;
+
+	(void)opaque;
+	if (PW_MUL_OVERFLOW((size_t)items, (size_t)size, &n))
+		return NULL;
+	return pw_malloc(n);
+}
+
+void pw_zfree(void *opaque, void *p)
+{
+	(void)opaque;
+	pw_free(p);
 }

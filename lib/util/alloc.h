@@ -11,6 +11,13 @@ void *pw_realloc(void *p, size_t n);
 void pw_free(void *p);
 char *pw_strdup(const char *s);
 
+/*
+ * zlib's allocator hooks (its alloc_func and free_func types), so that
+ * zlib's state and window come through pw_malloc too and fail with it.
+ */
+void *pw_zalloc(void *opaque, unsigned int items, unsigned int size);
+void pw_zfree(void *opaque, void *p);
+
 /**
  * Test hook: make the allocation after `n` more succeed-able ones fail
  * (n = 0 fails the very next one); -1 turns failing off. Process-wide;

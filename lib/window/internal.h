@@ -21,6 +21,7 @@ struct pw_window {
 	size_t len;          /* readable bytes, clipped to the file end */
 	size_t charge;       /* len rounded up to pages: what the budget counts */
 	unsigned int pins;   /* cursors (and readers) holding the window */
+	int buffered;        /* base is pw_malloc'd (no-mmap mode, or mmap fell back) */
 	/* Unpinned windows only: the manager's LRU list, oldest at the head. */
 	pw_window *lru_prev, *lru_next;
 };

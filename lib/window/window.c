@@ -130,9 +130,9 @@ static void wins_remove(pw_wm_file *f, pw_window *w)
 		f->max_len = 0;
 }
 
-static void release_bytes(pw_wm *wm, pw_window *w)
+static void release_bytes(pw_window *w)
 {
-	if (wm->opts.no_mmap)
+	if (w->buffered)
 		pw_free(w->base);
 	else
 		munmap(w->base, w->len);
@@ -146,7 +146,7 @@ void pw_window_destroy(pw_window *w)
 	if (!w->pins)
 		lru_unlink(wm, w);
 	wins_remove(f, w);
-	release_bytes(wm, w);
+	release_bytes(w);
 	wm->stats.mapped -= w->charge;
 	wm->stats.windows--;
 	wm->stats.unmaps++;
@@ -187,31 +187,68 @@ static void placement(const pw_wm_file *f, uint64_t off, size_t need,
 	*de = page_up(want_end, page);
 }
 
-static int map_bytes(unsigned char **out, pw_wm_file *f, int fd, uint64_t start,
+/* A window's bytes in a pw_malloc'd buffer, filled by pread. */
+static int read_bytes(unsigned char **out, pw_wm_file *f, int fd, uint64_t start,
 	size_t len)
 {
-	pw_wm *wm = f->wm;
+	unsigned char *buf = pw_malloc(len);
 	int err;
 
-	if (wm->opts.no_mmap) {
-		unsigned char *buf = pw_malloc(len);
-		if (!buf)
-			return pw_error_set(PW_ENOMEM,
-				"%s: offset %" PRIu64 ": cannot allocate a %zu-byte window",
-				f->path, start, len);
-		err = pw_file_pread(f, fd, buf, len, start);
-		if (err) {
-			pw_free(buf);
-			return err;
-		}
-		*out = buf;
-	} else {
-		void *p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
-		if (p == MAP_FAILED)
-			return pw_error_os("%s: offset %" PRIu64 ": mmap of %zu bytes failed",
-				f->path, start, len);
-		*out = p;
+	if (!buf)
+		return pw_error_set(PW_ENOMEM,
+			"%s: offset %" PRIu64 ": cannot allocate a %zu-byte window",
+			f->path, start, len);
+	err = pw_file_pread(f, fd, buf, len, start);
+	if (err) {
+		pw_free(buf);
+		return err;
 	}
+	*out = buf;
+	return 0;
+}
+
+static int map_bytes(unsigned char **out, int *buffered, pw_wm_file *f, int fd,
+	uint64_t start, size_t len)
+{
+	pw_wm *wm = f->wm;
+	void *p;
+	int err;
+
+	*buffered = 0;
+	if (wm->opts.no_mmap) {
+		*buffered = 1;
+		return read_bytes(out, f, fd, start, len);
+	}
+	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
+	if (p == MAP_FAILED && (errno == ENOMEM || errno == EAGAIN) && wm->lru_head) {
+		/*
+		 * Out of address space or of mappings (vm.max_map_count), which
+		 * our budget does not see: as git's xmmap does, give back every
+		 * unpinned window and try once more.
+		 */
+		while (wm->lru_head) {
+			pw_window_destroy(wm->lru_head);
+			wm->stats.evictions++;
+		}
+		p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
+	}
+	if (p != MAP_FAILED) {
+		*out = p;
+		return 0;
+	}
+	if (errno != ENOMEM && errno != EAGAIN)
+		return pw_error_os("%s: offset %" PRIu64 ": mmap of %zu bytes failed",
+			f->path, start, len);
+	/*
+	 * Still no mapping: a heap buffer of the same length (and the same
+	 * charge against the budget) may yet be had, and one window read
+	 * through pread serves the request as well as a mapping would.
+	 */
+	err = read_bytes(out, f, fd, start, len);
+	if (err)
+		return err;
+	*buffered = 1;
+	wm->stats.mmap_fallbacks++;
 	return 0;
 }
 
@@ -269,14 +306,14 @@ int pw_window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need)
 	w->start = s;
 	w->len = (size_t)((e < f->size ? e : f->size) - s);
 	w->charge = (size_t)(e - s);
-	err = map_bytes(&w->base, f, fd, s, w->len);
+	err = map_bytes(&w->base, &w->buffered, f, fd, s, w->len);
 	if (err) {
 		pw_free(w);
 		return err;
 	}
 	err = wins_insert(f, w);
 	if (err) {
-		release_bytes(wm, w);
+		release_bytes(w);
 		pw_free(w);
 		return err;
 	}

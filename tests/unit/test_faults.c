@@ -1,0 +1,295 @@
+/*
+ * test_faults.c: every allocation the library makes may fail. For N = 0, 1,
+ * 2, … the N-th allocation (and every one after it) fails during a whole
+ * workload — open a repository and read every object, open a pack and
+ * verify it, read every object of a 399-deep delta chain pack — and each
+ * run must either succeed with the same bytes as an unfaulted run or stop
+ * with PW_ENOMEM, leaving no descriptor open and no mapping. Leaks are
+ * LeakSanitizer's to find: `make test-asan` runs this test too.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include "packwin/errors.h"
+#include "packwin/odb.h"
+#include "packwin/pack.h"
+#include "util/alloc.h"
+
+#ifndef PW_FIXTURES
+#error "PW_FIXTURES must name the fixtures folder"
+#endif
+
+#define BASIC_REPO PW_FIXTURES "/repos/basic.git"
+#define LONGCHAIN PW_FIXTURES "/packs/longchain/pack-9d2fa131bc99972c32c178a98fe17066c203aa70.pack"
+#define BIGBLOB PW_FIXTURES "/packs/bigblob/pack-c8e3965d465eef3167852c711ae99d2549c6e833.pack"
+
+static size_t proc_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	size_t n = 0;
+
+	assert_non_null(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Lines of /proc/self/maps naming a fixture: our windows. */
+static size_t fixture_maps(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	size_t n = 0;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, PW_FIXTURES))
+			n++;
+	fclose(f);
+	return n;
+}
+
+/* FNV-1a over what a run read, so a faulted run that succeeds is compared byte for byte. */
+static uint64_t fnv(uint64_t h, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static uint64_t fnv_object(uint64_t h, const pw_object *obj)
+{
+	int type = pw_object_type(obj);
+	size_t size = pw_object_size(obj);
+
+	h = fnv(h, &type, sizeof(type));
+	h = fnv(h, &size, sizeof(size));
+	return fnv(h, pw_object_data(obj), size);
+}
+
+/* Small windows and caches, so that windows, evictions and cache entries come and go. */
+static pw_wm_options small_wm(int no_mmap)
+{
+	pw_wm_options o = PW_WM_OPTIONS_INIT;
+
+	o.window_size = 8192;
+	o.memory_limit = 64 * 1024;
+	o.fd_limit = 2;
+	o.no_mmap = no_mmap;
+	return o;
+}
+
+static char repo_copy[600];
+
+struct ids {
+	pw_oid *v;
+	size_t n, cap;
+};
+
+static int collect(const pw_repo_entry *e, void *payload)
+{
+	struct ids *ids = payload;
+
+	/* The test's own memory: plain realloc, never failed on purpose. */
+	if (ids->n == ids->cap) {
+		size_t cap = ids->cap ? 2 * ids->cap : 256;
+		pw_oid *v = realloc(ids->v, cap * sizeof(*v));
+		if (!v)
+			return PW_ENOMEM;
+		ids->v = v;
+		ids->cap = cap;
+	}
+	ids->v[ids->n++] = e->id;
+	return 0;
+}
+
+/* Workload 1: open a copy of basic.git with loose objects added, list it in id order, read every object by id. */
+static int run_repo(uint64_t *digest, const void *param)
+{
+	const int *no_mmap = param;
+	pw_repo_options o = PW_REPO_OPTIONS_INIT;
+	struct ids ids = { 0 };
+	pw_repo *repo = NULL;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	int err;
+
+	o.no_discover = 1;
+	o.wm_options = small_wm(*no_mmap);
+	o.delta_cache_size = 16 * 1024;
+	err = pw_repo_open(&repo, repo_copy, &o);
+	if (!err)
+		err = pw_repo_foreach(repo, PW_FOREACH_SORTED, collect, &ids);
+	for (size_t i = 0; !err && i < ids.n; i++) {
+		pw_object *obj = NULL;
+		err = pw_repo_read(&obj, repo, &ids.v[i]);
+		if (!err)
+			h = fnv_object(h, obj);
+		pw_object_free(obj);
+	}
+	pw_repo_free(repo);
+	free(ids.v);
+	*digest = fnv(h, &ids.n, sizeof(ids.n));
+	return err;
+}
+
+/* Workloads 2 and 3: open a pack alone, read every object in pack order, verify it. */
+static int run_pack(uint64_t *digest, const char *path, int no_mmap, int verify)
+{
+	pw_wm_options wo = small_wm(no_mmap);
+	pw_pack_options po = PW_PACK_OPTIONS_INIT;
+	pw_verify_options vo = PW_VERIFY_OPTIONS_INIT;
+	pw_wm *wm = NULL;
+	pw_pack *pack = NULL;
+	uint64_t h = 0xcbf29ce484222325ULL;
+	uint32_t n = 0;
+	int err;
+
+	/* bigblob's 1.6 MiB object needs more room than the 64 KiB default here */
+	wo.memory_limit = 4 << 20;
+	po.delta_cache_size = 256 * 1024;
+	err = pw_wm_new(&wm, &wo);
+	if (!err)
+		err = pw_pack_open(&pack, wm, path, &po);
+	if (!err)
+		n = pw_pack_count(pack);
+	for (uint32_t i = 0; !err && i < n; i++) {
+		pw_object *obj = NULL;
+		uint32_t pos;
+		uint64_t off;
+
+		err = pw_pack_order_nth(&pos, pack, i);
+		if (!err)
+			err = pw_pack_nth_offset(&off, pack, pos);
+		if (!err)
+			err = pw_pack_read_at(&obj, pack, off);
+		if (!err)
+			h = fnv_object(h, obj);
+		pw_object_free(obj);
+	}
+	if (!err && verify) {
+		/* one thread: the fail-after counter is process-wide and unlocked */
+		vo.threads = 1;
+		err = pw_pack_verify(pack, &vo);
+	}
+	pw_pack_free(pack);
+	pw_wm_free(wm);
+	*digest = fnv(h, &n, sizeof(n));
+	return err;
+}
+
+static int run_longchain(uint64_t *digest, const void *param)
+{
+	return run_pack(digest, LONGCHAIN, *(const int *)param, 1);
+}
+
+static int run_bigblob(uint64_t *digest, const void *param)
+{
+	return run_pack(digest, BIGBLOB, *(const int *)param, 0);
+}
+
+/* basic.git and two loose objects (one large enough to span windows), in tmpdir. */
+static int group_setup(void **state)
+{
+	if (make_tmpdir(state))
+		return -1;
+	git_test_env();
+	snprintf(repo_copy, sizeof(repo_copy), "%s/r.git", tmpdir);
+	return sh_rc("cp -R '%s' r.git && echo loose | git --git-dir=r.git hash-object -w --stdin"
+		     " >/dev/null && head -c 100000 /dev/urandom | git --git-dir=r.git hash-object"
+		     " -w --stdin >/dev/null", BASIC_REPO) == 0 ? 0 : -1;
+}
+
+typedef int (*workload)(uint64_t *digest, const void *param);
+
+/*
+ * Run `w` unfaulted for the reference digest, then with the N-th allocation
+ * failing for every N until a run completes: every N up to `dense`, then
+ * 5% further each time. Returns how many runs failed.
+ */
+static long fail_every_n(workload w, const void *param, const char *name, long dense)
+{
+	size_t fds = proc_fds();
+	uint64_t want, got;
+	long n = 0, failures = 0, runs = 0;
+	int err;
+
+	/* once unfaulted: the reference, and the one-time allocations (libcrypto, libdeflate) */
+	assert_int_equal(w(&want, param), 0);
+	for (;;) {
+		pw_error_clear();
+		pw_alloc_fail_after(n);
+		err = w(&got, param);
+		pw_alloc_fail_after(-1);
+		runs++;
+		if (err == 0) {
+			assert_true(got == want);
+			break;
+		}
+		if (err != PW_ENOMEM)
+			fail_msg("%s: allocation %ld failing gave %d (%s), not PW_ENOMEM", name, n,
+				err, pw_error_last());
+		assert_int_equal(pw_error_last_code(), PW_ENOMEM);
+		failures++;
+		if (proc_fds() != fds)
+			fail_msg("%s: allocation %ld failing leaked a descriptor", name, n);
+		if (fixture_maps() != 0)
+			fail_msg("%s: allocation %ld failing left a mapping", name, n);
+		n = n < dense ? n + 1 : n + n / 20;
+	}
+	assert_int_equal(proc_fds(), fds);
+	print_message("%s: %ld runs, %ld ended in PW_ENOMEM, last N %ld\n", name, runs, failures,
+		n);
+	return failures;
+}
+
+static const int mode_mmap = 0, mode_pread = 1;
+
+static void test_repo_read_all(void **state)
+{
+	/* every N: the whole run takes some 750 allocations */
+	assert_true(fail_every_n(run_repo, *state, "basic.git", 1000) > 500);
+}
+
+static void test_longchain_verify(void **state)
+{
+	/* some 5,000: every N over the open and the first objects, then 5% steps */
+	assert_true(fail_every_n(run_longchain, *state, "longchain", 150) > 100);
+}
+
+static void test_bigblob(void **state)
+{
+	assert_true(fail_every_n(run_bigblob, *state, "bigblob", 1000) > 100);
+}
+
+/*
+ * Failing allocations in the window manager alone are covered by
+ * test_window.c's test_out_of_memory; here the layers above it.
+ */
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_prestate(test_repo_read_all, (void *)&mode_mmap),
+		cmocka_unit_test_prestate(test_repo_read_all, (void *)&mode_pread),
+		cmocka_unit_test_prestate(test_longchain_verify, (void *)&mode_mmap),
+		cmocka_unit_test_prestate(test_longchain_verify, (void *)&mode_pread),
+		cmocka_unit_test_prestate(test_bigblob, (void *)&mode_mmap),
+		cmocka_unit_test_prestate(test_bigblob, (void *)&mode_pread),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, remove_tmpdir);
+}

@@ -2,7 +2,8 @@
 # Install the Debian packages packwin needs to build and test, when missing.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libssl-dev libcmocka-dev
-      libgit2-dev libdeflate-dev git curl valgrind time clang libclang-rt-14-dev)
+      libgit2-dev libdeflate-dev git curl valgrind time clang libclang-rt-14-dev
+      python3 procps)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -2,11 +2,14 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_TIME ?= 60
+FUZZ_JOBS ?= 2
 JOBS ?= 2
 CORPUS ?= ../shared/corpus
 PACKCAT = $(BUILD)/tools/packcat
 
-.PHONY: all deps build run test test-asan test-tsan test-valgrind fixtures clean
+.PHONY: all deps build run test test-asan test-tsan test-valgrind test-fuzz fuzz fixtures clean
 
 all: build
 
@@ -23,7 +26,7 @@ run: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE valgrind
-	$(MAKE) --no-print-directory test-asan test-tsan test-valgrind
+	$(MAKE) --no-print-directory test-asan test-tsan test-valgrind test-fuzz
 
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DPACKWIN_ENABLE_ASAN=ON -DPACKWIN_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
@@ -39,8 +42,19 @@ test-tsan:
 test-valgrind:
 	ctest --test-dir $(BUILD) --output-on-failure -L valgrind
 
+# libFuzzer (clang): replay the regressions, then run each target FUZZ_TIME seconds, FUZZ_JOBS at a time.
+fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DPACKWIN_BUILD_FUZZ=ON \
+	  -DPACKWIN_BUILD_TESTS=OFF -DPACKWIN_WERROR=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+	ctest --test-dir $(FUZZ_BUILD) --output-on-failure -j$(JOBS) -L fuzz
+	bash tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) $(FUZZ_JOBS)
+
+test-fuzz:
+	$(MAKE) --no-print-directory fuzz FUZZ_TIME=30
+
 fixtures:
 	bash fixtures/make-fixtures.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

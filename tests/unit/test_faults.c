@@ -7,7 +7,6 @@
  * with PW_ENOMEM, leaving no descriptor open and no mapping. Leaks are
  * LeakSanitizer's to find: `make test-asan` runs this test too.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,55 +32,6 @@
 #define LONGCHAIN PW_FIXTURES "/packs/longchain/pack-9d2fa131bc99972c32c178a98fe17066c203aa70.pack"
 #define BIGBLOB PW_FIXTURES "/packs/bigblob/pack-c8e3965d465eef3167852c711ae99d2549c6e833.pack"
 
-static size_t proc_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-/* Lines of /proc/self/maps naming a fixture: our windows. */
-static size_t fixture_maps(void)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4096];
-	size_t n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, PW_FIXTURES))
-			n++;
-	fclose(f);
-	return n;
-}
-
-/* FNV-1a over what a run read, so a faulted run that succeeds is compared byte for byte. */
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static uint64_t fnv_object(uint64_t h, const pw_object *obj)
-{
-	int type = pw_object_type(obj);
-	size_t size = pw_object_size(obj);
-
-	h = fnv(h, &type, sizeof(type));
-	h = fnv(h, &size, sizeof(size));
-	return fnv(h, pw_object_data(obj), size);
-}
-
 /* Small windows and caches, so that windows, evictions and cache entries come and go. */
 static pw_wm_options small_wm(int no_mmap)
 {
@@ -96,36 +46,17 @@ static pw_wm_options small_wm(int no_mmap)
 
 static char repo_copy[600];
 
-struct ids {
-	pw_oid *v;
-	size_t n, cap;
-};
-
-static int collect(const pw_repo_entry *e, void *payload)
-{
-	struct ids *ids = payload;
-
-	/* The test's own memory: plain realloc, never failed on purpose. */
-	if (ids->n == ids->cap) {
-		size_t cap = ids->cap ? 2 * ids->cap : 256;
-		pw_oid *v = realloc(ids->v, cap * sizeof(*v));
-		if (!v)
-			return PW_ENOMEM;
-		ids->v = v;
-		ids->cap = cap;
-	}
-	ids->v[ids->n++] = e->id;
-	return 0;
-}
-
-/* Workload 1: open a copy of basic.git with loose objects added, list it in id order, read every object by id. */
+/*
+ * Workload 1: open a copy of basic.git with loose objects added, list it in
+ * id order, read every object by id. The digest (FNV-1a of what the run
+ * read) compares a faulted run that succeeds byte for byte.
+ */
 static int run_repo(uint64_t *digest, const void *param)
 {
 	const int *no_mmap = param;
 	pw_repo_options o = PW_REPO_OPTIONS_INIT;
-	struct ids ids = { 0 };
 	pw_repo *repo = NULL;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FNV_OFFSET;
 	int err;
 
 	o.no_discover = 1;
@@ -133,17 +64,9 @@ static int run_repo(uint64_t *digest, const void *param)
 	o.delta_cache_size = 16 * 1024;
 	err = pw_repo_open(&repo, repo_copy, &o);
 	if (!err)
-		err = pw_repo_foreach(repo, PW_FOREACH_SORTED, collect, &ids);
-	for (size_t i = 0; !err && i < ids.n; i++) {
-		pw_object *obj = NULL;
-		err = pw_repo_read(&obj, repo, &ids.v[i]);
-		if (!err)
-			h = fnv_object(h, obj);
-		pw_object_free(obj);
-	}
+		err = digest_repo_objects(&h, repo);
 	pw_repo_free(repo);
-	free(ids.v);
-	*digest = fnv(h, &ids.n, sizeof(ids.n));
+	*digest = h;
 	return err;
 }
 
@@ -155,7 +78,7 @@ static int run_pack(uint64_t *digest, const char *path, int no_mmap, int verify)
 	pw_verify_options vo = PW_VERIFY_OPTIONS_INIT;
 	pw_wm *wm = NULL;
 	pw_pack *pack = NULL;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FNV_OFFSET;
 	uint32_t n = 0;
 	int err;
 
@@ -165,21 +88,9 @@ static int run_pack(uint64_t *digest, const char *path, int no_mmap, int verify)
 	err = pw_wm_new(&wm, &wo);
 	if (!err)
 		err = pw_pack_open(&pack, wm, path, &po);
-	if (!err)
+	if (!err) {
 		n = pw_pack_count(pack);
-	for (uint32_t i = 0; !err && i < n; i++) {
-		pw_object *obj = NULL;
-		uint32_t pos;
-		uint64_t off;
-
-		err = pw_pack_order_nth(&pos, pack, i);
-		if (!err)
-			err = pw_pack_nth_offset(&off, pack, pos);
-		if (!err)
-			err = pw_pack_read_at(&obj, pack, off);
-		if (!err)
-			h = fnv_object(h, obj);
-		pw_object_free(obj);
+		err = digest_pack_objects(&h, pack);
 	}
 	if (!err && verify) {
 		/* one thread: the fail-after counter is process-wide and unlocked */
@@ -247,7 +158,7 @@ static long fail_every_n(workload w, const void *param, const char *name, long d
 		failures++;
 		if (proc_fds() != fds)
 			fail_msg("%s: allocation %ld failing leaked a descriptor", name, n);
-		if (fixture_maps() != 0)
+		if (maps_under(PW_FIXTURES) != 0)
 			fail_msg("%s: allocation %ld failing left a mapping", name, n);
 		n = n < dense ? n + 1 : n + n / 20;
 	}

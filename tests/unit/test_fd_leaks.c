@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "packwin/errors.h"
 #include "packwin/odb.h"
 #include "packwin/pack.h"
@@ -36,7 +38,7 @@ static const struct mode mode_mmap = { 0 };
 static const struct mode mode_pread = { 1 };
 
 /* The descriptors open now, as the names they point at (for the failure message). */
-static size_t proc_fds(char *names, size_t size)
+static size_t proc_fds_named(char *names, size_t size)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
@@ -67,30 +69,15 @@ static size_t proc_fds(char *names, size_t size)
 	return n;
 }
 
-/* Lines of /proc/self/maps naming a file under `dir`. */
-static size_t maps_under(const char *dir)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4096];
-	size_t n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, dir))
-			n++;
-	fclose(f);
-	return n;
-}
-
 static size_t start_fds;
 
 static void expect_fds(const char *what, size_t want)
 {
 	char names[4096];
 
-	if (proc_fds(names, sizeof(names)) != want)
+	if (proc_fds_named(names, sizeof(names)) != want)
 		fail_msg("%s: %zu descriptors open, %zu before:%s", what,
-			proc_fds(NULL, 0), want, names);
+			proc_fds_named(NULL, 0), want, names);
 	assert_int_equal(maps_under(PW_FIXTURES), 0);
 	assert_int_equal(maps_under(PW_CORPUS), 0);
 }
@@ -103,7 +90,7 @@ static void expect_back(const char *what)
 static int test_setup(void **state)
 {
 	(void)state;
-	start_fds = proc_fds(NULL, 0);
+	start_fds = proc_fds_named(NULL, 0);
 	return 0;
 }
 
@@ -221,7 +208,7 @@ static void test_packs_and_corrupt_packs(void **state)
 					continue;
 				snprintf(path, sizeof(path), "%s/%s", sub, fe->d_name);
 				/* our own two directory handles are open meanwhile */
-				before = proc_fds(NULL, 0);
+				before = proc_fds_named(NULL, 0);
 				err = pack_all(path, m);
 				packs++;
 				failed += err != 0;

@@ -11,7 +11,6 @@
  * (each one `git fsck` rejects too); 20 MB blobs streamed under a 1 MiB
  * mapping budget. Every test checks that no descriptor stays open.
  */
-#include <dirent.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -53,17 +52,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-/* tmpdir/rel */
-static const char *tmp(const char *rel)
-{
-	static char bufs[4][PATH_MAX];
-	static int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, PATH_MAX, "%s/%s", tmpdir, rel);
-	return b;
-}
-
 /* The canonical form of `path` (as pw_repo_gitdir gives it); static buffer. */
 static const char *real(const char *path)
 {
@@ -89,18 +77,6 @@ static void write_file(const char *rel, const void *data, size_t len)
 static void write_text(const char *rel, const char *text)
 {
 	write_file(rel, text, strlen(text));
-}
-
-static size_t proc_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	assert_non_null(d);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 static pw_repo *open_with(const char *path, const pw_repo_options *o)

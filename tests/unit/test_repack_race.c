@@ -8,7 +8,6 @@
  * pruned. No read may fail: a miss or a changed file must lead to a rescan
  * that finds the object where git moved it.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -43,19 +42,6 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static size_t proc_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	if (!d)
-		return 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 enum { READ, EXISTS, INFO, SWEEP, NKINDS };
@@ -216,7 +202,7 @@ static void test_repack_race(void **state)
 	o.wm_options.memory_limit = 32768;
 	o.delta_cache_size = 4096;
 	snprintf(path, sizeof(path), "%s/wt/.git", tmpdir);
-	fds_before = proc_fds();
+	fds_before = proc_fd_entries();
 	if (pw_repo_open(&r->repo, path, &o) < 0)
 		fail_msg("pw_repo_open: %s", pw_error_last());
 
@@ -264,7 +250,7 @@ static void test_repack_race(void **state)
 		if (pw_repo_exists(r->repo, &r->ids[i]) < 0)
 			fail_msg("after the race, new object %s: %s", r->hex[i], pw_error_last());
 	pw_repo_free(r->repo);
-	assert_int_equal(proc_fds(), fds_before);
+	assert_int_equal(proc_fd_entries(), fds_before);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

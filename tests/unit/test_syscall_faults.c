@@ -11,7 +11,6 @@
  * one byte at a time and EINTR on every other call (the same bytes), and
  * pread meeting the end of the file early (PW_ECHANGED).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -90,20 +89,6 @@ static int inject(struct fault *f)
 	return 0;
 }
 
-/* opendir goes through libc's own openat, which the wrappers do not see. */
-static size_t proc_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	size_t n = 0;
-
-	if (!d)
-		return 0;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
 int __real_open64(const char *path, int flags, ...);
 int __wrap_open64(const char *path, int flags, ...);
 int __wrap_open64(const char *path, int flags, ...)
@@ -121,7 +106,7 @@ int __wrap_open64(const char *path, int flags, ...)
 		return -1;
 	fd = __real_open64(path, flags, mode);
 	if (fd >= 0 && track_fds) {
-		size_t n = proc_fds();
+		size_t n = proc_fd_entries();
 		if (n > fds_peak)
 			fds_peak = n;
 	}
@@ -174,27 +159,6 @@ ssize_t __wrap_read(int fd, void *buf, size_t len)
 
 /* ------------------------------------------------------------ workloads */
 
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
-static uint64_t fnv_object(uint64_t h, const pw_object *obj)
-{
-	int type = pw_object_type(obj);
-	size_t size = pw_object_size(obj);
-
-	h = fnv(h, &type, sizeof(type));
-	h = fnv(h, &size, sizeof(size));
-	return fnv(h, pw_object_data(obj), size);
-}
-
 static pw_wm_options wm_opts(int no_mmap, size_t limit, unsigned fds)
 {
 	pw_wm_options o = PW_WM_OPTIONS_INIT;
@@ -209,26 +173,8 @@ static pw_wm_options wm_opts(int no_mmap, size_t limit, unsigned fds)
 /* Every object of an open pack in pack order, digested; stops at the first error. */
 static int read_pack(uint64_t *digest, pw_pack *pack)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	uint32_t n = pw_pack_count(pack);
-	int err = 0;
-
-	for (uint32_t i = 0; !err && i < n; i++) {
-		pw_object *obj = NULL;
-		uint32_t pos;
-		uint64_t off;
-
-		err = pw_pack_order_nth(&pos, pack, i);
-		if (!err)
-			err = pw_pack_nth_offset(&off, pack, pos);
-		if (!err)
-			err = pw_pack_read_at(&obj, pack, off);
-		if (!err)
-			h = fnv_object(h, obj);
-		pw_object_free(obj);
-	}
-	*digest = h;
-	return err;
+	*digest = FNV_OFFSET;
+	return digest_pack_objects(digest, pack);
 }
 
 /* Open `path` with a fresh manager of `o`, read it all; the manager's stats in `*st`. */
@@ -253,27 +199,6 @@ static int pack_run(uint64_t *digest, pw_wm_stats *st, const char *path, const p
 	return err;
 }
 
-struct ids {
-	pw_repo_entry *v;
-	size_t n, cap;
-};
-
-static int collect(const pw_repo_entry *e, void *payload)
-{
-	struct ids *ids = payload;
-
-	if (ids->n == ids->cap) {
-		size_t cap = ids->cap ? 2 * ids->cap : 256;
-		pw_repo_entry *v = realloc(ids->v, cap * sizeof(*v));
-		if (!v)
-			return PW_ENOMEM;
-		ids->v = v;
-		ids->cap = cap;
-	}
-	ids->v[ids->n++] = *e;
-	return 0;
-}
-
 static int digest_ref(const char *name, const pw_oid *id, const pw_oid *peeled, void *payload)
 {
 	uint64_t *h = payload;
@@ -288,42 +213,18 @@ static int digest_ref(const char *name, const pw_oid *id, const pw_oid *peeled, 
 /* Every ref and every object of the repository at `path` (by id, sorted), digested. */
 static int repo_run(uint64_t *digest, const char *path, const pw_repo_options *o)
 {
-	struct ids ids = { 0 };
 	pw_repo *repo = NULL;
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FNV_OFFSET;
 	int err;
 
 	err = pw_repo_open(&repo, path, o);
 	if (!err)
 		err = pw_repo_foreach_ref(repo, digest_ref, &h);
 	if (!err)
-		err = pw_repo_foreach(repo, PW_FOREACH_SORTED, collect, &ids);
-	for (size_t i = 0; !err && i < ids.n; i++) {
-		pw_object *obj = NULL;
-		err = pw_repo_read(&obj, repo, &ids.v[i].id);
-		if (!err)
-			h = fnv_object(h, obj);
-		pw_object_free(obj);
-	}
+		err = digest_repo_objects(&h, repo);
 	pw_repo_free(repo);
-	free(ids.v);
-	*digest = fnv(h, &ids.n, sizeof(ids.n));
+	*digest = h;
 	return err;
-}
-
-/* Lines of /proc/self/maps naming a file under `dir`. */
-static size_t maps_under(const char *dir)
-{
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4096];
-	size_t n = 0;
-
-	assert_non_null(f);
-	while (fgets(line, sizeof(line), f))
-		if (strstr(line, dir))
-			n++;
-	fclose(f);
-	return n;
 }
 
 static char multi[600]; /* basic.git + the longchain and bigblob packs + loose objects */
@@ -365,7 +266,7 @@ static void test_mmap_enomem_once(void **state)
 	pw_wm_options o = wm_opts(0, 64 * 1024, 4);
 	uint64_t want, got;
 	pw_wm_stats st;
-	size_t fds = proc_fds();
+	size_t fds = proc_fd_entries();
 	long maps, fallbacks = 0, retried = 0;
 
 	(void)state;
@@ -384,7 +285,7 @@ static void test_mmap_enomem_once(void **state)
 	}
 	/* both paths were taken: the first window always falls back */
 	assert_true(fallbacks > 0 && retried > 0);
-	assert_int_equal(proc_fds(), fds);
+	assert_int_equal(proc_fd_entries(), fds);
 }
 
 /* mmap failing for good from call K on: every later window is read; EAGAIN alike. */
@@ -411,11 +312,11 @@ static void test_mmap_enomem_always(void **state)
 	fail_calls(&f_mmap, 1, LONG_MAX, ENOMEM);
 	pw_alloc_fail_after(12);
 	{
-		size_t fds = proc_fds();
+		size_t fds = proc_fd_entries();
 		int err = pack_run(&got, NULL, BIGBLOB_PACK, &o);
 		pw_alloc_fail_after(-1);
 		assert_int_equal(err, PW_ENOMEM);
-		assert_int_equal(proc_fds(), fds);
+		assert_int_equal(proc_fd_entries(), fds);
 	}
 }
 
@@ -446,7 +347,7 @@ static void test_open_emfile_pack(void **state)
 {
 	pw_wm_options o = wm_opts(0, 64 * 1024, 4);
 	uint64_t want, got;
-	size_t fds = proc_fds();
+	size_t fds = proc_fd_entries();
 	long opens;
 
 	(void)state;
@@ -461,7 +362,7 @@ static void test_open_emfile_pack(void **state)
 		assert_int_equal(pw_error_last_errno(), err);
 		assert_non_null(strstr(pw_error_last(), "pack-a010ff1e"));
 		assert_non_null(strstr(pw_error_last(), strerror(err)));
-		assert_int_equal(proc_fds(), fds);
+		assert_int_equal(proc_fd_entries(), fds);
 		/* the fault is over: the same call succeeds */
 		assert_int_equal(pack_run(&got, NULL, BASIC_PACK, &o), 0);
 		assert_true(got == want);
@@ -476,7 +377,7 @@ static void test_open_emfile_reopen(void **state)
 	pw_wm *wm = NULL;
 	pw_pack *pack = NULL;
 	uint64_t want, got;
-	size_t fds = proc_fds();
+	size_t fds = proc_fd_entries();
 	int failed = 0;
 
 	(void)state;
@@ -496,13 +397,13 @@ static void test_open_emfile_reopen(void **state)
 		}
 	}
 	assert_true(failed);
-	assert_true(proc_fds() <= fds + 1);
+	assert_true(proc_fd_entries() <= fds + 1);
 	reset_faults();
 	assert_int_equal(read_pack(&got, pack), 0);
 	assert_true(got == want);
 	pw_pack_free(pack);
 	pw_wm_free(wm);
-	assert_int_equal(proc_fds(), fds);
+	assert_int_equal(proc_fd_entries(), fds);
 }
 
 /* Opening and reading a repository with open(2) failing at each call in turn. */
@@ -510,7 +411,7 @@ static void test_open_emfile_repo(void **state)
 {
 	pw_repo_options o = PW_REPO_OPTIONS_INIT;
 	uint64_t want, got;
-	size_t fds = proc_fds();
+	size_t fds = proc_fd_entries();
 	long opens, failures = 0;
 
 	(void)state;
@@ -537,7 +438,7 @@ static void test_open_emfile_repo(void **state)
 		} else {
 			assert_true(got == want);
 		}
-		assert_int_equal(proc_fds(), fds);
+		assert_int_equal(proc_fd_entries(), fds);
 	}
 	print_message("%ld opens, %ld failed cleanly, the rest healed by a retry\n", opens,
 		failures);
@@ -554,9 +455,9 @@ static void test_fd_budget(void **state)
 	o.no_discover = 1;
 	for (int no_mmap = 0; no_mmap <= 1; no_mmap++) {
 		for (unsigned limit = 1; limit <= 3; limit++) {
-			size_t base = proc_fds();
+			size_t base = proc_fd_entries();
 
-			/* proc_fds counts its own directory descriptor too: base includes it */
+			/* proc_fd_entries counts its own directory descriptor too: base includes it */
 			o.wm_options = wm_opts(no_mmap, 4 << 20, limit);
 			track_fds = 1;
 			fds_peak = 0;
@@ -576,7 +477,7 @@ static void test_fd_budget(void **state)
 			assert_true(fds_peak > base); /* the wrapper saw the opens */
 			print_message("fd_limit %u (%s): at most %zu more descriptors than before\n",
 				limit, no_mmap ? "pread" : "mmap", fds_peak - base);
-			assert_int_equal(proc_fds(), base);
+			assert_int_equal(proc_fd_entries(), base);
 		}
 	}
 }

@@ -8,7 +8,6 @@
  * SIGBUS), while the same access in no-mmap mode reads the old bytes.
  */
 #include <errno.h>
-#include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,31 +46,9 @@ struct mode {
 static const struct mode mode_mmap = { 0, "mmap" };
 static const struct mode mode_pread = { 1, "pread" };
 
-/* tmpdir/rel, in one of four rotating buffers */
-static const char *tmp(const char *rel)
-{
-	static char bufs[4][PATH_MAX];
-	static int next;
-	char *b = bufs[next++ % 4];
-
-	snprintf(b, PATH_MAX, "%s/%s", tmpdir, rel);
-	return b;
-}
-
-static uint64_t fnv(uint64_t h, const void *data, size_t len)
-{
-	const unsigned char *p = data;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
-	}
-	return h;
-}
-
 static uint64_t object_digest(const pw_object *obj)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
+	uint64_t h = FNV_OFFSET;
 	int type = pw_object_type(obj);
 
 	h = fnv(h, &type, sizeof(type));
@@ -328,40 +305,55 @@ static pw_wm_file *evict_pack_fd(struct reader *r)
 	return other;
 }
 
+/* Every object twice, forwards then backwards: the same bytes as before. */
+static void reread_all_same(struct reader *r)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t i = 0; i < r->n; i++)
+			assert_int_equal(reread(r, pass ? r->n - 1 - i : i), 0);
+}
+
+/*
+ * With fd_limit 1, once the .pack's descriptor is closed: every object
+ * reads the same or fails with PW_ECHANGED saying `why`, and some fail.
+ */
+static void reread_after_reopen(struct reader *r, const char *why)
+{
+	pw_wm_file *other = evict_pack_fd(r);
+	uint32_t changed = 0;
+
+	for (uint32_t i = 0; i < r->n; i++) {
+		int err = reread(r, i);
+		if (err) {
+			assert_int_equal(err, PW_ECHANGED);
+			assert_non_null(strstr(pw_error_last(), why));
+			changed++;
+		}
+	}
+	assert_true(changed > 0);
+	pw_wm_close(other);
+}
+
 /* ------------------------------------------------------------ replaced */
 
 static void test_replaced(void **state)
 {
 	const struct mode *m = *state;
 	struct reader r;
-	pw_wm_file *other;
-	uint32_t changed = 0;
 
 	/* fd_limit 8: the descriptor stays open; windows come from the old inode */
 	copy_pack();
 	reader_open(&r, m, 8);
 	/* the same size, other bytes: only the identity checks can tell */
 	sh("head -c $(stat -c %%s p.pack) /dev/urandom >new && mv new p.pack");
-	for (int pass = 0; pass < 2; pass++)
-		for (uint32_t i = 0; i < r.n; i++)
-			assert_int_equal(reread(&r, pass ? r.n - 1 - i : i), 0);
+	reread_all_same(&r);
 	reader_close(&r);
 
 	/* fd_limit 1: once its descriptor is closed, the .pack is re-opened and found replaced */
 	copy_pack();
 	reader_open(&r, m, 1);
 	sh("head -c $(stat -c %%s p.pack) /dev/urandom >new && mv new p.pack");
-	other = evict_pack_fd(&r);
-	for (uint32_t i = 0; i < r.n; i++) {
-		int err = reread(&r, i);
-		if (err) {
-			assert_int_equal(err, PW_ECHANGED);
-			assert_non_null(strstr(pw_error_last(), "replaced"));
-			changed++;
-		}
-	}
-	assert_true(changed > 0);
-	pw_wm_close(other);
+	reread_after_reopen(&r, "replaced");
 	reader_close(&r);
 }
 
@@ -371,63 +363,28 @@ static void test_deleted(void **state)
 {
 	const struct mode *m = *state;
 	struct reader r;
-	pw_wm_file *other;
-	uint32_t changed = 0;
 
 	copy_pack();
 	reader_open(&r, m, 8);
 	assert_int_equal(unlink(tmp("p.pack")), 0);
-	for (int pass = 0; pass < 2; pass++)
-		for (uint32_t i = 0; i < r.n; i++)
-			assert_int_equal(reread(&r, pass ? r.n - 1 - i : i), 0);
+	reread_all_same(&r);
 	reader_close(&r);
 
 	copy_pack();
 	reader_open(&r, m, 1);
 	assert_int_equal(unlink(tmp("p.pack")), 0);
-	other = evict_pack_fd(&r);
-	for (uint32_t i = 0; i < r.n; i++) {
-		int err = reread(&r, i);
-		if (err) {
-			assert_int_equal(err, PW_ECHANGED);
-			assert_non_null(strstr(pw_error_last(), "removed"));
-			changed++;
-		}
-	}
-	assert_true(changed > 0);
-	pw_wm_close(other);
+	reread_after_reopen(&r, "removed");
 	reader_close(&r);
 }
 
 /* ------------------------------------------------------------ repository */
-
-struct ids {
-	pw_oid *v;
-	size_t n, cap;
-};
-
-static int collect(const pw_repo_entry *e, void *payload)
-{
-	struct ids *ids = payload;
-
-	if (ids->n == ids->cap) {
-		size_t cap = ids->cap ? 2 * ids->cap : 256;
-		pw_oid *v = realloc(ids->v, cap * sizeof(*v));
-		if (!v)
-			return PW_ENOMEM;
-		ids->v = v;
-		ids->cap = cap;
-	}
-	ids->v[ids->n++] = e->id;
-	return 0;
-}
 
 /* `git repack -ad` replaces the packs of an open repository: every object still reads, the same. */
 static void test_repo_repacked(void **state)
 {
 	const struct mode *m = *state;
 	pw_repo_options o = PW_REPO_OPTIONS_INIT;
-	struct ids ids = { 0 };
+	test_ids ids = { 0 };
 	uint64_t *digest;
 	pw_repo *repo = NULL;
 	char before[256], after[256];
@@ -448,7 +405,7 @@ static void test_repo_repacked(void **state)
 	o.delta_cache_size = 1;
 	assert_int_equal(pw_repo_open(&repo, tmp("r.git"), &o), 0);
 	assert_int_equal(pw_repo_pack_count(repo), 2);
-	assert_int_equal(pw_repo_foreach(repo, PW_FOREACH_SORTED, collect, &ids), 0);
+	assert_int_equal(pw_repo_foreach(repo, PW_FOREACH_SORTED, collect_ids, &ids), 0);
 	assert_non_null(digest = calloc(ids.n, sizeof(*digest)));
 	for (size_t i = 0; i < ids.n; i++) {
 		pw_object *obj = NULL;

@@ -1,8 +1,12 @@
-/* testutil.h: helpers shared by the unit tests that build repositories with git in a temporary folder. */
+/* testutil.h: helpers shared by the unit tests: a temporary folder and git in it, descriptor and mapping counts, digests of everything a pack or repository reads. */
 #ifndef PW_TEST_UTIL_H
 #define PW_TEST_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#include "packwin/odb.h"
+#include "packwin/pack.h"
 
 /** The test's temporary folder, made by make_tmpdir. */
 extern char tmpdir[512];
@@ -24,5 +28,48 @@ void sh_out(char *out, size_t size, const char *fmt, ...) __attribute__((format(
 
 /** git without anyone's configuration, with fixed identities and dates. */
 void git_test_env(void);
+
+/** tmpdir/rel, in one of four rotating buffers (so a call may take several). */
+const char *tmp(const char *rel);
+
+/**
+ * Entries /proc/self/fd lists ("." and ".." and the listing's own
+ * descriptor included: only differences mean anything); 0 when it cannot
+ * be listed. Asserts nothing, so --wrap wrappers and threads may call it.
+ */
+size_t proc_fd_entries(void);
+
+/** proc_fd_entries(), and the test fails when /proc/self/fd cannot be listed. */
+size_t proc_fds(void);
+
+/** Lines of /proc/self/maps naming a file under `dir`: the windows still mapped there. */
+size_t maps_under(const char *dir);
+
+/** FNV-1a's starting value. */
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
+/** FNV-1a of `len` bytes, continuing from `h`: what a run read, compared between runs. */
+uint64_t fnv(uint64_t h, const void *data, size_t len);
+
+/** fnv() over an object's type, size and bytes. */
+uint64_t fnv_object(uint64_t h, const pw_object *obj);
+
+/** Object ids, grown by collect_ids. Free `v` when done. */
+typedef struct test_ids {
+	pw_oid *v;
+	size_t n, cap;
+} test_ids;
+
+/** pw_repo_foreach callback appending each id to the test_ids `payload` (plain realloc, never failed on purpose). */
+int collect_ids(const pw_repo_entry *e, void *payload);
+
+/** Read every object of `pack` in pack order into the digest `*h`; the first error, or 0. */
+int digest_pack_objects(uint64_t *h, pw_pack *pack);
+
+/**
+ * Every object of `repo`, listed in id order and read by id, then their
+ * count, into the digest `*h`; the first error, or 0.
+ */
+int digest_repo_objects(uint64_t *h, pw_repo *repo);
 
 #endif

@@ -3,9 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
+serve_fixture basic
 PACK=$(pack_of "$ROOT/basic.git")
 SIZE=$(file_size "$PACK")
 P=/basic.git/objects/pack/$(basename "$PACK")
@@ -52,12 +50,8 @@ check "the HEAD request is logged as HEAD" grep -q 'HEAD' <(sed -n 6p "$LOG")
 expect_alive "access log"
 
 # A download cut short logs the bytes really sent (fewer than the file).
-git init -q --bare "$ROOT/big.git"
-for f in "$PACKWIN_CORPUS"/libgit2.git/objects/pack/pack-*; do
-	ln "$f" "$ROOT/big.git/objects/pack/" 2>/dev/null || cp "$f" "$ROOT/big.git/objects/pack/"
-done
-BIG=$(pack_of "$ROOT/big.git")
-$RAWHTTP rst "$PORT" "/big.git/objects/pack/$(basename "$BIG")" --read 100000
+serve_big
+$RAWHTTP rst "$PORT" "$BIGURL" --read 100000
 wait_for "the cut download's log line" 5 test "$(wc -l <"$LOG")" -ge 11
 last=$(grep "$(basename "$BIG")" "$LOG" | tail -1)
 echo "    log: $last"

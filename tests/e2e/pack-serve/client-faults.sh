@@ -3,16 +3,8 @@
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
-# The big pack (84 MB): hard links, nothing here writes to it.
-git init -q --bare "$ROOT/big.git"
-for f in "$PACKWIN_CORPUS"/libgit2.git/objects/pack/pack-*; do
-	ln "$f" "$ROOT/big.git/objects/pack/" 2>/dev/null || cp "$f" "$ROOT/big.git/objects/pack/"
-done
-BIG=$(pack_of "$ROOT/big.git")
-BIGURL=/big.git/objects/pack/$(basename "$BIG")
+serve_fixture basic
+serve_big
 BIGSIZE=$(file_size "$BIG")
 SMALL=$(pack_of "$ROOT/basic.git")
 SMALLURL=/basic.git/objects/pack/$(basename "$SMALL")

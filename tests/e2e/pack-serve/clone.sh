@@ -33,10 +33,8 @@ clone_and_check() {
 
 # A multi-repository ROOT: basic.git and a copy of zlib.git (hard links:
 # nothing here writes to them), and a work tree NAME/.git.
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
-cp -al "$PACKWIN_CORPUS/zlib.git" "$ROOT/zlib.git" 2>/dev/null || cp -a "$PACKWIN_CORPUS/zlib.git" "$ROOT/zlib.git"
+serve_fixture basic
+serve_corpus zlib
 git clone -q "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/work"
 git -C "$ROOT/work" repack -adq
 

@@ -3,9 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
+serve_fixture basic
 SRC=$ROOT/basic.git
 ps_start "$ROOT"
 ALIVE_URL=$BASE/basic.git/info/refs

@@ -22,8 +22,7 @@ for mode in sendfile no-sendfile; do
 	opts=()
 	[ "$mode" = no-sendfile ] && opts=(--no-sendfile)
 	ROOT=$TMP/root-$mode
-	mkdir -p "$ROOT"
-	cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
+	serve_fixture basic
 	git init -q --bare "$ROOT/big.git"
 	# Copies, not links: this test writes to them.
 	cp "$ORIG" "${ORIG%.pack}.idx" "$ROOT/big.git/objects/pack/"

@@ -3,10 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
-cp -a "$PACKWIN_FIXTURES/repos/sha256.git" "$ROOT/sha256.git"
+serve_fixture basic sha256
 REPO=$ROOT/basic.git
 PACK=$(pack_of "$REPO")
 HEX=$(basename "$PACK" .pack)

@@ -3,14 +3,9 @@
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
-ROOT=$TMP/root
-mkdir -p "$ROOT" "$TMP/oracle"
-for r in basic sha256; do
-	cp -a "$PACKWIN_FIXTURES/repos/$r.git" "$ROOT/$r.git"
-done
-for r in zlib libgit2; do
-	cp -al "$PACKWIN_CORPUS/$r.git" "$ROOT/$r.git" 2>/dev/null || cp -a "$PACKWIN_CORPUS/$r.git" "$ROOT/$r.git"
-done
+mkdir -p "$TMP/oracle"
+serve_fixture basic sha256
+serve_corpus zlib libgit2
 # A repository with loose objects, loose refs, an annotated tag of a tag, and two packs.
 git clone -q --bare "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/mixed.git"
 git -C "$ROOT/mixed.git" tag -a -m "tag of a tag" nested v1.0

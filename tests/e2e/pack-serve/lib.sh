@@ -4,7 +4,8 @@
 #   PACK_SERVE        the binary under test (required)
 #   PACKWIN_FIXTURES  fixtures/ (default: beside this folder)
 #   PACKWIN_CORPUS    ../shared/corpus (zlib.git, libgit2.git)
-# A test calls ps_setup, starts servers with ps_start, checks with the
+# A test calls ps_setup, fills $ROOT with serve_fixture, serve_corpus and
+# serve_big, starts servers with ps_start, checks with the
 # expect_* helpers (a failed check is reported and counted, the test goes
 # on), and ends with ps_finish: every server still running must exit 0 on
 # SIGTERM within 10 s, and the status is 1 when any check failed. The EXIT
@@ -40,9 +41,11 @@ ps_cleanup() {
 	[ -n "${TMP:-}" ] && rm -rf "$TMP"
 }
 
-# ps_setup: a temporary folder $TMP, and git isolated from any user or system configuration.
+# ps_setup: a temporary folder $TMP, ROOT=$TMP/root (made by the serve_*
+# helpers), and git isolated from any user or system configuration.
 ps_setup() {
 	TMP=$(mktemp -d "${TMPDIR:-/tmp}/ps-e2e-$TEST_NAME.XXXXXX") || exit 2
+	ROOT=$TMP/root
 	trap ps_cleanup EXIT
 	trap 'exit 130' INT TERM
 	mkdir -p "$TMP/home"
@@ -65,6 +68,39 @@ fail() {
 
 ok() {
 	echo "ok: $*"
+}
+
+# serve_fixture NAME...: copies of fixtures/repos/NAME.git as $ROOT/NAME.git.
+serve_fixture() {
+	local r
+	mkdir -p "$ROOT"
+	for r in "$@"; do
+		cp -a "$PACKWIN_FIXTURES/repos/$r.git" "$ROOT/$r.git"
+	done
+}
+
+# serve_corpus NAME...: the corpus's NAME.git as $ROOT/NAME.git, hard links
+# where the file system allows (nothing here writes to them), else a copy.
+serve_corpus() {
+	local r
+	mkdir -p "$ROOT"
+	for r in "$@"; do
+		cp -al "$PACKWIN_CORPUS/$r.git" "$ROOT/$r.git" 2>/dev/null || cp -a "$PACKWIN_CORPUS/$r.git" "$ROOT/$r.git"
+	done
+}
+
+# serve_big: $ROOT/big.git, a bare repository holding the libgit2 corpus's
+# pack (84 MB) by hard links (nothing here writes to it) or copies. Sets BIG
+# (the pack's path) and BIGURL (its path on the server).
+serve_big() {
+	local f
+	mkdir -p "$ROOT"
+	git init -q --bare "$ROOT/big.git"
+	for f in "$PACKWIN_CORPUS"/libgit2.git/objects/pack/pack-*; do
+		ln "$f" "$ROOT/big.git/objects/pack/" 2>/dev/null || cp "$f" "$ROOT/big.git/objects/pack/"
+	done
+	BIG=$(pack_of "$ROOT/big.git")
+	BIGURL=/big.git/objects/pack/$(basename "$BIG")
 }
 
 # check DESC COMMAND...: passes when COMMAND succeeds.
@@ -130,6 +166,21 @@ ps_start() {
 	echo "server $PID listening on $BASE ($*)"
 }
 
+# has_exited PID: PID is gone, or a zombie (ps reports Z) not waited for yet.
+has_exited() {
+	! kill -0 "$1" 2>/dev/null || [ "$(ps -o stat= -p "$1" 2>/dev/null | cut -c1)" = Z ]
+}
+
+# wait_exited PID SECONDS: poll every 0.05 s; 1 when PID still runs after SECONDS.
+wait_exited() {
+	local i
+	for i in $(seq $(($2 * 20))); do
+		has_exited "$1" && return 0
+		sleep 0.05
+	done
+	has_exited "$1"
+}
+
 # ps_stop [PID]: SIGTERM; the server must exit 0 within 10 s.
 ps_stop() {
 	local pid=${1:-$PID} i rc
@@ -141,13 +192,7 @@ ps_stop() {
 		return
 	fi
 	kill -TERM "$pid"
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		# A zombie has exited: ps reports Z.
-		[ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ] && break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" | cut -c1)" != Z ]; then
+	if ! wait_exited "$pid" 10; then
 		fail "server $pid still running 10 s after SIGTERM"
 		kill -KILL "$pid"
 		wait "$pid" 2>/dev/null

@@ -4,10 +4,8 @@
 ps_setup
 
 N=${PARALLEL_CLIENTS:-200}
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
-cp -al "$PACKWIN_CORPUS/zlib.git" "$ROOT/zlib.git" 2>/dev/null || cp -a "$PACKWIN_CORPUS/zlib.git" "$ROOT/zlib.git"
+serve_fixture basic
+serve_corpus zlib
 PACK=$(pack_of "$ROOT/zlib.git")
 URL=/zlib.git/objects/pack/$(basename "$PACK")
 WANT=$(sha1sum <"$PACK" | cut -d' ' -f1)

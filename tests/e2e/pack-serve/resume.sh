@@ -3,9 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -al "$PACKWIN_CORPUS/zlib.git" "$ROOT/zlib.git" 2>/dev/null || cp -a "$PACKWIN_CORPUS/zlib.git" "$ROOT/zlib.git"
+serve_corpus zlib
 PACK=$(pack_of "$ROOT/zlib.git")
 NAME=$(basename "$PACK" .pack)
 SIZE=$(file_size "$PACK")
@@ -22,12 +20,7 @@ expect_alive "curl resume"
 
 # 2. curl cut mid-transfer (--max-time while rate-limited), then resumed. The
 #    84 MB pack: curl's --limit-rate lets the first megabytes through at once.
-git init -q --bare "$ROOT/big.git"
-for f in "$PACKWIN_CORPUS"/libgit2.git/objects/pack/pack-*; do
-	ln "$f" "$ROOT/big.git/objects/pack/" 2>/dev/null || cp "$f" "$ROOT/big.git/objects/pack/"
-done
-BIG=$(pack_of "$ROOT/big.git")
-BIGURL=/big.git/objects/pack/$(basename "$BIG")
+serve_big
 "${CURL[@]}" --limit-rate 2M --max-time 1 -o "$TMP/part2" "$BASE$BIGURL" 2>/dev/null
 got=$(file_size "$TMP/part2")
 CHECKS=$((CHECKS + 1))

@@ -3,28 +3,18 @@
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
-git init -q --bare "$ROOT/big.git"
-for f in "$PACKWIN_CORPUS"/libgit2.git/objects/pack/pack-*; do
-	ln "$f" "$ROOT/big.git/objects/pack/" 2>/dev/null || cp "$f" "$ROOT/big.git/objects/pack/"
-done
-BIGURL=/big.git/objects/pack/$(basename "$(pack_of "$ROOT/big.git")")
+serve_fixture basic
+serve_big
 
 # stop_within SIGNAL SECONDS DESC: send SIGNAL; the server must exit 0 within SECONDS.
 stop_within() {
-	local sig=$1 limit=$2 desc=$3 start end rc i
+	local sig=$1 limit=$2 desc=$3 start end rc exited=1
 	start=$(date +%s%N)
 	kill "-$sig" "$PID"
-	for i in $(seq $((limit * 20))); do
-		[ "$(ps -o stat= -p "$PID" 2>/dev/null | cut -c1)" = Z ] && break
-		kill -0 "$PID" 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_exited "$PID" "$limit" || exited=0
 	end=$(date +%s%N)
 	CHECKS=$((CHECKS + 1))
-	if kill -0 "$PID" 2>/dev/null && [ "$(ps -o stat= -p "$PID" | cut -c1)" != Z ]; then
+	if [ "$exited" = 0 ]; then
 		fail "$desc: still running $limit s after SIG$sig"
 		kill -KILL "$PID"
 		wait "$PID" 2>/dev/null
@@ -84,7 +74,7 @@ sleep 0.5
 stop_within TERM 8 "a download that ends within --shutdown-timeout 5"
 wait "$cpid"
 expect_eq "a download in flight at SIGTERM, finishing within the grace period: curl status" 0 "$?"
-expect_files_eq "... and it is whole" "$(pack_of "$ROOT/big.git")" "$TMP/whole"
+expect_files_eq "... and it is whole" "$BIG" "$TMP/whole"
 BG_PIDS=()
 
 # 6. start-up errors: one line on stderr starting with the program's name, non-zero status.

@@ -4,14 +4,9 @@
 ps_setup
 
 SECONDS_LOAD=${1:-60}
-ROOT=$TMP/root
-mkdir -p "$ROOT"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
-cp -al "$PACKWIN_CORPUS/zlib.git" "$ROOT/zlib.git" 2>/dev/null || cp -a "$PACKWIN_CORPUS/zlib.git" "$ROOT/zlib.git"
-git init -q --bare "$ROOT/big.git"
-for f in "$PACKWIN_CORPUS"/libgit2.git/objects/pack/pack-*; do
-	ln "$f" "$ROOT/big.git/objects/pack/" 2>/dev/null || cp "$f" "$ROOT/big.git/objects/pack/"
-done
+serve_fixture basic
+serve_corpus zlib
+serve_big
 # The generated info/refs must stay what it is: write the oracle with git.
 git --git-dir="$ROOT/basic.git" update-server-info
 git --git-dir="$ROOT/zlib.git" update-server-info 2>/dev/null || true

@@ -3,10 +3,8 @@
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
-ROOT=$TMP/root
-mkdir -p "$ROOT"
 echo "TOPSECRET outside ROOT" >"$TMP/secret.txt"
-cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/basic.git"
+serve_fixture basic
 R=$ROOT/basic.git
 HEX=$(basename "$(pack_of "$R")" .pack)
 HEX=${HEX#pack-}

@@ -81,7 +81,8 @@ static void lru_push(pw_dcache *c, centry *e)
 		c->tail = e;
 }
 
-static void remove_entry(pw_dcache *c, centry *e)
+/* Take `e` out of the table and the LRU list; the caller frees it (unlocked, see free_list). */
+static void unlink_entry(pw_dcache *c, centry *e)
 {
 	centry **pp = &c->buckets[hash_key(e->pack, e->offset) & (c->nbuckets - 1)];
 
@@ -91,8 +92,28 @@ static void remove_entry(pw_dcache *c, centry *e)
 	lru_unlink(c, e);
 	c->st.bytes -= charge(e->obj);
 	c->st.entries--;
-	pw_object_free(e->obj);
-	pw_free(e);
+}
+
+/*
+ * Free entries chained through `hnext`. Called after unlocking: freeing a
+ * large object may unmap it, and readers on other threads waited for that
+ * inside the lock (a tenth of the CPU time of batch --all went to futexes).
+ */
+static void free_list(centry *e)
+{
+	while (e) {
+		centry *next = e->hnext;
+		pw_object_free(e->obj);
+		pw_free(e);
+		e = next;
+	}
+}
+
+static void remove_entry(pw_dcache *c, centry *e)
+{
+	unlink_entry(c, e);
+	e->hnext = NULL;
+	free_list(e);
 }
 
 void pw_dcache_free(pw_dcache *c)
@@ -160,11 +181,13 @@ static void grow(pw_dcache *c)
 
 void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *obj)
 {
-	centry *e;
+	centry *e, *fresh, *evicted = NULL;
 	size_t h;
 
 	/* an object bigger than a quarter of the budget would only flush the rest */
 	if (charge(obj) > c->budget / 4)
+		return;
+	if (!(fresh = pw_malloc(sizeof(*fresh))))
 		return;
 	pthread_mutex_lock(&c->lock);
 	h = hash_key(p, offset) & (c->nbuckets - 1);
@@ -172,11 +195,14 @@ void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *o
 		if (e->offset == offset && e->pack == p)
 			goto out;
 	while (c->tail && c->st.bytes + charge(obj) > c->budget) {
-		remove_entry(c, c->tail);
+		centry *t = c->tail;
+		unlink_entry(c, t);
+		t->hnext = evicted;
+		evicted = t;
 		c->st.evictions++;
 	}
-	if (!(e = pw_malloc(sizeof(*e))))
-		goto out;
+	e = fresh;
+	fresh = NULL;
 	e->pack = p;
 	e->offset = offset;
 	e->obj = pw_object_ref(obj);
@@ -191,6 +217,8 @@ void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *o
 		grow(c);
 out:
 	pthread_mutex_unlock(&c->lock);
+	pw_free(fresh);
+	free_list(evicted);
 }
 
 void pw_dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset)
@@ -201,9 +229,12 @@ void pw_dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset)
 	for (e = c->buckets[hash_key(p, offset) & (c->nbuckets - 1)]; e; e = e->hnext)
 		if (e->offset == offset && e->pack == p)
 			break;
-	if (e)
-		remove_entry(c, e);
+	if (e) {
+		unlink_entry(c, e);
+		e->hnext = NULL;
+	}
 	pthread_mutex_unlock(&c->lock);
+	free_list(e);
 }
 
 void pw_dcache_forget(pw_dcache *c, const pw_pack *p)

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -358,6 +360,19 @@ static void report_truncated(const struct ps_resp *r)
 		(unsigned long long)r->sent, (unsigned long long)r->body.size);
 }
 
+/* Bodies at least this large are sent with TCP_CORK set. */
+#define PS_CORK_MIN (1u << 20)
+
+static void uncork(struct ps_conn *c)
+{
+	int zero = 0;
+
+	if (c->resp && c->resp->corked) {
+		setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &zero, sizeof(zero));
+		c->resp->corked = 0;
+	}
+}
+
 /* --no-sendfile: the next bytes of the body through the worker's buffer. */
 static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, size_t want)
 {
@@ -398,7 +413,10 @@ static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, siz
 	ctx->copy_pos += (size_t)n;
 	ctx->copy_len -= (size_t)n;
 	ctx->copy_off += (uint64_t)n;
-	return r->off < r->end ? PS_SEND_MORE : PS_SEND_DONE;
+	if (r->off < r->end)
+		return PS_SEND_MORE;
+	uncork(c);
+	return PS_SEND_DONE;
 }
 
 enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
@@ -412,6 +430,17 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 
 	if (!r)
 		return PS_SEND_DONE;
+	/*
+	 * A large file body: cork the socket for the whole transfer, so the
+	 * kernel sends only full segments and pushes once per window instead of
+	 * at the end of every sendfile call (with TCP_NODELAY each call's tail
+	 * went out alone). Uncorking at the end flushes the last bytes.
+	 */
+	if (!r->corked && r->fd >= 0 && r->end - r->off >= PS_CORK_MIN && r->hdr_off == 0) {
+		int one = 1;
+		if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0)
+			r->corked = 1;
+	}
 	while (r->hdr_off < r->hdr_len) {
 		/* MSG_MORE: the headers wait to share a packet with the body's first bytes. */
 		n = send(c->fd, r->hdr + r->hdr_off, r->hdr_len - r->hdr_off,
@@ -453,7 +482,10 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 		return PS_SEND_CLOSE;
 	r->off += (uint64_t)n;
 	r->sent += (uint64_t)n;
-	return r->off < r->end ? PS_SEND_MORE : PS_SEND_DONE;
+	if (r->off < r->end)
+		return PS_SEND_MORE;
+	uncork(c);
+	return PS_SEND_DONE;
 }
 
 uint64_t ps_conn_body_sent(const struct ps_conn *c)

@@ -23,6 +23,7 @@ struct ps_resp {
 	uint64_t off, end;    /* what is left to send: [off, end) */
 	uint64_t sent;        /* body bytes sent */
 	uint32_t hdr_len, hdr_off;
+	int corked;           /* TCP_CORK is set on the socket for this body */
 	size_t head_bytes;    /* the request head's length in the connection's buffer */
 	char text[64];        /* an error response's body */
 	char hdr[PS_RESP_HDR_MAX];

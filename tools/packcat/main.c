@@ -1,6 +1,7 @@
 /* main.c: packcat's entry point: the command table, global options, exit and counters. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,14 @@ int main(int argc, char **argv)
 	int rc;
 
 	memset(&env, 0, sizeof(env));
+	/*
+	 * One malloc arena for all threads: read-ahead workers allocate the
+	 * objects and the main thread frees them after writing, so per-thread
+	 * arenas each kept their own slack. batch --all at 64m/64m peaked at
+	 * 146-149 MiB RSS instead of 152-156, with no measurable cost in time
+	 * (default budgets: 2.00 s against 2.05 s, 3 interleaved runs).
+	 */
+	mallopt(M_ARENA_MAX, 1);
 	rc = run(&env, argc, argv);
 	if (env.opened && env.opt.stats)
 		pc_print_counters(stderr, &env);

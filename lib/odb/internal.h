@@ -58,25 +58,25 @@ struct pw_repo {
 };
 
 /* odb.c */
-int pw_repo_error(pw_repo *repo, int code, const char *fmt, ...)
+int pw__repo_error(pw_repo *repo, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* loose.c: loose objects of the object directories */
-int pw_loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *id, pw_oid_t type);
-int pw_loose_read(pw_object **out, pw_repo *repo, const pw_oid *id);
-int pw_loose_info(pw_object_t *type, uint64_t *size, uint64_t *disk_size,
+int pw__loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *id, pw_oid_t type);
+int pw__loose_read(pw_object **out, pw_repo *repo, const pw_oid *id);
+int pw__loose_info(pw_object_t *type, uint64_t *size, uint64_t *disk_size,
 	pw_repo *repo, const pw_oid *id);
-int pw_loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
+int pw__loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
 	const pw_oid *id, pw_stream_cb cb, void *payload);
 /** Call cb(id) for every loose object of every object directory (unsorted). */
-int pw_loose_foreach(pw_repo *repo, int (*cb)(const pw_oid *id, void *payload), void *payload);
+int pw__loose_foreach(pw_repo *repo, int (*cb)(const pw_oid *id, void *payload), void *payload);
 
 /* objects.c */
-/** Every object in `order`, de-duplicated, as an array to pw_free. */
-int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order);
+/** Every object in `order`, de-duplicated, as an array to pw__free. */
+int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order);
 
 /* util helpers shared by refs.c and names.c */
 /** Read a whole small file (refs, packed-refs, config) into a NUL-terminated buffer. */
-int pw_read_small_file(char **out, size_t *len_out, const char *path, size_t max);
+int pw__read_small_file(char **out, size_t *len_out, const char *path, size_t max);
 
 #endif

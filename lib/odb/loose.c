@@ -6,7 +6,7 @@
 #include <zlib.h>
 
 #include "odb/internal.h"
-#include "pack/internal.h" /* pw_object_alloc: objects are built here too */
+#include "pack/internal.h" /* pw__object_alloc: objects are built here too */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -14,7 +14,7 @@
 
 #define DEFAULT_MAX_OBJECT ((uint64_t)4 << 30)
 
-int pw_loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *id, pw_oid_t type)
+int pw__loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *id, pw_oid_t type)
 {
 	char hex[PW_OID_MAX_HEXSZ + 1];
 	int n;
@@ -22,7 +22,7 @@ int pw_loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *i
 	pw_oid_tostr(hex, id, type);
 	n = snprintf(buf, bufsz, "%s/%.2s/%s", dir->path, hex, hex + 2);
 	if (n < 0 || (size_t)n >= bufsz)
-		return pw_error_set(PW_ELIMIT, "%s: path too long", dir->path);
+		return pw__error_set(PW_ELIMIT, "%s: path too long", dir->path);
 	return 0;
 }
 
@@ -44,7 +44,7 @@ typedef struct loose {
 
 static int loose_error(loose *l, const char *what)
 {
-	return pw_error_set(PW_ECORRUPT, "%s: corrupt loose object: %s", l->path, what);
+	return pw__error_set(PW_ECORRUPT, "%s: corrupt loose object: %s", l->path, what);
 }
 
 /* Inflate into [out, out+len); returns bytes produced, or an error. */
@@ -77,7 +77,7 @@ static int inflate_some(size_t *produced, loose *l, unsigned char *out, size_t l
 		if (ret == Z_OK || (ret == Z_BUF_ERROR && !l->zs.avail_in))
 			continue;
 		if (ret == Z_MEM_ERROR)
-			return pw_error_nomem();
+			return pw__error_nomem();
 		return loose_error(l, l->zs.msg ? l->zs.msg : "bad compressed data");
 	}
 	*produced = (size_t)(l->zs.next_out - out);
@@ -106,7 +106,7 @@ static int loose_open(loose *l, pw_repo *repo, const pw_oid *id)
 	memset(l, 0, sizeof(*l));
 	l->repo = repo;
 	for (i = 0; i < repo->ndirs; i++) {
-		if ((error = pw_loose_path(l->path, sizeof(l->path), &repo->dirs[i], id, repo->oid_type)) < 0)
+		if ((error = pw__loose_path(l->path, sizeof(l->path), &repo->dirs[i], id, repo->oid_type)) < 0)
 			return error;
 		error = pw_wm_open(&l->file, repo->wm, l->path);
 		if (error != PW_ENOTFOUND)
@@ -118,10 +118,10 @@ static int loose_open(loose *l, pw_repo *repo, const pw_oid *id)
 	}
 	l->size_on_disk = pw_wm_file_size(l->file);
 	pw_cursor_init(&l->cur, l->file);
-	l->zs.zalloc = pw_zalloc;
-	l->zs.zfree = pw_zfree;
+	l->zs.zalloc = pw__zalloc;
+	l->zs.zfree = pw__zfree;
 	if (inflateInit(&l->zs) != Z_OK)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	l->zinit = 1;
 	if ((error = inflate_some(&got, l, l->head, sizeof(l->head), &end)) < 0)
 		return error;
@@ -142,7 +142,7 @@ static int loose_open(loose *l, pw_repo *repo, const pw_oid *id)
 		l->size = l->size * 10 + (uint64_t)(*sp - '0');
 	}
 	if (l->size > max)
-		return pw_error_set(PW_ELIMIT, "%s: object of %llu bytes exceeds the limit of %llu",
+		return pw__error_set(PW_ELIMIT, "%s: object of %llu bytes exceeds the limit of %llu",
 			l->path, (unsigned long long)l->size, (unsigned long long)max);
 	hlen = (size_t)(nul + 1 - l->head);
 	l->head_len = got - hlen;
@@ -214,7 +214,7 @@ static int fill_cb(const unsigned char *data, size_t len, void *payload)
 	return 0;
 }
 
-int pw_loose_read(pw_object **out, pw_repo *repo, const pw_oid *id)
+int pw__loose_read(pw_object **out, pw_repo *repo, const pw_oid *id)
 {
 	pw_object *obj = NULL;
 	pw_oid check;
@@ -227,18 +227,18 @@ int pw_loose_read(pw_object **out, pw_repo *repo, const pw_oid *id)
 	*out = NULL;
 	if ((error = loose_open(&l, repo, id)) < 0)
 		goto out;
-	if ((error = pw_object_alloc(&obj, l.type, l.size)) < 0)
+	if ((error = pw__object_alloc(&obj, l.type, l.size)) < 0)
 		goto out;
 	f.at = (unsigned char *)pw_object_data(obj);
 	if ((error = loose_content(&l, fill_cb, &f)) < 0)
 		goto out;
 	/* the file name is the id: a loose object whose content disagrees is corrupt */
 	n = snprintf(hdr, sizeof(hdr), "%s %llu", pw_object_type_name(l.type), (unsigned long long)l.size);
-	if ((error = pw_hash_init(&h, repo->oid_type)) < 0)
+	if ((error = pw__hash_init(&h, repo->oid_type)) < 0)
 		goto out;
-	pw_hash_update(&h, hdr, (size_t)n + 1);
-	pw_hash_update(&h, pw_object_data(obj), l.size);
-	pw_hash_final(&check, &h);
+	pw__hash_update(&h, hdr, (size_t)n + 1);
+	pw__hash_update(&h, pw_object_data(obj), l.size);
+	pw__hash_final(&check, &h);
 	if (pw_oid_cmp(&check, id)) {
 		error = loose_error(&l, "content does not hash to its name");
 		goto out;
@@ -251,7 +251,7 @@ out:
 	return error;
 }
 
-int pw_loose_info(pw_object_t *type, uint64_t *size, uint64_t *disk_size,
+int pw__loose_info(pw_object_t *type, uint64_t *size, uint64_t *disk_size,
 	pw_repo *repo, const pw_oid *id)
 {
 	loose l;
@@ -266,7 +266,7 @@ int pw_loose_info(pw_object_t *type, uint64_t *size, uint64_t *disk_size,
 	return error;
 }
 
-int pw_loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
+int pw__loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
 	const pw_oid *id, pw_stream_cb cb, void *payload)
 {
 	loose l;
@@ -281,7 +281,7 @@ int pw_loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
 	return error;
 }
 
-int pw_loose_foreach(pw_repo *repo, int (*cb)(const pw_oid *id, void *payload), void *payload)
+int pw__loose_foreach(pw_repo *repo, int (*cb)(const pw_oid *id, void *payload), void *payload)
 {
 	char path[PATH_MAX], hex[PW_OID_MAX_HEXSZ + 1];
 	size_t d;

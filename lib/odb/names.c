@@ -77,7 +77,7 @@ static const char *type_name(pw_object_t type)
 
 /* ------------------------------------------------------------ peeling */
 
-int pw_object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
+int pw__object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
 	pw_object_t type, const char *field)
 {
 	char hex[PW_OID_MAX_HEXSZ + 1];
@@ -90,7 +90,7 @@ int pw_object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
 	if ((error = pw_repo_read(&obj, repo, id)) < 0)
 		goto out;
 	if (pw_object_type(obj) != type) {
-		error = pw_error_set(PW_ECORRUPT, "object %s: expected a %s, found a %s",
+		error = pw__error_set(PW_ECORRUPT, "object %s: expected a %s, found a %s",
 			pw_oid_tostr(hex, id, repo->oid_type), pw_object_type_name(type),
 			pw_object_type_name(pw_object_type(obj)));
 		goto out;
@@ -100,7 +100,7 @@ int pw_object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
 	if (size < flen + 1 + hexsz + 1 || memcmp(data, field, flen) || data[flen] != ' ' ||
 	    data[flen + 1 + hexsz] != '\n' ||
 	    pw_oid_fromhex(&found, (const char *)data + flen + 1, repo->oid_type) < 0) {
-		error = pw_error_set(PW_ECORRUPT, "%s %s: does not start with an '%s <id>' line",
+		error = pw__error_set(PW_ECORRUPT, "%s %s: does not start with an '%s <id>' line",
 			pw_object_type_name(type), pw_oid_tostr(hex, id, repo->oid_type), field);
 		goto out;
 	}
@@ -110,7 +110,7 @@ out:
 	return error;
 }
 
-int pw_peel_tags(pw_oid *out, pw_object_t *type_out, pw_repo *repo, const pw_oid *id)
+int pw__peel_tags(pw_oid *out, pw_object_t *type_out, pw_repo *repo, const pw_oid *id)
 {
 	pw_object_info info;
 	pw_oid cur = *id;
@@ -125,10 +125,10 @@ int pw_peel_tags(pw_oid *out, pw_object_t *type_out, pw_repo *repo, const pw_oid
 			*type_out = info.type;
 			return 0;
 		}
-		if ((error = pw_object_first_oid(&cur, repo, &cur, PW_OBJ_TAG, "object")) < 0)
+		if ((error = pw__object_first_oid(&cur, repo, &cur, PW_OBJ_TAG, "object")) < 0)
 			return error;
 	}
-	return pw_error_set(PW_ECORRUPT, "tag %s: a chain of more than %d tags",
+	return pw__error_set(PW_ECORRUPT, "tag %s: a chain of more than %d tags",
 		pw_oid_tostr(hex, id, repo->oid_type), PW_PEEL_MAX_DEPTH);
 }
 
@@ -141,7 +141,7 @@ static int object_type(pw_object_t *out, resolver *r, const pw_oid *id, const ch
 	int error;
 
 	if ((error = pw_repo_info(&info, r->repo, id, 0)) == PW_ENOTFOUND)
-		return pw_error_set(PW_ENOTFOUND, "'%.*s': object %s does not exist",
+		return pw__error_set(PW_ENOTFOUND, "'%.*s': object %s does not exist",
 			(int)whatlen, what, pw_oid_tostr(hex, id, r->repo->oid_type));
 	if (error < 0)
 		return error;
@@ -168,19 +168,19 @@ static int peel(pw_oid *id, resolver *r, enum peel kind, const char *what, size_
 		if (kind == PEEL_ANY || type == want)
 			return 0;
 		if (type == PW_OBJ_TAG)
-			error = pw_object_first_oid(id, r->repo, id, PW_OBJ_TAG, "object");
+			error = pw__object_first_oid(id, r->repo, id, PW_OBJ_TAG, "object");
 		else if (kind == PEEL_TAGS)
 			return 0;
 		else if (type == PW_OBJ_COMMIT)
-			error = pw_object_first_oid(id, r->repo, id, PW_OBJ_COMMIT, "tree");
+			error = pw__object_first_oid(id, r->repo, id, PW_OBJ_COMMIT, "tree");
 		else
-			return pw_error_set(PW_ENOTFOUND,
+			return pw__error_set(PW_ENOTFOUND,
 				"%.*s: expected %s type, but the object dereferences to %s type",
 				(int)whatlen, what, type_name(want), type_name(type));
 		if (error < 0)
 			return error;
 	}
-	return pw_error_set(PW_ECORRUPT, "'%.*s': more than %d objects to peel",
+	return pw__error_set(PW_ECORRUPT, "'%.*s': more than %d objects to peel",
 		(int)whatlen, what, PW_PEEL_MAX_DEPTH);
 }
 
@@ -197,7 +197,7 @@ static int hint_accepts(int *ok, resolver *r, const pw_oid *id, enum hint hint)
 	*ok = 0;
 	error = pw_repo_info(&info, r->repo, id, 0);
 	if (error == 0 && hint != HINT_COMMIT && info.type == PW_OBJ_TAG &&
-	    (error = pw_peel_tags(&peeled, &type, r->repo, id)) == 0)
+	    (error = pw__peel_tags(&peeled, &type, r->repo, id)) == 0)
 		info.type = type;
 	if (error == PW_ENOTFOUND || error == PW_ECORRUPT)
 		return 0; /* git: such a candidate is no commit-ish */
@@ -258,11 +258,11 @@ static int ds_loose(disambiguation *ds, const char *objdir, const char *hex, siz
 	int error = 0;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%.2s", objdir, hex) >= sizeof(path))
-		return pw_error_set(PW_ELIMIT, "%s: path too long", objdir);
+		return pw__error_set(PW_ELIMIT, "%s: path too long", objdir);
 	if ((dh = opendir(path)) == NULL) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
-		return pw_error_os("%s: cannot list loose objects", path);
+		return pw__error_os("%s: cannot list loose objects", path);
 	}
 	while ((d = readdir(dh)) != NULL) {
 		n = strlen(d->d_name);
@@ -299,7 +299,7 @@ static int disambiguate(pw_oid *out, resolver *r, const char *hex, size_t len, e
 	memcpy(padded, hex, len);
 	padded[hexsz] = '\0';
 	if (pw_oid_fromhex(&prefix, padded, r->repo->oid_type) < 0)
-		return pw_error_set(PW_EINVALID, "'%.*s' is not hex", (int)len, hex);
+		return pw__error_set(PW_EINVALID, "'%.*s' is not hex", (int)len, hex);
 
 	npacks = pw_repo_pack_count(r->repo);
 	for (i = 0; i < npacks; i++) {
@@ -352,7 +352,7 @@ static int short_id(pw_oid *out, resolver *r, const char *str, size_t len, enum 
 	if ((error = disambiguate(out, r, hex, len, hint)) < 0)
 		return error;
 	if (error == 1)
-		return pw_error_set(PW_EAMBIGUOUS, "%s", saved);
+		return pw__error_set(PW_EAMBIGUOUS, "%s", saved);
 	return 0;
 }
 
@@ -437,7 +437,7 @@ static int resolve_base(pw_oid *out, resolver *r, const char *str, size_t len, e
 	}
 	if (len == hexsz && all_hex(str, len)) {
 		if (pw_oid_fromhex(out, str, r->repo->oid_type) < 0)
-			return pw_error_set(PW_EINVALID, "'%.*s': bad object id", (int)len, str);
+			return pw__error_set(PW_EINVALID, "'%.*s': bad object id", (int)len, str);
 		return 0;
 	}
 	if (!memchr(str, '\0', len) && !ambiguous_path(str, len)) {
@@ -447,15 +447,15 @@ static int resolve_base(pw_oid *out, resolver *r, const char *str, size_t len, e
 			size_t n = strlen(pre) + len + strlen(suf) + 1;
 			pw_ref_result res;
 
-			pw_free(full);
-			if ((full = pw_malloc(n)) == NULL) {
-				error = pw_error_nomem();
+			pw__free(full);
+			if ((full = pw__malloc(n)) == NULL) {
+				error = pw__error_nomem();
 				goto out;
 			}
 			snprintf(full, n, "%s%.*s%s", pre, (int)len, str, suf);
-			if (!pw_refname_is_valid(full, 1))
+			if (!pw__refname_is_valid(full, 1))
 				continue;
-			error = pw_refdb_resolve(&res, &r->db, full);
+			error = pw__refdb_resolve(&res, &r->db, full);
 			if (error == 0) {
 				*out = res.id;
 				goto out;
@@ -482,16 +482,16 @@ static int resolve_base(pw_oid *out, resolver *r, const char *str, size_t len, e
 			goto out;
 	}
 	if (broken[0])
-		error = pw_error_set(PW_ECORRUPT, "%s", broken);
+		error = pw__error_set(PW_ECORRUPT, "%s", broken);
 	else if (dangling[0])
-		error = pw_error_set(PW_ENOTFOUND, "unknown revision '%.*s' (%s)", (int)len, str,
+		error = pw__error_set(PW_ENOTFOUND, "unknown revision '%.*s' (%s)", (int)len, str,
 			dangling);
 	else
-		error = pw_error_set(PW_ENOTFOUND,
+		error = pw__error_set(PW_ENOTFOUND,
 			"unknown revision '%.*s': no such ref, and no object id starts with it",
 			(int)len, str);
 out:
-	pw_free(full);
+	pw__free(full);
 	return error;
 }
 
@@ -554,14 +554,14 @@ static int resolve_rev(pw_oid *out, resolver *r, const char *str, size_t len, en
 		if (sp == 0)
 			break; /* no "^{": '}' is allowed in ref names */
 		if (str[sp + 1] == '/')
-			return pw_error_set(PW_EUNSUPPORTED,
+			return pw__error_set(PW_EUNSUPPORTED,
 				"'%.*s': ^{/text} (commit message search) is not supported",
 				(int)full, str);
 		if (peel_kind(&kind, str + sp + 1, len - sp - 1) < 0)
-			return pw_error_set(PW_EINVALID, "'%.*s': unknown type in '^{%.*s'",
+			return pw__error_set(PW_EINVALID, "'%.*s': unknown type in '^{%.*s'",
 				(int)full, str, (int)(len - sp - 1), str + sp + 1);
 		if (n == MAX_PEELS)
-			return pw_error_set(PW_ELIMIT, "'%.*s': more than %d '^{...}' suffixes",
+			return pw__error_set(PW_ELIMIT, "'%.*s': more than %d '^{...}' suffixes",
 				(int)full, str, MAX_PEELS);
 		kinds[n] = kind;
 		ends[n++] = len;
@@ -572,14 +572,14 @@ static int resolve_rev(pw_oid *out, resolver *r, const char *str, size_t len, en
 	}
 
 	if (len == 0)
-		return pw_error_set(PW_EINVALID, "'%.*s': no revision before '^{'", (int)full, str);
+		return pw__error_set(PW_EINVALID, "'%.*s': no revision before '^{'", (int)full, str);
 	if (find_sub(str, len, "^{"))
-		return pw_error_set(PW_EINVALID, "'%.*s': unbalanced braces", (int)full, str);
+		return pw__error_set(PW_EINVALID, "'%.*s': unbalanced braces", (int)full, str);
 	if (has_ancestry_suffix(str, len))
-		return pw_error_set(PW_EUNSUPPORTED,
+		return pw__error_set(PW_EUNSUPPORTED,
 			"'%.*s': ancestry syntax (~N, ^N) is not supported", (int)full, str);
 	if (find_sub(str, len, "@{"))
-		return pw_error_set(PW_EUNSUPPORTED,
+		return pw__error_set(PW_EUNSUPPORTED,
 			"'%.*s': reflog syntax (@{...}) is not supported", (int)full, str);
 
 	if ((error = resolve_base(out, r, str, len, hint)) < 0)
@@ -643,7 +643,7 @@ static int tree_path(pw_oid *id, resolver *r, const char *path, const char *rev,
 		if ((error = pw_repo_read(&obj, r->repo, id)) < 0)
 			goto out;
 		if (pw_object_type(obj) != PW_OBJ_TREE) {
-			error = pw_error_set(PW_ECORRUPT, "'%.*s:%s': %s is a %s, not a tree",
+			error = pw__error_set(PW_ECORRUPT, "'%.*s:%s': %s is a %s, not a tree",
 				(int)revlen, rev, path, pw_oid_tostr(hex, id, r->repo->oid_type),
 				type_name(pw_object_type(obj)));
 			goto out;
@@ -655,7 +655,7 @@ static int tree_path(pw_oid *id, resolver *r, const char *path, const char *rev,
 			int cmp;
 
 			if (tree_entry(&mode, &ename, &elen, &raw, data, size, &pos, rawsz) < 0) {
-				error = pw_error_set(PW_ECORRUPT,
+				error = pw__error_set(PW_ECORRUPT,
 					"tree %s: malformed entry at offset %zu",
 					pw_oid_tostr(hex, id, r->repo->oid_type), at);
 				goto out;
@@ -688,7 +688,7 @@ static int tree_path(pw_oid *id, resolver *r, const char *path, const char *rev,
 		if (found)
 			goto out;
 		if (!descend) {
-			error = pw_error_set(PW_ENOTFOUND, "path '%s' does not exist in '%.*s'",
+			error = pw__error_set(PW_ENOTFOUND, "path '%s' does not exist in '%.*s'",
 				path, (int)revlen, rev);
 			goto out;
 		}
@@ -708,12 +708,12 @@ int pw_repo_resolve(pw_oid *out, pw_repo *repo, const char *name)
 	int error;
 
 	if (!out || !repo || !name)
-		return pw_error_set(PW_EINVALID, "pw_repo_resolve: NULL argument");
+		return pw__error_set(PW_EINVALID, "pw_repo_resolve: NULL argument");
 	len = strlen(name);
 	if (len == 0)
-		return pw_error_set(PW_EINVALID, "empty object name");
+		return pw__error_set(PW_EINVALID, "empty object name");
 	if (len > NAME_MAX_LEN)
-		return pw_error_set(PW_EINVALID, "object name of %zu bytes is too long", len);
+		return pw__error_set(PW_EINVALID, "object name of %zu bytes is too long", len);
 
 	/* the first ':' outside braces splits REV from PATH (git's get_oid_with_context_1) */
 	for (i = 0; i < len; i++) {
@@ -725,13 +725,13 @@ int pw_repo_resolve(pw_oid *out, pw_repo *repo, const char *name)
 			break;
 	}
 	if (i == 0 && len > 0 && name[0] == ':')
-		return pw_error_set(PW_EUNSUPPORTED,
+		return pw__error_set(PW_EUNSUPPORTED,
 			"'%s': ':path' names an entry of the index, which packwin does not read",
 			name);
 
 	memset(&r, 0, sizeof(r));
 	r.repo = repo;
-	pw_refdb_init(&r.db, repo);
+	pw__refdb_init(&r.db, repo);
 	if (i < len) {
 		error = resolve_rev(&id, &r, name, i, HINT_TREEISH);
 		if (error == 0)
@@ -741,7 +741,7 @@ int pw_repo_resolve(pw_oid *out, pw_repo *repo, const char *name)
 	} else {
 		error = resolve_rev(&id, &r, name, len, HINT_NONE);
 	}
-	pw_refdb_dispose(&r.db);
+	pw__refdb_dispose(&r.db);
 	if (error == 0)
 		*out = id;
 	return error;

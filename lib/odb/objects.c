@@ -30,7 +30,7 @@ static int base_lookup(pw_object **out, const pw_oid *id, void *payload)
 	int error;
 
 	if (base_hops >= MAX_BASE_HOPS)
-		return pw_repo_error(repo, PW_ECORRUPT,
+		return pw__repo_error(repo, PW_ECORRUPT,
 			"REF_DELTA bases nested across packs deeper than %u (a cycle?)", MAX_BASE_HOPS);
 	base_hops++;
 	pthread_rwlock_rdlock(&repo->packs_lock);
@@ -38,7 +38,7 @@ static int base_lookup(pw_object **out, const pw_oid *id, void *payload)
 	if (!error)
 		error = pw_pack_read_at(out, pe->pack, off);
 	else if (error == PW_ENOTFOUND)
-		error = pw_loose_read(out, repo, id);
+		error = pw__loose_read(out, repo, id);
 	pthread_rwlock_unlock(&repo->packs_lock);
 	base_hops--;
 	return error;
@@ -91,10 +91,10 @@ static int add_pack(pw_repo *repo, const char *idx_path, const struct stat *ist,
 		return error;
 	if (repo->npacks == repo->packs_cap) {
 		size_t n = repo->packs_cap ? repo->packs_cap * 2 : 8;
-		pw_packent *v = pw_realloc(repo->packs, n * sizeof(*v));
+		pw_packent *v = pw__realloc(repo->packs, n * sizeof(*v));
 		if (!v) {
 			pw_pack_free(pack);
-			return pw_error_nomem();
+			return pw__error_nomem();
 		}
 		repo->packs = v;
 		repo->packs_cap = n;
@@ -106,9 +106,9 @@ static int add_pack(pw_repo *repo, const char *idx_path, const struct stat *ist,
 	file_id(&pe->idx_id, ist);
 	file_id(&pe->pack_id, pst);
 	pe->seen = 1;
-	if (!(pe->idx_path = pw_strdup(idx_path))) {
+	if (!(pe->idx_path = pw__strdup(idx_path))) {
 		pw_pack_free(pack);
-		return pw_error_nomem();
+		return pw__error_nomem();
 	}
 	repo->npacks++;
 	return 0;
@@ -123,7 +123,7 @@ static int scan_dir(pw_repo *repo, const char *objdir, size_t *added)
 	int error = 0;
 
 	if ((size_t)snprintf(packdir, sizeof(packdir), "%s/pack", objdir) >= sizeof(packdir))
-		return pw_error_set(PW_ELIMIT, "%s: path too long", objdir);
+		return pw__error_set(PW_ELIMIT, "%s: path too long", objdir);
 	if (!(dir = opendir(packdir)))
 		return 0; /* no packs yet */
 	while (!error && (de = readdir(dir)) != NULL) {
@@ -272,7 +272,7 @@ static int find_in_packs(pw_packent **pe_out, uint64_t *off, pw_repo *repo, cons
 static int not_found(pw_repo *repo, const pw_oid *id)
 {
 	char hex[PW_OID_MAX_HEXSZ + 1];
-	return pw_repo_error(repo, PW_ENOTFOUND, "object %s not found",
+	return pw__repo_error(repo, PW_ENOTFOUND, "object %s not found",
 		pw_oid_tostr(hex, id, repo->oid_type));
 }
 
@@ -320,7 +320,7 @@ static int with_object(pw_repo *repo, const pw_oid *id, object_op op, void *arg)
 
 static int op_read(pw_repo *repo, pw_pack *pack, uint64_t off, const pw_oid *id, void *arg)
 {
-	return pack ? pw_pack_read_at(arg, pack, off) : pw_loose_read(arg, repo, id);
+	return pack ? pw_pack_read_at(arg, pack, off) : pw__loose_read(arg, repo, id);
 }
 
 int pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id)
@@ -338,7 +338,7 @@ static int op_exists(pw_repo *repo, pw_pack *pack, uint64_t off, const pw_oid *i
 	if (pack)
 		return 0;
 	for (i = 0; i < repo->ndirs; i++)
-		if (pw_loose_path(path, sizeof(path), &repo->dirs[i], id, repo->oid_type) == 0 &&
+		if (pw__loose_path(path, sizeof(path), &repo->dirs[i], id, repo->oid_type) == 0 &&
 		    stat(path, &st) == 0 && S_ISREG(st.st_mode))
 			return 0;
 	return PW_ENOTFOUND;
@@ -364,7 +364,7 @@ static int op_info(pw_repo *repo, pw_pack *pack, uint64_t off, const pw_oid *id,
 	memset(out, 0, sizeof(*out));
 	if (!pack) {
 		out->pack = NULL;
-		return pw_loose_info(&out->type, &out->size, &out->disk_size, repo, id);
+		return pw__loose_info(&out->type, &out->size, &out->disk_size, repo, id);
 	}
 	out->pack = pack;
 	out->offset = off;
@@ -407,10 +407,10 @@ static int op_stream(pw_repo *repo, pw_pack *pack, uint64_t off, const pw_oid *i
 {
 	stream_arg *a = arg;
 	int error = pack ? pw_pack_stream_at(a->type, a->size, pack, off, stream_cb, a) :
-		pw_loose_stream(a->type, a->size, repo, id, stream_cb, a);
+		pw__loose_stream(a->type, a->size, repo, id, stream_cb, a);
 	/* no retry once bytes went out: a second attempt would repeat them */
 	if (error == PW_ECHANGED && a->started)
-		return pw_error_set(PW_ECHANGED, "%s", pw_error_last());
+		return pw__error_set(PW_ECHANGED, "%s", pw_error_last());
 	return error;
 }
 
@@ -444,9 +444,9 @@ static int entries_push(entries *e, const pw_oid *id, pw_pack *pack, uint64_t of
 {
 	if (e->n == e->alloc) {
 		size_t na = e->alloc ? e->alloc * 2 : 1024;
-		pw_repo_entry *v = pw_realloc(e->v, na * sizeof(*v));
+		pw_repo_entry *v = pw__realloc(e->v, na * sizeof(*v));
 		if (!v)
-			return pw_error_nomem();
+			return pw__error_nomem();
 		e->v = v;
 		e->alloc = na;
 	}
@@ -488,16 +488,16 @@ static int idset_add(idset *s, const pw_oid *id)
 
 	if (2 * (s->n + 1) > s->cap) {
 		idset t = { NULL, NULL, s->cap ? s->cap * 2 : 4096, 0 };
-		if (!(t.slots = pw_malloc(t.cap * sizeof(*t.slots))) ||
-		    !(t.used = pw_calloc(t.cap, 1))) {
-			pw_free(t.slots);
-			return pw_error_nomem();
+		if (!(t.slots = pw__malloc(t.cap * sizeof(*t.slots))) ||
+		    !(t.used = pw__calloc(t.cap, 1))) {
+			pw__free(t.slots);
+			return pw__error_nomem();
 		}
 		for (i = 0; i < s->cap; i++)
 			if (s->used[i])
 				idset_add(&t, &s->slots[i]);
-		pw_free(s->slots);
-		pw_free(s->used);
+		pw__free(s->slots);
+		pw__free(s->used);
 		*s = t;
 	}
 	for (i = id_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
@@ -527,7 +527,7 @@ static int collect_pack(entries *e, pw_pack *pack, int pack_order)
 	return error;
 }
 
-int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order)
+int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order)
 {
 	entries e = { NULL, 0, 0 };
 	idset seen = { NULL, NULL, 0, 0 };
@@ -550,7 +550,7 @@ int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreac
 			for (i = 0; i < npacks; i++)
 				want += pw_pack_count(repo->packs[i].pack);
 			if (want > e.alloc) {
-				pw_repo_entry *v = pw_realloc(e.v, want * sizeof(*v));
+				pw_repo_entry *v = pw__realloc(e.v, want * sizeof(*v));
 				if (v) {
 					e.v = v;
 					e.alloc = want;
@@ -573,7 +573,7 @@ int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreac
 	}
 	if (!error) {
 		size_t before = e.n;
-		error = pw_loose_foreach(repo, push_loose, &e);
+		error = pw__loose_foreach(repo, push_loose, &e);
 		nsources = npacks + (e.n > before);
 	}
 	if (error)
@@ -604,9 +604,9 @@ int pw_repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreac
 	*count = w;
 	e.v = NULL;
 out:
-	pw_free(e.v);
-	pw_free(seen.slots);
-	pw_free(seen.used);
+	pw__free(e.v);
+	pw__free(seen.slots);
+	pw__free(seen.used);
 	return error;
 }
 
@@ -616,11 +616,11 @@ int pw_repo_foreach(pw_repo *repo, pw_foreach_order order, pw_foreach_cb cb, voi
 	size_t n, i;
 	int error;
 
-	if ((error = pw_repo_collect(&v, &n, repo, order)) < 0)
+	if ((error = pw__repo_collect(&v, &n, repo, order)) < 0)
 		return error;
 	for (i = 0; i < n && !error; i++)
 		error = cb(&v[i], payload);
-	pw_free(v);
+	pw__free(v);
 	return error;
 }
 
@@ -685,13 +685,13 @@ int pw_repo_find_prefix(pw_oid *out, pw_repo *repo, const char *hex_in, size_t h
 	int error = 0;
 
 	if (hexlen < 4 || hexlen > repo->hexsz)
-		return pw_error_set(PW_EINVALID, "'%.*s' is not an abbreviated object id (4 to %zu hex digits)",
+		return pw__error_set(PW_EINVALID, "'%.*s' is not an abbreviated object id (4 to %zu hex digits)",
 			(int)(hexlen > 80 ? 80 : hexlen), hex_in, repo->hexsz);
 	memset(&prefix, 0, sizeof(prefix));
 	for (i = 0; i < hexlen; i++) {
-		int v = pw_hexval((unsigned char)hex_in[i]);
+		int v = pw__hexval((unsigned char)hex_in[i]);
 		if (v < 0)
-			return pw_error_set(PW_EINVALID, "'%.*s' is not a hex object id", (int)hexlen, hex_in);
+			return pw__error_set(PW_EINVALID, "'%.*s' is not a hex object id", (int)hexlen, hex_in);
 		hex[i] = "0123456789abcdef"[v];
 		prefix.id[i / 2] |= (unsigned char)(i % 2 ? v : v << 4);
 	}
@@ -735,7 +735,7 @@ int pw_repo_find_prefix(pw_oid *out, pw_repo *repo, const char *hex_in, size_t h
 	if (error)
 		return error;
 	if (c.n == 0)
-		return pw_repo_error(repo, PW_ENOTFOUND, "no object starts with %s", hex);
+		return pw__repo_error(repo, PW_ENOTFOUND, "no object starts with %s", hex);
 	if (c.n == 1) {
 		*out = c.v[0];
 		return 0;
@@ -755,5 +755,5 @@ int pw_repo_find_prefix(pw_oid *out, pw_repo *repo, const char *hex_in, size_t h
 	if (c.total > c.n && len < sizeof(msg))
 		snprintf(msg + len, sizeof(msg) - len, " and %zu more", c.total - c.n);
 	*out = c.v[0];
-	return pw_repo_error(repo, PW_EAMBIGUOUS, "%s", msg);
+	return pw__repo_error(repo, PW_EAMBIGUOUS, "%s", msg);
 }

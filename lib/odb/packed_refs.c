@@ -22,20 +22,20 @@ static int is_null_oid(const pw_oid *id)
 	return !memcmp(id, &zero, sizeof(zero));
 }
 
-void pw_refdb_init(pw_refdb *db, pw_repo *repo)
+void pw__refdb_init(pw_refdb *db, pw_repo *repo)
 {
 	memset(db, 0, sizeof(*db));
 	db->repo = repo;
 }
 
-void pw_refdb_dispose(pw_refdb *db)
+void pw__refdb_dispose(pw_refdb *db)
 {
 	if (!db)
 		return;
-	pw_free(db->packed);
-	pw_free(db->packed_buf);
-	pw_free(db->packed_path);
-	pw_refdb_init(db, db->repo);
+	pw__free(db->packed);
+	pw__free(db->packed_buf);
+	pw__free(db->packed_path);
+	pw__refdb_init(db, db->repo);
 }
 
 static int packed_cmp(const void *a, const void *b)
@@ -77,7 +77,7 @@ static size_t line_of(const pw_refdb *db, const char *p)
 /* An error on the line at `at`, numbered `line` (0: count it; the text must then be intact). */
 static int packed_error(const pw_refdb *db, const char *at, size_t line, const char *what)
 {
-	return pw_error_set(PW_ECORRUPT, "%s: line %zu: %s", db->packed_path,
+	return pw__error_set(PW_ECORRUPT, "%s: line %zu: %s", db->packed_path,
 		line ? line : line_of(db, at), what);
 }
 
@@ -122,22 +122,22 @@ static int parse_peeled_line(pw_packed_ref *e, const pw_refdb *db, const char *p
 	return 0;
 }
 
-int pw_refdb_parse_packed(pw_refdb *db)
+int pw__refdb_parse_packed(pw_refdb *db)
 {
 	char *p, *end, *eol;
 	size_t count = 0, line, hexsz = db->repo->hexsz;
 	pw_packed_ref *last = NULL, *e;
 	int sorted = 1, error;
 
-	if ((error = pw_refdb_load_packed(db)) < 0 || db->packed_parsed)
+	if ((error = pw__refdb_load_packed(db)) < 0 || db->packed_parsed)
 		return error;
 	p = db->packed_buf + db->packed_body;
 	end = db->packed_buf + db->packed_len;
 	line = db->packed_body ? 2 : 1;
 	for (eol = p; eol < end; eol++)
 		count += *eol == '\n';
-	if (count && (db->packed = pw_calloc(count, sizeof(*db->packed))) == NULL)
-		return pw_error_nomem();
+	if (count && (db->packed = pw__calloc(count, sizeof(*db->packed))) == NULL)
+		return pw__error_nomem();
 
 	/* load_packed saw the last byte is a LF: every memchr below finds one */
 	for (; p < end; p = eol + 1, line++) {
@@ -159,7 +159,7 @@ int pw_refdb_parse_packed(pw_refdb *db)
 		e->line = line;
 		/* a NUL inside the name makes it shorter than the line: never a valid ref */
 		e->bad_name = strlen(e->name) != llen - hexsz - 1 ||
-			!pw_refname_is_valid(e->name, 1);
+			!pw__refname_is_valid(e->name, 1);
 		if (db->npacked && packed_cmp(&db->packed[db->npacked - 1], e) > 0)
 			sorted = 0;
 		db->npacked++;
@@ -171,11 +171,11 @@ int pw_refdb_parse_packed(pw_refdb *db)
 	return 0;
 fail:
 	/* the buffer has NULs in it now: forget it all, a retry reads it again */
-	pw_refdb_dispose(db);
+	pw__refdb_dispose(db);
 	return error;
 }
 
-int pw_refdb_load_packed(pw_refdb *db)
+int pw__refdb_load_packed(pw_refdb *db)
 {
 	char *buf, *eol;
 	size_t len = 0;
@@ -185,11 +185,11 @@ int pw_refdb_load_packed(pw_refdb *db)
 		return 0;
 	if (!db->packed_path) {
 		size_t n = strlen(db->repo->commondir) + sizeof("/packed-refs");
-		if ((db->packed_path = pw_malloc(n)) == NULL)
-			return pw_error_nomem();
+		if ((db->packed_path = pw__malloc(n)) == NULL)
+			return pw__error_nomem();
 		snprintf(db->packed_path, n, "%s/packed-refs", db->repo->commondir);
 	}
-	error = pw_read_small_file(&db->packed_buf, &len, db->packed_path, PACKED_REFS_MAX);
+	error = pw__read_small_file(&db->packed_buf, &len, db->packed_path, PACKED_REFS_MAX);
 	if (error == PW_ENOTFOUND) {
 		db->packed_buf = NULL;
 		db->packed_loaded = db->packed_parsed = 1; /* no packed refs */
@@ -225,11 +225,11 @@ int pw_refdb_load_packed(pw_refdb *db)
 	}
 	db->packed_loaded = 1;
 	/* git sorts an unsorted file whole before any lookup; so do we */
-	if (!db->packed_sorted && (error = pw_refdb_parse_packed(db)) < 0)
+	if (!db->packed_sorted && (error = pw__refdb_parse_packed(db)) < 0)
 		return error;
 	return 0;
 fail:
-	pw_refdb_dispose(db);
+	pw__refdb_dispose(db);
 	return error;
 }
 
@@ -296,13 +296,13 @@ static int packed_bisect(const pw_packed_ref **out, pw_refdb *db, const char *na
 	return 0;
 }
 
-int pw_refdb_packed_find(const pw_packed_ref **out, pw_refdb *db, const char *name)
+int pw__refdb_packed_find(const pw_packed_ref **out, pw_refdb *db, const char *name)
 {
 	size_t lo = 0, hi;
 	int error;
 
 	*out = NULL;
-	if ((error = pw_refdb_load_packed(db)) < 0)
+	if ((error = pw__refdb_load_packed(db)) < 0)
 		return error;
 	if (!db->packed_parsed)
 		return packed_bisect(out, db, name);

@@ -18,7 +18,7 @@
 typedef struct slot {
 	pw_object *obj;
 	int error;
-	char *msg;          /* the worker's error message, pw_malloc'd */
+	char *msg;          /* the worker's error message, pw__malloc'd */
 	atomic_int ready;   /* published by the worker, taken by the consumer */
 } slot;
 
@@ -72,7 +72,7 @@ static void *worker(void *arg)
 		s = &a->slots[i % a->nslots];
 		s->obj = obj;
 		s->error = error;
-		s->msg = error ? pw_strdup(pw_error_last()) : NULL;
+		s->msg = error ? pw__strdup(pw_error_last()) : NULL;
 		atomic_store(&s->ready, 1);
 		if (i >= atomic_load(&a->waiting_for)) {
 			pthread_mutex_lock(&a->lock);
@@ -112,7 +112,7 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 	size_t n, i;
 	int error;
 
-	if ((error = pw_repo_collect(&v, &n, repo, order)) < 0)
+	if ((error = pw__repo_collect(&v, &n, repo, order)) < 0)
 		return error;
 	/* reading everything: let the delta-base cache keep bases only */
 	for (i = 0; i < pw_repo_pack_count(repo); i++) {
@@ -137,9 +137,9 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 	atomic_init(&a.waiting_for, SIZE_MAX);
 	atomic_init(&a.idle_workers, 0);
 	atomic_init(&a.stop, 0);
-	if (!(a.slots = pw_calloc(a.nslots, sizeof(*a.slots)))) {
-		pw_free(v);
-		return pw_error_nomem();
+	if (!(a.slots = pw__calloc(a.nslots, sizeof(*a.slots)))) {
+		pw__free(v);
+		return pw__error_nomem();
 	}
 	for (i = 0; i < a.nslots; i++)
 		atomic_init(&a.slots[i].ready, 0);
@@ -161,7 +161,7 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 		if (!started) {
 			/* no worker could start: read here */
 			serr = pw_repo_read_entry(&obj, repo, &v[i]);
-			msg = serr ? pw_strdup(pw_error_last()) : NULL;
+			msg = serr ? pw__strdup(pw_error_last()) : NULL;
 		} else {
 			if (!atomic_load(&s->ready))
 				wait_ready(&a, i);
@@ -179,10 +179,10 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 			}
 		}
 		if (serr)
-			error = pw_error_set(serr, "%s", msg ? msg : pw_error_name(serr));
+			error = pw__error_set(serr, "%s", msg ? msg : pw_error_name(serr));
 		else
 			error = cb(&v[i], obj, payload);
-		pw_free(msg);
+		pw__free(msg);
 		pw_object_free(obj);
 	}
 
@@ -194,12 +194,12 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 		pthread_join(tids[t], NULL);
 	for (i = 0; i < a.nslots; i++) {
 		pw_object_free(a.slots[i].obj);
-		pw_free(a.slots[i].msg);
+		pw__free(a.slots[i].msg);
 	}
 	pthread_cond_destroy(&a.ready);
 	pthread_cond_destroy(&a.space);
 	pthread_mutex_destroy(&a.lock);
-	pw_free(a.slots);
-	pw_free(v);
+	pw__free(a.slots);
+	pw__free(v);
 	return error;
 }

@@ -42,7 +42,7 @@ static char *join_path(const char *a, const char *b)
 
 	if (PW_ADD_OVERFLOW(la, lb, &n) || PW_ADD_OVERFLOW(n, (size_t)2, &n))
 		return NULL;
-	if ((p = pw_malloc(n)) == NULL)
+	if ((p = pw__malloc(n)) == NULL)
 		return NULL;
 	memcpy(p, a, la);
 	p[la] = '/';
@@ -77,7 +77,7 @@ static long refname_component(const char *s)
 	return cp - s;
 }
 
-int pw_refname_is_valid(const char *name, int allow_onelevel)
+int pw__refname_is_valid(const char *name, int allow_onelevel)
 {
 	const char *p = name;
 	long len;
@@ -137,25 +137,25 @@ static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const p
 	while (len && is_space((unsigned char)buf[len - 1]))
 		len--;
 	if (len == 0)
-		return pw_error_set(PW_ECORRUPT, "%s: ref file is empty", path);
+		return pw__error_set(PW_ECORRUPT, "%s: ref file is empty", path);
 	if (len >= 4 && !memcmp(buf, "ref:", 4)) {
 		for (p = buf + 4; p < buf + len && is_space((unsigned char)*p); p++)
 			;
 		tlen = (size_t)(buf + len - p);
 		if (tlen == 0)
-			return pw_error_set(PW_ECORRUPT,
+			return pw__error_set(PW_ECORRUPT,
 				"%s: symbolic ref points nowhere ('ref:' and no name)", path);
 		if (memchr(p, '\0', tlen))
-			return pw_error_set(PW_ECORRUPT,
+			return pw__error_set(PW_ECORRUPT,
 				"%s: symbolic ref target contains a NUL byte", path);
-		if ((t = pw_malloc(tlen + 1)) == NULL)
-			return pw_error_nomem();
+		if ((t = pw__malloc(tlen + 1)) == NULL)
+			return pw__error_nomem();
 		memcpy(t, p, tlen);
 		t[tlen] = '\0';
-		if (!pw_refname_is_valid(t, 1)) {
-			pw_error_set(PW_ECORRUPT,
+		if (!pw__refname_is_valid(t, 1)) {
+			pw__error_set(PW_ECORRUPT,
 				"%s: symbolic ref to an invalid ref name '%.200s'", path, t);
-			pw_free(t);
+			pw__free(t);
 			return PW_ECORRUPT;
 		}
 		*target = t;
@@ -166,19 +166,19 @@ static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const p
 		;
 	/* git accepts anything after the id and a space: FETCH_HEAD has more on the line */
 	if (tlen < hexsz || (len > hexsz && !is_space((unsigned char)buf[hexsz])))
-		return pw_error_set(PW_ECORRUPT,
+		return pw__error_set(PW_ECORRUPT,
 			"%s: not a %zu-digit object id nor a 'ref: <name>' line", path, hexsz);
 	if (pw_oid_fromhex(id, buf, repo->oid_type) < 0)
-		return pw_error_set(PW_ECORRUPT, "%s: bad object id", path);
+		return pw__error_set(PW_ECORRUPT, "%s: bad object id", path);
 	if (is_null_oid(id))
-		return pw_error_set(PW_ECORRUPT, "%s: ref holds the null object id", path);
+		return pw__error_set(PW_ECORRUPT, "%s: ref holds the null object id", path);
 	*kind = LOOSE_OID;
 	return 0;
 }
 
 /*
  * Read the loose ref `name`: LOOSE_ABSENT (no file, or a folder), its id,
- * or the name it points to (*target, pw_free it).
+ * or the name it points to (*target, pw__free it).
  */
 static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
 	const char *name)
@@ -192,27 +192,27 @@ static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw
 	*kind = LOOSE_ABSENT;
 	*target = NULL;
 	if ((path = join_path(ref_dir(repo, name), name)) == NULL) {
-		error = pw_error_nomem();
+		error = pw__error_nomem();
 		goto out;
 	}
 	if (lstat(path, &st) < 0) {
 		if (errno != ENOENT && errno != ENOTDIR)
-			error = pw_error_os("%s: cannot stat ref file", path);
+			error = pw__error_os("%s: cannot stat ref file", path);
 		goto out;
 	}
 	if (S_ISLNK(st.st_mode)) {
 		/* git's old symbolic-link HEAD: a link to "refs/..." is a symbolic ref */
-		if ((link = pw_malloc(REF_FILE_MAX + 1)) == NULL) {
-			error = pw_error_nomem();
+		if ((link = pw__malloc(REF_FILE_MAX + 1)) == NULL) {
+			error = pw__error_nomem();
 			goto out;
 		}
 		if ((n = readlink(path, link, REF_FILE_MAX)) < 0) {
 			if (errno != ENOENT)
-				error = pw_error_os("%s: cannot read symbolic link", path);
+				error = pw__error_os("%s: cannot read symbolic link", path);
 			goto out;
 		}
 		link[n] = '\0';
-		if (!strncmp(link, "refs/", 5) && pw_refname_is_valid(link, 0)) {
+		if (!strncmp(link, "refs/", 5) && pw__refname_is_valid(link, 0)) {
 			*target = link;
 			link = NULL;
 			*kind = LOOSE_SYMREF;
@@ -220,32 +220,32 @@ static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw
 		}
 		if (stat(path, &st) < 0) {
 			if (errno != ENOENT && errno != ENOTDIR)
-				error = pw_error_os("%s: cannot stat ref file", path);
+				error = pw__error_os("%s: cannot stat ref file", path);
 			goto out;
 		}
 	}
 	if (S_ISDIR(st.st_mode))
 		goto out; /* a folder of refs; the ref may still be packed */
 	if (!S_ISREG(st.st_mode)) {
-		error = pw_error_set(PW_ECORRUPT, "%s: ref is not a regular file", path);
+		error = pw__error_set(PW_ECORRUPT, "%s: ref is not a regular file", path);
 		goto out;
 	}
 	if (st.st_size > REF_FILE_MAX) {
-		error = pw_error_set(PW_ECORRUPT,
+		error = pw__error_set(PW_ECORRUPT,
 			"%s: ref file of %lld bytes is too large to be a ref", path,
 			(long long)st.st_size);
 		goto out;
 	}
-	if ((error = pw_read_small_file(&buf, &len, path, REF_FILE_MAX)) < 0) {
+	if ((error = pw__read_small_file(&buf, &len, path, REF_FILE_MAX)) < 0) {
 		if (error == PW_ENOTFOUND)
 			error = 0; /* removed since lstat: absent */
 		goto out;
 	}
 	error = parse_loose(kind, id, target, repo, path, buf, len);
 out:
-	pw_free(link);
-	pw_free(buf);
-	pw_free(path);
+	pw__free(link);
+	pw__free(buf);
+	pw__free(path);
 	return error;
 }
 
@@ -260,7 +260,7 @@ static void chain_add(char *buf, size_t size, const char *name)
 		snprintf(buf + len, size - len, "%s%.200s", len ? " -> " : "", name);
 }
 
-int pw_refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
+int pw__refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 {
 	char *seen[PW_SYMREF_MAXDEPTH] = { NULL };
 	char chain[1024] = "";
@@ -275,15 +275,15 @@ int pw_refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 		const char *cur;
 
 		if (depth == 0) {
-			if ((seen[0] = pw_strdup(name)) == NULL) {
-				error = pw_error_nomem();
+			if ((seen[0] = pw__strdup(name)) == NULL) {
+				error = pw__error_nomem();
 				goto out;
 			}
 		} else {
 			for (i = 0; i < depth; i++) {
 				if (!strcmp(seen[i], next)) {
 					chain_add(chain, sizeof(chain), next);
-					error = pw_error_set(PW_ECORRUPT,
+					error = pw__error_set(PW_ECORRUPT,
 						"%s: symbolic ref loop: %s", db->repo->gitdir,
 						chain);
 					goto out;
@@ -301,7 +301,7 @@ int pw_refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 			goto out;
 		if (kind == LOOSE_SYMREF)
 			continue;
-		if ((error = pw_refdb_packed_find(&pe, db, cur)) < 0)
+		if ((error = pw__refdb_packed_find(&pe, db, cur)) < 0)
 			goto out;
 		if (pe) {
 			res->id = pe->id;
@@ -309,22 +309,22 @@ int pw_refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 			goto out;
 		}
 		if (depth == 0)
-			error = pw_error_set(PW_ENOTFOUND, "%s: no ref '%.200s'",
+			error = pw__error_set(PW_ENOTFOUND, "%s: no ref '%.200s'",
 				db->repo->gitdir, cur);
 		else
-			error = pw_error_set(PW_ENOTFOUND,
+			error = pw__error_set(PW_ENOTFOUND,
 				"%s: %.200s is a symbolic ref to %.200s, which does not exist",
 				db->repo->gitdir, name, cur);
 		goto out;
 	}
 	/* git reads at most SYMREF_MAXDEPTH ref files for one name */
 	chain_add(chain, sizeof(chain), next);
-	error = pw_error_set(PW_ECORRUPT, "%s: more than %d symbolic refs in a row: %s",
+	error = pw__error_set(PW_ECORRUPT, "%s: more than %d symbolic refs in a row: %s",
 		db->repo->gitdir, PW_SYMREF_MAXDEPTH - 1, chain);
 out:
 	for (i = 0; i < PW_SYMREF_MAXDEPTH; i++)
-		pw_free(seen[i]);
-	pw_free(next);
+		pw__free(seen[i]);
+	pw__free(next);
 	return error;
 }
 
@@ -337,13 +337,13 @@ int pw_repo_ref(pw_oid *out, pw_repo *repo, const char *name)
 	int error;
 
 	if (!out || !repo || !name)
-		return pw_error_set(PW_EINVALID, "pw_repo_ref: NULL argument");
-	if (!pw_refname_is_valid(name, 1))
-		return pw_error_set(PW_EINVALID, "'%.200s' is not a valid ref name", name);
-	pw_refdb_init(&db, repo);
-	if ((error = pw_refdb_resolve(&res, &db, name)) == 0)
+		return pw__error_set(PW_EINVALID, "pw_repo_ref: NULL argument");
+	if (!pw__refname_is_valid(name, 1))
+		return pw__error_set(PW_EINVALID, "'%.200s' is not a valid ref name", name);
+	pw__refdb_init(&db, repo);
+	if ((error = pw__refdb_resolve(&res, &db, name)) == 0)
 		*out = res.id;
-	pw_refdb_dispose(&db);
+	pw__refdb_dispose(&db);
 	return error;
 }
 
@@ -355,12 +355,12 @@ int pw_repo_head_target(char **target_out, pw_repo *repo)
 	int error;
 
 	if (!target_out || !repo)
-		return pw_error_set(PW_EINVALID, "pw_repo_head_target: NULL argument");
+		return pw__error_set(PW_EINVALID, "pw_repo_head_target: NULL argument");
 	*target_out = NULL;
 	if ((error = read_loose(&kind, &id, &target, repo, "HEAD")) < 0)
 		return error;
 	if (kind == LOOSE_ABSENT)
-		return pw_error_set(PW_ENOTFOUND, "%s/HEAD: no such file", repo->gitdir);
+		return pw__error_set(PW_ENOTFOUND, "%s/HEAD: no such file", repo->gitdir);
 	*target_out = target; /* NULL when detached */
 	return 0;
 }
@@ -377,8 +377,8 @@ static int list_add(name_list *l, char *s)
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 64;
 		char **v;
-		if (cap < l->cap || (v = pw_realloc(l->v, cap * sizeof(*v))) == NULL)
-			return pw_error_nomem();
+		if (cap < l->cap || (v = pw__realloc(l->v, cap * sizeof(*v))) == NULL)
+			return pw__error_nomem();
 		l->v = v;
 		l->cap = cap;
 	}
@@ -391,8 +391,8 @@ static void list_clear(name_list *l)
 	size_t i;
 
 	for (i = 0; i < l->n; i++)
-		pw_free(l->v[i]);
-	pw_free(l->v);
+		pw__free(l->v[i]);
+	pw__free(l->v);
 	memset(l, 0, sizeof(*l));
 }
 
@@ -422,8 +422,8 @@ static int walk_loose(name_list *out, const char *base, int filter, int per_work
 	struct stat st;
 	int error = 0;
 
-	if ((rel = pw_strdup("refs")) == NULL) {
-		error = pw_error_nomem();
+	if ((rel = pw__strdup("refs")) == NULL) {
+		error = pw__error_nomem();
 		goto out;
 	}
 	if ((error = list_add(&stack, rel)) < 0)
@@ -437,12 +437,12 @@ static int walk_loose(name_list *out, const char *base, int filter, int per_work
 		for (c = rel; *c; c++)
 			depth += *c == '/';
 		if ((dpath = join_path(base, rel)) == NULL) {
-			error = pw_error_nomem();
+			error = pw__error_nomem();
 			goto out;
 		}
 		if ((dh = opendir(dpath)) == NULL) {
 			if (errno != ENOENT && errno != ENOTDIR) {
-				error = pw_error_os("%s: cannot list refs", dpath);
+				error = pw__error_os("%s: cannot list refs", dpath);
 				goto out;
 			}
 			goto next;
@@ -451,7 +451,7 @@ static int walk_loose(name_list *out, const char *base, int filter, int per_work
 			errno = 0;
 			if ((d = readdir(dh)) == NULL) {
 				if (errno) {
-					error = pw_error_os("%s: cannot list refs", dpath);
+					error = pw__error_os("%s: cannot list refs", dpath);
 					goto out;
 				}
 				break;
@@ -460,17 +460,17 @@ static int walk_loose(name_list *out, const char *base, int filter, int per_work
 				continue;
 			if ((child = join_path(rel, d->d_name)) == NULL ||
 			    (cpath = join_path(base, child)) == NULL) {
-				error = pw_error_nomem();
+				error = pw__error_nomem();
 				goto out;
 			}
 			if (lstat(cpath, &st) < 0) {
 				if (errno != ENOENT) {
-					error = pw_error_os("%s: cannot stat ref file", cpath);
+					error = pw__error_os("%s: cannot stat ref file", cpath);
 					goto out;
 				}
 			} else if (S_ISDIR(st.st_mode)) {
 				if (depth + 1 >= REFS_DIR_MAX_DEPTH) {
-					error = pw_error_set(PW_ELIMIT,
+					error = pw__error_set(PW_ELIMIT,
 						"%s: refs nested more than %d folders deep", cpath,
 						REFS_DIR_MAX_DEPTH);
 					goto out;
@@ -478,30 +478,30 @@ static int walk_loose(name_list *out, const char *base, int filter, int per_work
 				if ((error = list_add(&stack, child)) < 0)
 					goto out;
 				child = NULL;
-			} else if (pw_refname_is_valid(child, 0) &&
+			} else if (pw__refname_is_valid(child, 0) &&
 				   (!filter || is_per_worktree(child) == per_worktree)) {
 				if ((error = list_add(out, child)) < 0)
 					goto out;
 				child = NULL;
 			}
-			pw_free(cpath);
-			pw_free(child);
+			pw__free(cpath);
+			pw__free(child);
 			cpath = child = NULL;
 		}
 		closedir(dh);
 		dh = NULL;
 next:
-		pw_free(dpath);
-		pw_free(rel);
+		pw__free(dpath);
+		pw__free(rel);
 		dpath = rel = NULL;
 	}
 out:
 	if (dh)
 		closedir(dh);
-	pw_free(cpath);
-	pw_free(child);
-	pw_free(dpath);
-	pw_free(rel);
+	pw__free(cpath);
+	pw__free(child);
+	pw__free(dpath);
+	pw__free(rel);
 	list_clear(&stack);
 	return error;
 }
@@ -550,7 +550,7 @@ static int ref_peeled(pw_oid *peeled, int *has_peeled, int *skip, pw_refdb *db,
 	if (info.type != PW_OBJ_TAG)
 		return 0;
 	/* git writes no ^{} line when a tag cannot be peeled (a missing target) */
-	error = pw_peel_tags(peeled, &type, db->repo, &res->id);
+	error = pw__peel_tags(peeled, &type, db->repo, &res->id);
 	if (error == PW_ENOTFOUND)
 		return 0;
 	if (error < 0)
@@ -567,9 +567,9 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 	int error;
 
 	if (!repo || !cb)
-		return pw_error_set(PW_EINVALID, "pw_repo_foreach_ref: NULL argument");
-	pw_refdb_init(&db, repo);
-	if ((error = pw_refdb_parse_packed(&db)) < 0)
+		return pw__error_set(PW_EINVALID, "pw_repo_foreach_ref: NULL argument");
+	pw__refdb_init(&db, repo);
+	if ((error = pw__refdb_parse_packed(&db)) < 0)
 		goto out;
 	if (strcmp(repo->gitdir, repo->commondir)) {
 		/* a linked work tree: its own refs/bisect/ etc., the shared rest */
@@ -600,7 +600,7 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 			name = loose.v[i++];
 			if (c == 0)
 				j++;
-			error = pw_refdb_resolve(&res, &db, name);
+			error = pw__refdb_resolve(&res, &db, name);
 			if (error == PW_ENOTFOUND) {
 				/* a dangling symbolic ref (or a ref deleted meanwhile): skipped */
 				error = 0;
@@ -624,6 +624,6 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 	}
 out:
 	list_clear(&loose);
-	pw_refdb_dispose(&db);
+	pw__refdb_dispose(&db);
 	return error;
 }

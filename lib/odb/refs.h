@@ -54,21 +54,21 @@ typedef struct pw_ref_result {
 	unsigned int depth;
 } pw_ref_result;
 
-void pw_refdb_init(pw_refdb *db, pw_repo *repo);
-void pw_refdb_dispose(pw_refdb *db);
+void pw__refdb_init(pw_refdb *db, pw_repo *repo);
+void pw__refdb_dispose(pw_refdb *db);
 
 /*
  * Read packed-refs and check its header, if not yet done (absent: no
  * packed refs). Lookups in a sorted file then bisect its text, as git does;
  * an unsorted one is parsed whole and sorted.
  */
-int pw_refdb_load_packed(pw_refdb *db);
+int pw__refdb_load_packed(pw_refdb *db);
 
 /* Parse every line of packed-refs into db->packed (for iteration). */
-int pw_refdb_parse_packed(pw_refdb *db);
+int pw__refdb_parse_packed(pw_refdb *db);
 
 /* The packed ref named `name` (a valid ref name), or *out = NULL. */
-int pw_refdb_packed_find(const pw_packed_ref **out, pw_refdb *db, const char *name);
+int pw__refdb_packed_find(const pw_packed_ref **out, pw_refdb *db, const char *name);
 
 /*
  * Resolve the ref `name` (already a valid ref name), loose shadowing
@@ -77,19 +77,19 @@ int pw_refdb_packed_find(const pw_packed_ref **out, pw_refdb *db, const char *na
  * broken ref file, a symbolic ref to an invalid name, a loop or too deep a
  * chain; other codes for I/O errors.
  */
-int pw_refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name);
+int pw__refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name);
 
 /*
  * git check-ref-format: non-zero when `name` is a valid ref name.
  * `allow_onelevel` accepts names without a slash ("HEAD", "main").
  */
-int pw_refname_is_valid(const char *name, int allow_onelevel);
+int pw__refname_is_valid(const char *name, int allow_onelevel);
 
 /*
  * The id on the first line of object `id`, which must be of `type` and
  * start with "`field` <hex>\n": a tag's "object" or a commit's "tree".
  */
-int pw_object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
+int pw__object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
 	pw_object_t type, const char *field);
 
 /* Most annotated tags followed when peeling (git has no limit; ids cannot loop). */
@@ -100,6 +100,6 @@ int pw_object_first_oid(pw_oid *out, pw_repo *repo, const pw_oid *id,
  * that is not a tag, `*type_out` its type. PW_ENOTFOUND if an object of
  * the chain is missing.
  */
-int pw_peel_tags(pw_oid *out, pw_object_t *type_out, pw_repo *repo, const pw_oid *id);
+int pw__peel_tags(pw_oid *out, pw_object_t *type_out, pw_repo *repo, const pw_oid *id);
 
 #endif

@@ -17,7 +17,7 @@
 
 #define MAX_SMALL_FILE (64u << 20)
 
-int pw_repo_error(pw_repo *repo, int code, const char *fmt, ...)
+int pw__repo_error(pw_repo *repo, int code, const char *fmt, ...)
 {
 	char what[768];
 	va_list ap;
@@ -25,10 +25,10 @@ int pw_repo_error(pw_repo *repo, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return pw_error_set(code, "%s: %s", repo->gitdir, what);
+	return pw__error_set(code, "%s: %s", repo->gitdir, what);
 }
 
-int pw_read_small_file(char **out, size_t *len_out, const char *path, size_t max)
+int pw__read_small_file(char **out, size_t *len_out, const char *path, size_t max)
 {
 	struct stat st;
 	char *buf = NULL;
@@ -37,22 +37,22 @@ int pw_read_small_file(char **out, size_t *len_out, const char *path, size_t max
 
 	*out = NULL;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return pw_error_os("cannot open %s", path);
+		return pw__error_os("cannot open %s", path);
 	if (fstat(fd, &st) < 0) {
-		error = pw_error_os("cannot stat %s", path);
+		error = pw__error_os("cannot stat %s", path);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		error = pw_error_set(PW_EINVALID, "%s: not a regular file", path);
+		error = pw__error_set(PW_EINVALID, "%s: not a regular file", path);
 		goto out;
 	}
 	if ((uint64_t)st.st_size > (max ? max : MAX_SMALL_FILE)) {
-		error = pw_error_set(PW_ELIMIT, "%s: %lld bytes is too large", path,
+		error = pw__error_set(PW_ELIMIT, "%s: %lld bytes is too large", path,
 			(long long)st.st_size);
 		goto out;
 	}
-	if (!(buf = pw_malloc((size_t)st.st_size + 1))) {
-		error = pw_error_nomem();
+	if (!(buf = pw__malloc((size_t)st.st_size + 1))) {
+		error = pw__error_nomem();
 		goto out;
 	}
 	while (len < (size_t)st.st_size) {
@@ -60,7 +60,7 @@ int pw_read_small_file(char **out, size_t *len_out, const char *path, size_t max
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			error = pw_error_os("cannot read %s", path);
+			error = pw__error_os("cannot read %s", path);
 			goto out;
 		}
 		if (n == 0)
@@ -73,7 +73,7 @@ int pw_read_small_file(char **out, size_t *len_out, const char *path, size_t max
 	if (len_out)
 		*len_out = len;
 out:
-	pw_free(buf);
+	pw__free(buf);
 	close(fd);
 	return error;
 }
@@ -89,7 +89,7 @@ static _Thread_local int discovery_nomem;
 static char *join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
-	char *s = pw_malloc(la + lb + 2);
+	char *s = pw__malloc(la + lb + 2);
 
 	if (s) {
 		memcpy(s, a, la);
@@ -118,10 +118,10 @@ static char *absolute(const char *path)
 {
 	char buf[PATH_MAX], *copy;
 
-	/* into our buffer: realpath's own allocation would bypass pw_malloc */
+	/* into our buffer: realpath's own allocation would bypass pw__malloc */
 	if (!realpath(path, buf))
 		return NULL;
-	if (!(copy = pw_strdup(buf))) {
+	if (!(copy = pw__strdup(buf))) {
 		discovery_nomem = 1;
 		errno = ENOMEM;
 	}
@@ -142,7 +142,7 @@ static char *common_dir(const char *gitdir)
 	char *file = join(gitdir, "commondir"), *content = NULL, *result = NULL;
 	int rc = 0;
 
-	if (file && is_file(file) && (rc = pw_read_small_file(&content, NULL, file, 4096)) == 0) {
+	if (file && is_file(file) && (rc = pw__read_small_file(&content, NULL, file, 4096)) == 0) {
 		chomp(content);
 		if (content[0] == '/') {
 			result = absolute(content);
@@ -150,15 +150,15 @@ static char *common_dir(const char *gitdir)
 			char *rel = join(gitdir, content);
 			if (rel)
 				result = absolute(rel);
-			pw_free(rel);
+			pw__free(rel);
 		}
 	}
 	if (rc == PW_ENOMEM)
 		discovery_nomem = 1;
 	pw_error_clear();
-	pw_free(content);
-	pw_free(file);
-	if (!result && !(result = pw_strdup(gitdir)))
+	pw__free(content);
+	pw__free(file);
+	if (!result && !(result = pw__strdup(gitdir)))
 		discovery_nomem = 1;
 	return result;
 }
@@ -177,10 +177,10 @@ static int looks_like_gitdir(const char *dir, int need_objects)
 	refs = join(common, "refs");
 	ok = objects && refs && is_dir(refs) && (!need_objects || is_dir(objects));
 out:
-	pw_free(head);
-	pw_free(common);
-	pw_free(objects);
-	pw_free(refs);
+	pw__free(head);
+	pw__free(common);
+	pw__free(objects);
+	pw__free(refs);
 	return ok;
 }
 
@@ -189,7 +189,7 @@ static char *read_gitfile(const char *file, const char *folder)
 {
 	char *content = NULL, *result = NULL;
 
-	if (pw_read_small_file(&content, NULL, file, 4096) < 0) {
+	if (pw__read_small_file(&content, NULL, file, 4096) < 0) {
 		if (pw_error_last_code() == PW_ENOMEM)
 			discovery_nomem = 1;
 		return NULL;
@@ -203,10 +203,10 @@ static char *read_gitfile(const char *file, const char *folder)
 			char *rel = join(folder, target);
 			if (rel)
 				result = absolute(rel);
-			pw_free(rel);
+			pw__free(rel);
 		}
 	}
-	pw_free(content);
+	pw__free(content);
 	return result;
 }
 
@@ -226,12 +226,12 @@ static char *gitdir_at(const char *dir, int need_objects)
 			if (target && looks_like_gitdir(target, need_objects))
 				result = target;
 			else
-				pw_free(target);
+				pw__free(target);
 		}
 	}
 	if (!result && looks_like_gitdir(dir, need_objects))
 		result = absolute(dir);
-	pw_free(dotgit);
+	pw__free(dotgit);
 	return result;
 }
 
@@ -240,18 +240,18 @@ static int find_gitdir(char **out, const char *path, int no_discover, int need_o
 	char *dir = absolute(path), *slash;
 
 	if (!dir)
-		return pw_error_os("cannot open repository %s", path);
+		return pw__error_os("cannot open repository %s", path);
 	for (;;) {
 		*out = gitdir_at(dir, need_objects);
 		if (discovery_nomem) {
 			/* even a result: a check that could not run may have chosen it */
-			pw_free(*out);
+			pw__free(*out);
 			*out = NULL;
-			pw_free(dir);
-			return pw_error_nomem();
+			pw__free(dir);
+			return pw__error_nomem();
 		}
 		if (*out) {
-			pw_free(dir);
+			pw__free(dir);
 			return 0;
 		}
 		if (no_discover || !strcmp(dir, "/"))
@@ -262,8 +262,8 @@ static int find_gitdir(char **out, const char *path, int no_discover, int need_o
 		else
 			*slash = '\0';
 	}
-	pw_free(dir);
-	return pw_error_set(PW_ENOTFOUND, no_discover ?
+	pw__free(dir);
+	return pw__error_set(PW_ENOTFOUND, no_discover ?
 		"%s: not a git repository" :
 		"not a git repository (or any of the parent directories): %s", path);
 }
@@ -277,10 +277,10 @@ static int read_object_format(pw_oid_t *out, const char *commondir)
 
 	*out = PW_OID_SHA1;
 	if (!path)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	if (!is_file(path))
 		goto out;
-	if ((error = pw_read_small_file(&buf, NULL, path, 0)) < 0)
+	if ((error = pw__read_small_file(&buf, NULL, path, 0)) < 0)
 		goto out;
 	for (line = buf; line && *line; line = next) {
 		char *s = line, *eq, *key, *val;
@@ -315,14 +315,14 @@ static int read_object_format(pw_oid_t *out, const char *commondir)
 		if (val[0] && val[strlen(val) - 1] == '"')
 			val[strlen(val) - 1] = '\0';
 		if ((*out = pw_oid_type_fromstr(val)) == PW_OID_UNKNOWN) {
-			error = pw_error_set(PW_EUNSUPPORTED,
+			error = pw__error_set(PW_EUNSUPPORTED,
 				"%s: unknown extensions.objectformat '%s'", path, val);
 			goto out;
 		}
 	}
 out:
-	pw_free(buf);
-	pw_free(path);
+	pw__free(buf);
+	pw__free(path);
 	return error;
 }
 
@@ -338,13 +338,13 @@ static int add_objdir(pw_repo *repo, const char *path, size_t *cap)
 		if (repo->dirs[i].dev == st.st_dev && repo->dirs[i].ino == st.st_ino)
 			return 1; /* already there: an alternates cycle or duplicate */
 	if (!(abs = absolute(path)))
-		return pw_error_os("cannot resolve %s", path);
+		return pw__error_os("cannot resolve %s", path);
 	if (repo->ndirs == *cap) {
 		size_t n = *cap ? *cap * 2 : 4;
-		pw_objdir *d = pw_realloc(repo->dirs, n * sizeof(*d));
+		pw_objdir *d = pw__realloc(repo->dirs, n * sizeof(*d));
 		if (!d) {
-			pw_free(abs);
-			return pw_error_nomem();
+			pw__free(abs);
+			return pw__error_nomem();
 		}
 		repo->dirs = d;
 		*cap = n;
@@ -373,13 +373,13 @@ static int load_alternates(pw_repo *repo, size_t *cap, unsigned max_depth)
 			char *buf = NULL, *line, *next;
 
 			if (!file)
-				return pw_error_nomem();
+				return pw__error_nomem();
 			if (!is_file(file)) {
-				pw_free(file);
+				pw__free(file);
 				continue;
 			}
-			if ((error = pw_read_small_file(&buf, NULL, file, 0)) < 0) {
-				pw_free(file);
+			if ((error = pw__read_small_file(&buf, NULL, file, 0)) < 0) {
+				pw__free(file);
 				return error;
 			}
 			for (line = buf; line && *line; line = next) {
@@ -391,17 +391,17 @@ static int load_alternates(pw_repo *repo, size_t *cap, unsigned max_depth)
 				if (!line[0] || line[0] == '#')
 					continue;
 				if (depth + 1 > max_depth) {
-					error = pw_error_set(PW_ELIMIT,
+					error = pw__error_set(PW_ELIMIT,
 						"%s: alternates nested deeper than %u", file, max_depth);
 					break;
 				}
-				target = line[0] == '/' ? pw_strdup(line) : join(repo->dirs[i].path, line);
+				target = line[0] == '/' ? pw__strdup(line) : join(repo->dirs[i].path, line);
 				if (!target) {
-					error = pw_error_nomem();
+					error = pw__error_nomem();
 					break;
 				}
 				error = add_objdir(repo, target, cap);
-				pw_free(target);
+				pw__free(target);
 				if (error == PW_ENOTFOUND || error == 1) {
 					/* git ignores a missing alternate (with a warning); so do we */
 					error = 0;
@@ -410,8 +410,8 @@ static int load_alternates(pw_repo *repo, size_t *cap, unsigned max_depth)
 				if (error < 0)
 					break;
 			}
-			pw_free(buf);
-			pw_free(file);
+			pw__free(buf);
+			pw__free(file);
 			if (error < 0)
 				return error;
 		}
@@ -434,8 +434,8 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	*out = NULL;
 	if (!opts)
 		opts = &defaults;
-	if (!(repo = pw_calloc(1, sizeof(*repo))))
-		return pw_error_nomem();
+	if (!(repo = pw__calloc(1, sizeof(*repo))))
+		return pw__error_nomem();
 	{
 		/* readers nest (a REF_DELTA base fetched from another pack): never let a writer starve them into deadlock */
 		pthread_rwlockattr_t attr;
@@ -449,8 +449,8 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	discovery_nomem = 0;
 	if (env_gitdir && env_gitdir[0]) {
 		if (!(repo->gitdir = absolute(env_gitdir)) || !looks_like_gitdir(repo->gitdir, !env_objdir)) {
-			error = discovery_nomem ? pw_error_nomem() :
-				pw_error_set(PW_ENOTFOUND, "GIT_DIR=%s: not a git repository", env_gitdir);
+			error = discovery_nomem ? pw__error_nomem() :
+				pw__error_set(PW_ENOTFOUND, "GIT_DIR=%s: not a git repository", env_gitdir);
 			goto fail;
 		}
 	} else if ((error = find_gitdir(&repo->gitdir, path ? path : ".",
@@ -458,7 +458,7 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 		goto fail;
 	}
 	if (!(repo->commondir = common_dir(repo->gitdir)) || discovery_nomem) {
-		error = pw_error_nomem();
+		error = pw__error_nomem();
 		goto fail;
 	}
 	if ((error = read_object_format(&repo->oid_type, repo->commondir)) < 0)
@@ -468,14 +468,14 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	repo->rawsz = pw_oid_rawsz(repo->oid_type);
 	repo->hexsz = 2 * repo->rawsz;
 
-	objects = env_objdir && env_objdir[0] ? pw_strdup(env_objdir) : join(repo->commondir, "objects");
+	objects = env_objdir && env_objdir[0] ? pw__strdup(env_objdir) : join(repo->commondir, "objects");
 	if (!objects) {
-		error = pw_error_nomem();
+		error = pw__error_nomem();
 		goto fail;
 	}
 	if ((error = add_objdir(repo, objects, &cap)) != 0) {
 		if (error > 0 || error == PW_ENOTFOUND)
-			error = pw_error_set(PW_ENOTFOUND, "%s: no object directory", objects);
+			error = pw__error_set(PW_ENOTFOUND, "%s: no object directory", objects);
 		goto fail;
 	}
 	if ((error = load_alternates(repo, &cap,
@@ -498,11 +498,11 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	}
 	if ((error = pw_repo_rescan(repo)) < 0)
 		goto fail;
-	pw_free(objects);
+	pw__free(objects);
 	*out = repo;
 	return 0;
 fail:
-	pw_free(objects);
+	pw__free(objects);
 	pw_repo_free(repo);
 	return error;
 }
@@ -515,20 +515,20 @@ void pw_repo_free(pw_repo *repo)
 		return;
 	for (i = 0; i < repo->npacks; i++) {
 		pw_pack_free(repo->packs[i].pack);
-		pw_free(repo->packs[i].idx_path);
+		pw__free(repo->packs[i].idx_path);
 	}
-	pw_free(repo->packs);
+	pw__free(repo->packs);
 	if (repo->own_dcache)
 		pw_dcache_free(repo->dcache);
 	if (repo->own_wm)
 		pw_wm_free(repo->wm);
 	for (i = 0; i < repo->ndirs; i++)
-		pw_free(repo->dirs[i].path);
-	pw_free(repo->dirs);
-	pw_free(repo->gitdir);
-	pw_free(repo->commondir);
+		pw__free(repo->dirs[i].path);
+	pw__free(repo->dirs);
+	pw__free(repo->gitdir);
+	pw__free(repo->commondir);
 	pthread_rwlock_destroy(&repo->packs_lock);
-	pw_free(repo);
+	pw__free(repo);
 }
 
 const char *pw_repo_gitdir(const pw_repo *repo)

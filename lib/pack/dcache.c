@@ -41,16 +41,16 @@ static size_t hash_key(const pw_pack *p, uint64_t offset)
 
 int pw_dcache_new(pw_dcache **out, size_t budget)
 {
-	pw_dcache *c = pw_calloc(1, sizeof(*c));
+	pw_dcache *c = pw__calloc(1, sizeof(*c));
 
 	*out = NULL;
 	if (!c)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	c->budget = budget ? budget : (96u << 20);
 	c->nbuckets = 1024;
-	if (!(c->buckets = pw_calloc(c->nbuckets, sizeof(*c->buckets)))) {
-		pw_free(c);
-		return pw_error_nomem();
+	if (!(c->buckets = pw__calloc(c->nbuckets, sizeof(*c->buckets)))) {
+		pw__free(c);
+		return pw__error_nomem();
 	}
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
@@ -104,7 +104,7 @@ static void free_list(centry *e)
 	while (e) {
 		centry *next = e->hnext;
 		pw_object_free(e->obj);
-		pw_free(e);
+		pw__free(e);
 		e = next;
 	}
 }
@@ -122,9 +122,9 @@ void pw_dcache_free(pw_dcache *c)
 		return;
 	while (c->head)
 		remove_entry(c, c->head);
-	pw_free(c->buckets);
+	pw__free(c->buckets);
 	pthread_mutex_destroy(&c->lock);
-	pw_free(c);
+	pw__free(c);
 }
 
 void pw_dcache_get_stats(pw_dcache_stats *out, pw_dcache *c)
@@ -134,7 +134,7 @@ void pw_dcache_get_stats(pw_dcache_stats *out, pw_dcache *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset)
+pw_object *pw__dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset)
 {
 	pw_object *obj = NULL;
 	centry *e;
@@ -150,7 +150,7 @@ pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset)
 			lru_push(c, e);
 		}
 		/* take the reference under the lock: once unlocked, e may be evicted and reused */
-		obj = pw_object_ref(e->obj);
+		obj = pw__object_ref(e->obj);
 	} else {
 		c->st.misses++;
 	}
@@ -161,7 +161,7 @@ pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset)
 static void grow(pw_dcache *c)
 {
 	size_t n = c->nbuckets * 2, i;
-	centry **b = pw_calloc(n, sizeof(*b));
+	centry **b = pw__calloc(n, sizeof(*b));
 
 	if (!b)
 		return; /* keep the old table: longer chains, still correct */
@@ -174,12 +174,12 @@ static void grow(pw_dcache *c)
 			b[h] = e;
 		}
 	}
-	pw_free(c->buckets);
+	pw__free(c->buckets);
 	c->buckets = b;
 	c->nbuckets = n;
 }
 
-void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *obj)
+void pw__dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *obj)
 {
 	centry *e, *fresh, *evicted = NULL;
 	size_t h;
@@ -187,7 +187,7 @@ void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *o
 	/* an object bigger than a quarter of the budget would only flush the rest */
 	if (charge(obj) > c->budget / 4)
 		return;
-	if (!(fresh = pw_malloc(sizeof(*fresh))))
+	if (!(fresh = pw__malloc(sizeof(*fresh))))
 		return;
 	pthread_mutex_lock(&c->lock);
 	h = hash_key(p, offset) & (c->nbuckets - 1);
@@ -205,7 +205,7 @@ void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *o
 	fresh = NULL;
 	e->pack = p;
 	e->offset = offset;
-	e->obj = pw_object_ref(obj);
+	e->obj = pw__object_ref(obj);
 	e->hnext = c->buckets[h];
 	c->buckets[h] = e;
 	lru_push(c, e);
@@ -217,11 +217,11 @@ void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *o
 		grow(c);
 out:
 	pthread_mutex_unlock(&c->lock);
-	pw_free(fresh);
+	pw__free(fresh);
 	free_list(evicted);
 }
 
-void pw_dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset)
+void pw__dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset)
 {
 	centry *e;
 
@@ -237,7 +237,7 @@ void pw_dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset)
 	free_list(e);
 }
 
-void pw_dcache_forget(pw_dcache *c, const pw_pack *p)
+void pw__dcache_forget(pw_dcache *c, const pw_pack *p)
 {
 	centry *e, *next;
 

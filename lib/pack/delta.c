@@ -26,7 +26,7 @@ static int varint(uint64_t *out, const unsigned char **pp, const unsigned char *
 	return 0;
 }
 
-int pw_delta_sizes(uint64_t *base_size, uint64_t *result_size, size_t *hdrlen,
+int pw__delta_sizes(uint64_t *base_size, uint64_t *result_size, size_t *hdrlen,
 	const unsigned char *delta, size_t len)
 {
 	const unsigned char *p = delta, *end = delta + len;
@@ -37,7 +37,7 @@ int pw_delta_sizes(uint64_t *base_size, uint64_t *result_size, size_t *hdrlen,
 	return 0;
 }
 
-int pw_delta_apply(unsigned char *out, uint64_t result_size,
+int pw__delta_apply(unsigned char *out, uint64_t result_size,
 	const unsigned char *base, uint64_t base_size,
 	const unsigned char *delta, size_t len, const char **why)
 {

@@ -8,7 +8,7 @@
 /* A header is at most 10 bytes of size varint and a 10-byte offset or an id. */
 #define MAX_HEADER (10 + PW_OID_MAX_RAWSZ)
 
-int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offset)
+int pw__entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 {
 	uint64_t limit = p->pack_size - p->rawsz, size;
 	const unsigned char *b;
@@ -18,7 +18,7 @@ int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offs
 	int error;
 
 	if (offset < 12 || offset >= limit)
-		return pw_pack_error(p, PW_ECORRUPT, offset,
+		return pw__pack_error(p, PW_ECORRUPT, offset,
 			"entry offset outside the pack's entries (12 to %llu)",
 			(unsigned long long)limit);
 	need = limit - offset < MAX_HEADER ? (size_t)(limit - offset) : MAX_HEADER;
@@ -33,10 +33,10 @@ int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offs
 	shift = 4;
 	while (c & 0x80) {
 		if (i >= avail || shift > 63)
-			return pw_pack_error(p, PW_ECORRUPT, offset, "bad entry header: size does not end");
+			return pw__pack_error(p, PW_ECORRUPT, offset, "bad entry header: size does not end");
 		c = b[i++];
 		if (shift > 57 && ((uint64_t)(c & 0x7f) >> (64 - shift)))
-			return pw_pack_error(p, PW_ECORRUPT, offset, "bad entry header: size overflows 64 bits");
+			return pw__pack_error(p, PW_ECORRUPT, offset, "bad entry header: size overflows 64 bits");
 		size |= (uint64_t)(c & 0x7f) << shift;
 		shift += 7;
 	}
@@ -56,19 +56,19 @@ int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offs
 	case PW_OBJ_OFS_DELTA: {
 		uint64_t rel;
 		if (i >= avail)
-			return pw_pack_error(p, PW_ECORRUPT, offset, "delta base offset truncated");
+			return pw__pack_error(p, PW_ECORRUPT, offset, "delta base offset truncated");
 		c = b[i++];
 		rel = c & 0x7f;
 		while (c & 0x80) {
 			if (i >= avail)
-				return pw_pack_error(p, PW_ECORRUPT, offset, "delta base offset truncated");
+				return pw__pack_error(p, PW_ECORRUPT, offset, "delta base offset truncated");
 			if (rel >> 56)
-				return pw_pack_error(p, PW_ECORRUPT, offset, "delta base offset overflows");
+				return pw__pack_error(p, PW_ECORRUPT, offset, "delta base offset overflows");
 			c = b[i++];
 			rel = ((rel + 1) << 7) | (c & 0x7f);
 		}
 		if (rel == 0 || rel > offset - 12)
-			return pw_pack_error(p, PW_ECORRUPT, offset,
+			return pw__pack_error(p, PW_ECORRUPT, offset,
 				"delta base offset %llu points outside the pack",
 				(unsigned long long)rel);
 		out->base_offset = offset - rel;
@@ -76,12 +76,12 @@ int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offs
 	}
 	case PW_OBJ_REF_DELTA:
 		if (avail - i < p->rawsz)
-			return pw_pack_error(p, PW_ECORRUPT, offset, "delta base id truncated");
+			return pw__pack_error(p, PW_ECORRUPT, offset, "delta base id truncated");
 		pw_oid_fromraw(&out->base_id, b + i, p->oid_type);
 		i += p->rawsz;
 		break;
 	default:
-		return pw_pack_error(p, PW_ECORRUPT, offset, "bad entry type %d", (int)out->type);
+		return pw__pack_error(p, PW_ECORRUPT, offset, "bad entry type %d", (int)out->type);
 	}
 	out->header_len = (uint32_t)i;
 	return 0;
@@ -93,23 +93,23 @@ int pw_pack_entry_at(pw_pack_entry *out, pw_pack *p, uint64_t offset)
 	uint32_t packpos;
 	int error;
 
-	if ((error = pw_rev_ensure(p)) < 0)
+	if ((error = pw__rev_ensure(p)) < 0)
 		return error;
-	if ((error = pw_rev_find(&packpos, p, offset)) < 0)
+	if ((error = pw__rev_find(&packpos, p, offset)) < 0)
 		return error;
 	pw_cursor_init(&cur, p->packf);
-	error = pw_entry_parse(out, p, &cur, offset);
+	error = pw__entry_parse(out, p, &cur, offset);
 	pw_cursor_release(&cur);
 	if (error < 0)
 		return error;
-	out->packed_size = pw_rev_next_offset(p, packpos) - offset;
+	out->packed_size = pw__rev_next_offset(p, packpos) - offset;
 	pw_cursor_init(&idxcur, p->idxf);
-	error = pw_idx_nth_crc(&out->crc32, p, &idxcur, p->rev_pos[packpos]);
+	error = pw__idx_nth_crc(&out->crc32, p, &idxcur, p->rev_pos[packpos]);
 	if (!error && out->type == PW_OBJ_REF_DELTA) {
 		uint32_t pos;
-		int found = pw_idx_find(&pos, p, &idxcur, &out->base_id);
+		int found = pw__idx_find(&pos, p, &idxcur, &out->base_id);
 		if (found == 0)
-			error = pw_idx_nth_offset(&out->base_offset, p, &idxcur, pos);
+			error = pw__idx_nth_offset(&out->base_offset, p, &idxcur, pos);
 		else if (found != PW_ENOTFOUND)
 			error = found;
 	}

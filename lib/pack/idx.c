@@ -32,7 +32,7 @@ static int v2_fits(uint64_t size, uint32_t n, size_t rawsz)
 	return size >= min && size <= max && (size - min) % 8 == 0;
 }
 
-int pw_idx_open(pw_pack *p)
+int pw__idx_open(pw_pack *p)
 {
 	unsigned char head[8 + 1024];
 	const unsigned char *fan;
@@ -41,14 +41,14 @@ int pw_idx_open(pw_pack *p)
 	int error;
 
 	if (size < 1024 + 40)
-		return pw_idx_error(p, PW_ECORRUPT, "file of %llu bytes is too small to be a pack index",
+		return pw__idx_error(p, PW_ECORRUPT, "file of %llu bytes is too small to be a pack index",
 			(unsigned long long)size);
 	if ((error = pw_wm_read(head, p->idxf, 0, sizeof(head))) < 0)
 		return error;
 	if (!memcmp(head, "\377tOc", 4)) {
 		uint32_t version = be32(head + 4);
 		if (version != 2)
-			return pw_idx_error(p, PW_EUNSUPPORTED, "index version %u is not supported", version);
+			return pw__idx_error(p, PW_EUNSUPPORTED, "index version %u is not supported", version);
 		p->idx_version = 2;
 		fan = head + 8;
 	} else {
@@ -58,7 +58,7 @@ int pw_idx_open(pw_pack *p)
 	for (i = 0; i < 256; i++) {
 		p->fanout[i] = be32(fan + 4 * i);
 		if (i && p->fanout[i] < p->fanout[i - 1])
-			return pw_idx_error(p, PW_ECORRUPT,
+			return pw__idx_error(p, PW_ECORRUPT,
 				"fan-out table is not monotonic at entry %u", i);
 	}
 	n = p->count = p->fanout[255];
@@ -77,12 +77,12 @@ int pw_idx_open(pw_pack *p)
 		uint64_t min, max;
 		v2_bounds(&min, &max, n, p->rawsz);
 		if (size < min)
-			return pw_idx_error(p, PW_ECORRUPT,
+			return pw__idx_error(p, PW_ECORRUPT,
 				"index of %u %s objects needs at least %llu bytes, file has %llu",
 				n, pw_oid_type_name(p->oid_type), (unsigned long long)min,
 				(unsigned long long)size);
 		if (size > max || (size - min) % 8)
-			return pw_idx_error(p, PW_ECORRUPT,
+			return pw__idx_error(p, PW_ECORRUPT,
 				"index of %u %s objects cannot be %llu bytes long", n,
 				pw_oid_type_name(p->oid_type), (unsigned long long)size);
 		p->oids_at = 8 + 1024;
@@ -93,7 +93,7 @@ int pw_idx_open(pw_pack *p)
 	} else {
 		uint64_t want = v1_size(n, p->rawsz);
 		if (size != want)
-			return pw_idx_error(p, PW_ECORRUPT,
+			return pw__idx_error(p, PW_ECORRUPT,
 				"version 1 index of %u %s objects must be %llu bytes, file has %llu",
 				n, pw_oid_type_name(p->oid_type), (unsigned long long)want,
 				(unsigned long long)size);
@@ -116,14 +116,14 @@ static uint64_t oid_at(pw_pack *p, uint32_t n)
 		p->oids_at + (uint64_t)n * (p->rawsz + 4);
 }
 
-int pw_idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
+int pw__idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
 {
 	const unsigned char *b;
 	uint64_t off;
 	int error;
 
 	if (n >= p->count)
-		return pw_error_set(PW_EINVALID, "%s: no object at position %u of %u",
+		return pw__error_set(PW_EINVALID, "%s: no object at position %u of %u",
 			p->idx_path, n, p->count);
 	if (p->idx_version == 1) {
 		if ((error = idx_bytes(&b, p, cur, 1024 + (uint64_t)n * (p->rawsz + 4), 4)) < 0)
@@ -136,7 +136,7 @@ int pw_idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
 		if (off & 0x80000000u) {
 			uint32_t k = (uint32_t)off & 0x7fffffffu;
 			if (k >= p->n64)
-				return pw_idx_error(p, PW_ECORRUPT,
+				return pw__idx_error(p, PW_ECORRUPT,
 					"object %u: 64-bit offset index %u past the table of %u",
 					n, k, p->n64);
 			if ((error = idx_bytes(&b, p, cur, p->off64_at + (uint64_t)k * 8, 8)) < 0)
@@ -145,14 +145,14 @@ int pw_idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
 		}
 	}
 	if (off < 12 || off >= p->pack_size - p->rawsz)
-		return pw_idx_error(p, PW_ECORRUPT,
+		return pw__idx_error(p, PW_ECORRUPT,
 			"object %u: offset %llu is outside the pack's %llu bytes of entries",
 			n, (unsigned long long)off, (unsigned long long)(p->pack_size - p->rawsz));
 	*out = off;
 	return 0;
 }
 
-int pw_idx_nth_crc(uint32_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
+int pw__idx_nth_crc(uint32_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
 {
 	const unsigned char *b;
 	int error;
@@ -192,7 +192,7 @@ static int lower_bound(uint32_t *out, pw_pack *p, pw_cursor *cur,
 	return 0;
 }
 
-int pw_idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *cur, const pw_oid *id)
+int pw__idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *cur, const pw_oid *id)
 {
 	uint32_t lo = id->id[0] ? p->fanout[id->id[0] - 1] : 0;
 	uint32_t hi = p->fanout[id->id[0]], pos;
@@ -219,12 +219,12 @@ int pw_pack_find(uint64_t *offset_out, pw_pack *p, const pw_oid *id)
 	int error;
 
 	pw_cursor_init(&cur, p->idxf);
-	error = pw_idx_find(&pos, p, &cur, id);
+	error = pw__idx_find(&pos, p, &cur, id);
 	if (!error)
-		error = pw_idx_nth_offset(offset_out, p, &cur, pos);
+		error = pw__idx_nth_offset(offset_out, p, &cur, pos);
 	else if (error == PW_ENOTFOUND) {
 		char hex[PW_OID_MAX_HEXSZ + 1];
-		pw_error_set(PW_ENOTFOUND, "%s: object %s not found", p->idx_path,
+		pw__error_set(PW_ENOTFOUND, "%s: object %s not found", p->idx_path,
 			pw_oid_tostr(hex, id, p->oid_type));
 	}
 	pw_cursor_release(&cur);
@@ -249,7 +249,7 @@ int pw_pack_find_prefix(pw_oid *out, pw_pack *p, const pw_oid *prefix, size_t he
 	int error, found = 0;
 
 	if (hexlen < 1 || hexlen > 2 * p->rawsz)
-		return pw_error_set(PW_EINVALID, "bad abbreviation length %zu", hexlen);
+		return pw__error_set(PW_EINVALID, "bad abbreviation length %zu", hexlen);
 	pw_cursor_init(&cur, p->idxf);
 	if ((error = lower_bound(&pos, p, &cur, prefix->id, (hexlen + 1) / 2, lo, hi)) < 0)
 		goto out;
@@ -275,7 +275,7 @@ int pw_pack_nth_oid(pw_oid *out, pw_pack *p, uint32_t n)
 	int error;
 
 	if (n >= p->count)
-		return pw_error_set(PW_EINVALID, "%s: no object at position %u of %u",
+		return pw__error_set(PW_EINVALID, "%s: no object at position %u of %u",
 			p->idx_path, n, p->count);
 	pw_cursor_init(&cur, p->idxf);
 	if ((error = nth_oid_raw(&b, p, &cur, n)) == 0)
@@ -290,7 +290,7 @@ int pw_pack_nth_offset(uint64_t *out, pw_pack *p, uint32_t n)
 	int error;
 
 	pw_cursor_init(&cur, p->idxf);
-	error = pw_idx_nth_offset(out, p, &cur, n);
+	error = pw__idx_nth_offset(out, p, &cur, n);
 	pw_cursor_release(&cur);
 	return error;
 }
@@ -305,7 +305,7 @@ int pw_pack_prefix_range(uint32_t *first, uint32_t *count, pw_pack *p,
 	int error;
 
 	if (hexlen < 1 || hexlen > 2 * p->rawsz)
-		return pw_error_set(PW_EINVALID, "bad abbreviation length %zu", hexlen);
+		return pw__error_set(PW_EINVALID, "bad abbreviation length %zu", hexlen);
 	pw_cursor_init(&cur, p->idxf);
 	if ((error = lower_bound(&pos, p, &cur, prefix->id, (hexlen + 1) / 2, lo, hi)) < 0)
 		goto out;

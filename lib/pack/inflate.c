@@ -21,7 +21,7 @@ static int refill(z_stream *zs, uint64_t *pos, pw_pack *p, pw_cursor *cur,
 	int error;
 
 	if (*pos >= limit)
-		return pw_pack_error(p, PW_ECORRUPT, entry_offset,
+		return pw__pack_error(p, PW_ECORRUPT, entry_offset,
 			"compressed data runs into the pack trailer");
 	if ((error = pw_cursor_get(&b, &avail, cur, *pos, 1)) < 0)
 		return error;
@@ -39,8 +39,8 @@ static int zerror(pw_pack *p, uint64_t entry_offset, z_stream *zs, int ret)
 {
 	/* zlib allocates its window on the first inflate: not the data's fault */
 	if (ret == Z_MEM_ERROR)
-		return pw_error_nomem();
-	return pw_pack_error(p, PW_ECORRUPT, entry_offset, "corrupt compressed data (zlib %d%s%s)",
+		return pw__error_nomem();
+	return pw__pack_error(p, PW_ECORRUPT, entry_offset, "corrupt compressed data (zlib %d%s%s)",
 		ret, zs->msg ? ": " : "", zs->msg ? zs->msg : "");
 }
 
@@ -120,7 +120,7 @@ static int inflate_whole(unsigned char *out, uint64_t size, pw_pack *p, pw_curso
 }
 #endif
 
-int pw_inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
+int pw__inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
 	uint64_t offset, uint64_t entry_offset)
 {
 	uint64_t pos = offset, room = size + 1; /* one spare byte catches overlong streams */
@@ -132,16 +132,16 @@ int pw_inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
 		return 0;
 #endif
 	memset(&zs, 0, sizeof(zs));
-	zs.zalloc = pw_zalloc;
-	zs.zfree = pw_zfree;
+	zs.zalloc = pw__zalloc;
+	zs.zfree = pw__zfree;
 	if (inflateInit(&zs) != Z_OK)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	zs.next_out = out;
 	for (;;) {
 		if (!zs.avail_out) {
 			uint64_t chunk = room > UINT_MAX ? UINT_MAX : room;
 			if (!chunk) {
-				error = pw_pack_error(p, PW_ECORRUPT, entry_offset,
+				error = pw__pack_error(p, PW_ECORRUPT, entry_offset,
 					"inflates to more than the %llu bytes its header says",
 					(unsigned long long)size);
 				break;
@@ -160,14 +160,14 @@ int pw_inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
 		break;
 	}
 	if (!error && zs.total_out != size)
-		error = pw_pack_error(p, PW_ECORRUPT, entry_offset,
+		error = pw__pack_error(p, PW_ECORRUPT, entry_offset,
 			"inflates to %llu bytes but its header says %llu",
 			(unsigned long long)zs.total_out, (unsigned long long)size);
 	inflateEnd(&zs);
 	return error;
 }
 
-int pw_inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
+int pw__inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
 	pw_cursor *cur, uint64_t offset, uint64_t entry_offset)
 {
 	uint64_t pos = offset;
@@ -175,10 +175,10 @@ int pw_inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
 	int ret, error = 0;
 
 	memset(&zs, 0, sizeof(zs));
-	zs.zalloc = pw_zalloc;
-	zs.zfree = pw_zfree;
+	zs.zalloc = pw__zalloc;
+	zs.zfree = pw__zfree;
 	if (inflateInit(&zs) != Z_OK)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	zs.next_out = out;
 	zs.avail_out = (uInt)len;
 	while (zs.avail_out) {
@@ -197,7 +197,7 @@ int pw_inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
 	return error;
 }
 
-int pw_inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset,
+int pw__inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset,
 	uint64_t entry_offset, pw_stream_cb cb, void *payload)
 {
 	unsigned char buf[64 * 1024];
@@ -206,10 +206,10 @@ int pw_inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset
 	int ret = Z_OK, error = 0;
 
 	memset(&zs, 0, sizeof(zs));
-	zs.zalloc = pw_zalloc;
-	zs.zfree = pw_zfree;
+	zs.zalloc = pw__zalloc;
+	zs.zfree = pw__zfree;
 	if (inflateInit(&zs) != Z_OK)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	while (ret != Z_STREAM_END) {
 		size_t got;
 		zs.next_out = buf;
@@ -227,7 +227,7 @@ int pw_inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset
 		}
 		got = sizeof(buf) - zs.avail_out;
 		if (got > size - total) {
-			error = pw_pack_error(p, PW_ECORRUPT, entry_offset,
+			error = pw__pack_error(p, PW_ECORRUPT, entry_offset,
 				"inflates to more than the %llu bytes its header says",
 				(unsigned long long)size);
 			goto out;
@@ -237,7 +237,7 @@ int pw_inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset
 			goto out;
 	}
 	if (total != size)
-		error = pw_pack_error(p, PW_ECORRUPT, entry_offset,
+		error = pw__pack_error(p, PW_ECORRUPT, entry_offset,
 			"inflates to %llu bytes but its header says %llu",
 			(unsigned long long)total, (unsigned long long)size);
 out:

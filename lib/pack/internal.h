@@ -20,9 +20,9 @@ struct pw_object {
 };
 
 /** Allocate an object of `size` bytes (plus a NUL), one reference. */
-int pw_object_alloc(pw_object **out, pw_object_t type, uint64_t size);
+int pw__object_alloc(pw_object **out, pw_object_t type, uint64_t size);
 /** Take one more reference. */
-pw_object *pw_object_ref(pw_object *obj);
+pw_object *pw__object_ref(pw_object *obj);
 
 struct pw_pack {
 	pw_wm *wm;
@@ -67,68 +67,68 @@ struct pw_pack {
 	 * Per entry in pack order: how many deltas built on it have not been
 	 * read yet. Built by pw_pack_index_bases; while set, only entries with
 	 * deltas still to read enter the delta-base cache, and an entry whose
-	 * last delta has been read leaves it (see pw_rev_base_done).
+	 * last delta has been read leaves it (see pw__rev_base_done).
 	 */
 	_Atomic(_Atomic uint32_t *) is_base;
 };
 
 /* pack.c: errors of a fixed shape naming the pack and the offset */
-int pw_pack_error(pw_pack *p, int code, uint64_t offset, const char *fmt, ...)
+int pw__pack_error(pw_pack *p, int code, uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
-int pw_idx_error(pw_pack *p, int code, const char *fmt, ...)
+int pw__idx_error(pw_pack *p, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* idx.c */
-int pw_idx_open(pw_pack *p);
-int pw_idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *idxcur, uint32_t n);
-int pw_idx_nth_crc(uint32_t *out, pw_pack *p, pw_cursor *idxcur, uint32_t n);
-int pw_idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *idxcur, const pw_oid *id);
+int pw__idx_open(pw_pack *p);
+int pw__idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *idxcur, uint32_t n);
+int pw__idx_nth_crc(uint32_t *out, pw_pack *p, pw_cursor *idxcur, uint32_t n);
+int pw__idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *idxcur, const pw_oid *id);
 
 /* revindex.c */
-int pw_rev_ensure(pw_pack *p);
+int pw__rev_ensure(pw_pack *p);
 /** Pack-order position of the entry starting at `offset`, or PW_ENOTFOUND. */
-int pw_rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset);
+int pw__rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset);
 /** Is the entry at `offset` a delta base with deltas still to read (1 too when unknown)? */
-int pw_rev_is_base(pw_pack *p, uint64_t offset);
+int pw__rev_is_base(pw_pack *p, uint64_t offset);
 /**
  * A delta on the base at `offset` has been read: count it. Returns 1 when
  * it was the last one (the base can leave the cache), else 0.
  */
-int pw_rev_base_done(pw_pack *p, uint64_t offset);
+int pw__rev_base_done(pw_pack *p, uint64_t offset);
 /** Where the entry after the one at pack position `packpos` starts. */
-uint64_t pw_rev_next_offset(pw_pack *p, uint32_t packpos);
+uint64_t pw__rev_next_offset(pw_pack *p, uint32_t packpos);
 
 /* entry.c */
-int pw_entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offset);
+int pw__entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offset);
 
 /* inflate.c: inflate exactly `size` bytes of the zlib stream at `offset` */
-int pw_inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
+int pw__inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,
 	uint64_t offset, uint64_t entry_offset);
 /** Inflate exactly `size` bytes, handing them to `cb` a buffer at a time. */
-int pw_inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset,
+int pw__inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offset,
 	uint64_t entry_offset, pw_stream_cb cb, void *payload);
 /** Inflate at most `len` leading bytes (for delta headers). */
-int pw_inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
+int pw__inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
 	pw_cursor *cur, uint64_t offset, uint64_t entry_offset);
 
 /* delta.c */
 /** Read a delta's base and result sizes; `*hdrlen` gets the bytes used. */
-int pw_delta_sizes(uint64_t *base_size, uint64_t *result_size, size_t *hdrlen,
+int pw__delta_sizes(uint64_t *base_size, uint64_t *result_size, size_t *hdrlen,
 	const unsigned char *delta, size_t len);
 /** Apply `delta` to `base` into `out` (exactly result_size bytes). */
-int pw_delta_apply(unsigned char *out, uint64_t result_size,
+int pw__delta_apply(unsigned char *out, uint64_t result_size,
 	const unsigned char *base, uint64_t base_size,
 	const unsigned char *delta, size_t len, const char **why);
 
 /* dcache.c */
-pw_object *pw_dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset);
-void pw_dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *obj);
+pw_object *pw__dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset);
+void pw__dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *obj);
 /** Drop the entry of (`p`, `offset`), if cached. */
-void pw_dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset);
+void pw__dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset);
 /** Drop every entry of `p` (when it is freed). */
-void pw_dcache_forget(pw_dcache *c, const pw_pack *p);
+void pw__dcache_forget(pw_dcache *c, const pw_pack *p);
 
 /* read.c */
-int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset);
+int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset);
 
 #endif

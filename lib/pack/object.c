@@ -25,15 +25,15 @@ pw_object_t pw_object_type_fromstr(const char *name)
 	return PW_OBJ_BAD;
 }
 
-int pw_object_alloc(pw_object **out, pw_object_t type, uint64_t size)
+int pw__object_alloc(pw_object **out, pw_object_t type, uint64_t size)
 {
 	pw_object *obj;
 
 	if (size > SIZE_MAX - sizeof(*obj) - 1)
-		return pw_error_set(PW_ELIMIT, "object of %llu bytes cannot be held in memory",
+		return pw__error_set(PW_ELIMIT, "object of %llu bytes cannot be held in memory",
 			(unsigned long long)size);
-	if (!(obj = pw_malloc(sizeof(*obj) + (size_t)size + 1)))
-		return pw_error_set(PW_ENOMEM, "out of memory for an object of %llu bytes",
+	if (!(obj = pw__malloc(sizeof(*obj) + (size_t)size + 1)))
+		return pw__error_set(PW_ENOMEM, "out of memory for an object of %llu bytes",
 			(unsigned long long)size);
 	atomic_init(&obj->refs, 1);
 	obj->type = type;
@@ -43,7 +43,7 @@ int pw_object_alloc(pw_object **out, pw_object_t type, uint64_t size)
 	return 0;
 }
 
-pw_object *pw_object_ref(pw_object *obj)
+pw_object *pw__object_ref(pw_object *obj)
 {
 	atomic_fetch_add_explicit(&obj->refs, 1, memory_order_relaxed);
 	return obj;
@@ -52,7 +52,7 @@ pw_object *pw_object_ref(pw_object *obj)
 void pw_object_free(pw_object *obj)
 {
 	if (obj && atomic_fetch_sub_explicit(&obj->refs, 1, memory_order_acq_rel) == 1)
-		pw_free(obj);
+		pw__free(obj);
 }
 
 pw_object_t pw_object_type(const pw_object *obj)

@@ -12,7 +12,7 @@
 #define DEFAULT_MAX_OBJECT ((uint64_t)4 << 30)
 #define DEFAULT_MAX_DEPTH 10000
 
-int pw_pack_error(pw_pack *p, int code, uint64_t offset, const char *fmt, ...)
+int pw__pack_error(pw_pack *p, int code, uint64_t offset, const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
@@ -20,11 +20,11 @@ int pw_pack_error(pw_pack *p, int code, uint64_t offset, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return pw_error_set(code, "%s: offset %llu: %s", p->pack_path,
+	return pw__error_set(code, "%s: offset %llu: %s", p->pack_path,
 		(unsigned long long)offset, what);
 }
 
-int pw_idx_error(pw_pack *p, int code, const char *fmt, ...)
+int pw__idx_error(pw_pack *p, int code, const char *fmt, ...)
 {
 	char what[512];
 	va_list ap;
@@ -32,7 +32,7 @@ int pw_idx_error(pw_pack *p, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	return pw_error_set(code, "%s: %s", p->idx_path, what);
+	return pw__error_set(code, "%s: %s", p->idx_path, what);
 }
 
 /* Derive "x.pack", "x.idx" and "x.rev" from a path naming either of the first two. */
@@ -45,13 +45,13 @@ static int sibling_paths(pw_pack *p, const char *path, char **rev)
 	else if (len > 4 && !strcmp(path + len - 4, ".idx"))
 		stem = len - 4;
 	else
-		return pw_error_set(PW_EINVALID,
+		return pw__error_set(PW_EINVALID,
 			"%s: not a pack: the name must end in .pack or .idx", path);
-	p->pack_path = pw_malloc(stem + 6);
-	p->idx_path = pw_malloc(stem + 5);
-	*rev = pw_malloc(stem + 5);
+	p->pack_path = pw__malloc(stem + 6);
+	p->idx_path = pw__malloc(stem + 5);
+	*rev = pw__malloc(stem + 5);
 	if (!p->pack_path || !p->idx_path || !*rev)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	memcpy(p->pack_path, path, stem);
 	memcpy(p->pack_path + stem, ".pack", 6);
 	memcpy(p->idx_path, path, stem);
@@ -68,20 +68,20 @@ static int check_pack_header(pw_pack *p)
 	int error;
 
 	if (p->pack_size < 12 + p->rawsz)
-		return pw_pack_error(p, PW_ECORRUPT, 0,
+		return pw__pack_error(p, PW_ECORRUPT, 0,
 			"file of %llu bytes is too small to be a pack",
 			(unsigned long long)p->pack_size);
 	if ((error = pw_wm_read(hdr, p->packf, 0, sizeof(hdr))) < 0)
 		return error;
 	if (memcmp(hdr, "PACK", 4))
-		return pw_pack_error(p, PW_ECORRUPT, 0, "bad pack signature");
+		return pw__pack_error(p, PW_ECORRUPT, 0, "bad pack signature");
 	p->pack_version = (uint32_t)hdr[4] << 24 | hdr[5] << 16 | hdr[6] << 8 | hdr[7];
 	if (p->pack_version != 2 && p->pack_version != 3)
-		return pw_pack_error(p, PW_EUNSUPPORTED, 4,
+		return pw__pack_error(p, PW_EUNSUPPORTED, 4,
 			"pack version %u is not supported", p->pack_version);
 	count = (uint32_t)hdr[8] << 24 | hdr[9] << 16 | hdr[10] << 8 | hdr[11];
 	if (count != p->count)
-		return pw_pack_error(p, PW_ECORRUPT, 8,
+		return pw__pack_error(p, PW_ECORRUPT, 8,
 			"pack holds %u objects but its idx lists %u", count, p->count);
 	return 0;
 }
@@ -96,13 +96,13 @@ int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 
 	*out = NULL;
 	if (!wm || !path)
-		return pw_error_set(PW_EINVALID, "pw_pack_open: no manager or path");
+		return pw__error_set(PW_EINVALID, "pw_pack_open: no manager or path");
 	if (!opts)
 		opts = &defaults;
 	if (opts->oid_type != PW_OID_UNKNOWN && !pw_oid_rawsz(opts->oid_type))
-		return pw_error_set(PW_EINVALID, "%s: unknown object format", path);
-	if (!(p = pw_calloc(1, sizeof(*p))))
-		return pw_error_nomem();
+		return pw__error_set(PW_EINVALID, "%s: unknown object format", path);
+	if (!(p = pw__calloc(1, sizeof(*p))))
+		return pw__error_nomem();
 	p->wm = wm;
 	p->oid_type = opts->oid_type;
 	p->max_object_size = opts->max_object_size ? opts->max_object_size : DEFAULT_MAX_OBJECT;
@@ -119,7 +119,7 @@ int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 		goto fail;
 	p->pack_size = pw_wm_file_size(p->packf);
 	p->idx_size = pw_wm_file_size(p->idxf);
-	if ((error = pw_idx_open(p)) < 0)
+	if ((error = pw__idx_open(p)) < 0)
 		goto fail;
 	if ((error = check_pack_header(p)) < 0)
 		goto fail;
@@ -137,11 +137,11 @@ int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 			goto fail;
 		p->own_dcache = 1;
 	}
-	pw_free(rev);
+	pw__free(rev);
 	*out = p;
 	return 0;
 fail:
-	pw_free(rev);
+	pw__free(rev);
 	pw_pack_free(p);
 	return error;
 }
@@ -154,19 +154,19 @@ void pw_pack_free(pw_pack *p)
 		if (p->own_dcache)
 			pw_dcache_free(p->dcache);
 		else
-			pw_dcache_forget(p->dcache, p);
+			pw__dcache_forget(p->dcache, p);
 	}
 	pw_wm_close(p->revf);
 	pw_wm_close(p->packf);
 	pw_wm_close(p->idxf);
-	pw_free((void *)atomic_load(&p->is_base));
-	pw_free(p->rev_offsets);
-	pw_free(p->rev_pos);
-	pw_free(p->rev_failed_msg);
-	pw_free(p->pack_path);
-	pw_free(p->idx_path);
+	pw__free((void *)atomic_load(&p->is_base));
+	pw__free(p->rev_offsets);
+	pw__free(p->rev_pos);
+	pw__free(p->rev_failed_msg);
+	pw__free(p->pack_path);
+	pw__free(p->idx_path);
 	pthread_mutex_destroy(&p->lock);
-	pw_free(p);
+	pw__free(p);
 }
 
 uint32_t pw_pack_count(const pw_pack *p)

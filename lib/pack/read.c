@@ -22,12 +22,12 @@ static int chain_push(chain *c, const pw_pack_entry *e)
 {
 	if (c->n == c->alloc) {
 		size_t na = c->alloc * 2;
-		dlink *nv = pw_malloc(na * sizeof(*nv));
+		dlink *nv = pw__malloc(na * sizeof(*nv));
 		if (!nv)
-			return pw_error_nomem();
+			return pw__error_nomem();
 		memcpy(nv, c->v, c->n * sizeof(*nv));
 		if (c->v != c->small)
-			pw_free(c->v);
+			pw__free(c->v);
 		c->v = nv;
 		c->alloc = na;
 	}
@@ -53,8 +53,8 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
 		 * verification), checking costs one binary search.
 		 */
 		if (atomic_load_explicit(&p->rev_ready, memory_order_acquire) &&
-		    pw_rev_find(&packpos, p, e->base_offset) < 0)
-			return pw_pack_error(p, PW_ECORRUPT, e->offset,
+		    pw__rev_find(&packpos, p, e->base_offset) < 0)
+			return pw__pack_error(p, PW_ECORRUPT, e->offset,
 				"delta base offset %llu is not the start of an entry",
 				(unsigned long long)e->base_offset);
 	} else {
@@ -63,9 +63,9 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
 		int error;
 
 		pw_cursor_init(&idxcur, p->idxf);
-		error = pw_idx_find(&pos, p, &idxcur, &e->base_id);
+		error = pw__idx_find(&pos, p, &idxcur, &e->base_id);
 		if (!error)
-			error = pw_idx_nth_offset(out, p, &idxcur, pos);
+			error = pw__idx_nth_offset(out, p, &idxcur, pos);
 		pw_cursor_release(&idxcur);
 		if (error == PW_ENOTFOUND && p->base_lookup) {
 			error = p->base_lookup(obj, &e->base_id, p->base_payload);
@@ -74,7 +74,7 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
 		}
 		if (error == PW_ENOTFOUND) {
 			char hex[PW_OID_MAX_HEXSZ + 1];
-			return pw_pack_error(p, PW_ENOTFOUND, e->offset,
+			return pw__pack_error(p, PW_ENOTFOUND, e->offset,
 				"delta base %s is not in this pack",
 				pw_oid_tostr(hex, &e->base_id, p->oid_type));
 		}
@@ -82,7 +82,7 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
 			return error;
 	}
 	if (*out == e->offset)
-		return pw_pack_error(p, PW_ECORRUPT, e->offset, "delta is its own base");
+		return pw__pack_error(p, PW_ECORRUPT, e->offset, "delta is its own base");
 	return 0;
 }
 
@@ -100,16 +100,16 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
 	*base = NULL;
 	*first_base = UINT64_MAX;
 	for (;;) {
-		if (use_cache && (*base = pw_dcache_get(p->dcache, p, offset)) != NULL)
+		if (use_cache && (*base = pw__dcache_get(p->dcache, p, offset)) != NULL)
 			return 0;
-		if ((error = pw_entry_parse(&e, p, cur, offset)) < 0)
+		if ((error = pw__entry_parse(&e, p, cur, offset)) < 0)
 			return error;
 		if (e.type != PW_OBJ_OFS_DELTA && e.type != PW_OBJ_REF_DELTA) {
 			*last = e;
 			return 0;
 		}
 		if (c->n >= p->max_depth)
-			return pw_pack_error(p, PW_ECORRUPT, c->v[0].offset,
+			return pw__pack_error(p, PW_ECORRUPT, c->v[0].offset,
 				"delta chain longer than %u entries (a cycle?)", p->max_depth);
 		if ((error = chain_push(c, &e)) < 0)
 			return error;
@@ -138,7 +138,7 @@ static int check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at,
 	uint64_t left = p->pack_size - p->rawsz - data_at; /* parsed: data_at <= the trailer */
 
 	if (size / MAX_INFLATE_RATIO > left)
-		return pw_pack_error(p, PW_ECORRUPT, entry_offset,
+		return pw__pack_error(p, PW_ECORRUPT, entry_offset,
 			"%s of %llu bytes cannot inflate from the %llu bytes left in the pack",
 			what, (unsigned long long)size, (unsigned long long)left);
 	return 0;
@@ -150,15 +150,15 @@ static int inflate_entry(pw_object **out, pw_pack *p, pw_cursor *cur, const pw_p
 	int error;
 
 	if (e->size > p->max_object_size)
-		return pw_pack_error(p, PW_ELIMIT, e->offset,
+		return pw__pack_error(p, PW_ELIMIT, e->offset,
 			"object of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)e->size, (unsigned long long)p->max_object_size);
 	if ((error = check_inflatable(p, e->offset, e->offset + e->header_len, e->size,
 		"object")) < 0)
 		return error;
-	if ((error = pw_object_alloc(&obj, e->type, e->size)) < 0)
+	if ((error = pw__object_alloc(&obj, e->type, e->size)) < 0)
 		return error;
-	if ((error = pw_inflate_at(obj->data, e->size, p, cur,
+	if ((error = pw__inflate_at(obj->data, e->size, p, cur,
 		e->offset + e->header_len, e->offset)) < 0) {
 		pw_object_free(obj);
 		return error;
@@ -180,62 +180,62 @@ static int apply_link(pw_object **out, pw_pack *p, pw_cursor *cur, const dlink *
 	int error;
 
 	if (l->size > p->max_object_size)
-		return pw_pack_error(p, PW_ELIMIT, l->offset,
+		return pw__pack_error(p, PW_ELIMIT, l->offset,
 			"delta of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)l->size, (unsigned long long)p->max_object_size);
 	if ((error = check_inflatable(p, l->offset, l->data_at, l->size, "delta")) < 0)
 		return error;
-	if (!(delta = pw_malloc((size_t)l->size + 1)))
-		return pw_error_nomem();
-	if ((error = pw_inflate_at(delta, l->size, p, cur, l->data_at, l->offset)) < 0)
+	if (!(delta = pw__malloc((size_t)l->size + 1)))
+		return pw__error_nomem();
+	if ((error = pw__inflate_at(delta, l->size, p, cur, l->data_at, l->offset)) < 0)
 		goto out;
-	if (pw_delta_sizes(&base_size, &result_size, &hdrlen, delta, (size_t)l->size) < 0) {
-		error = pw_pack_error(p, PW_ECORRUPT, l->offset, "delta header is truncated");
+	if (pw__delta_sizes(&base_size, &result_size, &hdrlen, delta, (size_t)l->size) < 0) {
+		error = pw__pack_error(p, PW_ECORRUPT, l->offset, "delta header is truncated");
 		goto out;
 	}
 	if (base_size != base->size) {
-		error = pw_pack_error(p, PW_ECORRUPT, l->offset,
+		error = pw__pack_error(p, PW_ECORRUPT, l->offset,
 			"delta expects a base of %llu bytes but the base has %zu",
 			(unsigned long long)base_size, base->size);
 		goto out;
 	}
 	if (result_size > p->max_object_size) {
-		error = pw_pack_error(p, PW_ELIMIT, l->offset,
+		error = pw__pack_error(p, PW_ELIMIT, l->offset,
 			"delta result of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)result_size, (unsigned long long)p->max_object_size);
 		goto out;
 	}
 	/* each instruction byte makes at most 0x10000 bytes (a copy op) */
 	if (result_size / 0x10000 > (uint64_t)l->size - hdrlen) {
-		error = pw_pack_error(p, PW_ECORRUPT, l->offset,
+		error = pw__pack_error(p, PW_ECORRUPT, l->offset,
 			"delta of %llu instruction bytes cannot make %llu bytes",
 			(unsigned long long)((uint64_t)l->size - hdrlen),
 			(unsigned long long)result_size);
 		goto out;
 	}
-	if ((error = pw_object_alloc(&obj, base->type, result_size)) < 0)
+	if ((error = pw__object_alloc(&obj, base->type, result_size)) < 0)
 		goto out;
-	if (pw_delta_apply(obj->data, result_size, base->data, base->size,
+	if (pw__delta_apply(obj->data, result_size, base->data, base->size,
 		delta + hdrlen, (size_t)l->size - hdrlen, &why) < 0) {
-		error = pw_pack_error(p, PW_ECORRUPT, l->offset, "%s", why);
+		error = pw__pack_error(p, PW_ECORRUPT, l->offset, "%s", why);
 		goto out;
 	}
 	*out = obj;
 	obj = NULL;
 out:
 	pw_object_free(obj);
-	pw_free(delta);
+	pw__free(delta);
 	return error;
 }
 
 /* Cache an object, unless the pack knows it is no delta's base. */
 static void cache_put(pw_pack *p, uint64_t offset, pw_object *obj)
 {
-	if (pw_rev_is_base(p, offset))
-		pw_dcache_put(p->dcache, p, offset, obj);
+	if (pw__rev_is_base(p, offset))
+		pw__dcache_put(p->dcache, p, offset, obj);
 }
 
-int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
+int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 {
 	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
 	uint64_t first_base;
@@ -268,12 +268,12 @@ int pw_read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 	 * been read is not needed again: free its cache room now. In pack
 	 * order this keeps the cache to the few bases still in use.
 	 */
-	if (c.n && first_base != UINT64_MAX && pw_rev_base_done(p, first_base))
-		pw_dcache_drop(p->dcache, p, first_base);
+	if (c.n && first_base != UINT64_MAX && pw__rev_base_done(p, first_base))
+		pw__dcache_drop(p->dcache, p, first_base);
 out:
 	pw_object_free(obj);
 	if (c.v != c.small)
-		pw_free(c.v);
+		pw__free(c.v);
 	return error;
 }
 
@@ -283,7 +283,7 @@ int pw_pack_read_at(pw_object **out, pw_pack *p, uint64_t offset)
 	int error;
 
 	pw_cursor_init(&cur, p->packf);
-	error = pw_read_at(out, p, &cur, offset);
+	error = pw__read_at(out, p, &cur, offset);
 	pw_cursor_release(&cur);
 	return error;
 }
@@ -318,7 +318,7 @@ int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64
 	}
 	pw_object_free(cached);
 	if (c.v != c.small)
-		pw_free(c.v);
+		pw__free(c.v);
 	return error;
 }
 
@@ -330,18 +330,18 @@ int pw_pack_read_header(pw_object_t *type_out, uint64_t *size_out, pw_pack *p, u
 	int error;
 
 	pw_cursor_init(&cur, p->packf);
-	if ((error = pw_entry_parse(&e, p, &cur, offset)) < 0)
+	if ((error = pw__entry_parse(&e, p, &cur, offset)) < 0)
 		goto out;
 	*size_out = e.size;
 	if (e.type == PW_OBJ_OFS_DELTA || e.type == PW_OBJ_REF_DELTA) {
 		unsigned char head[20];
 		uint64_t base_size;
 		size_t got, hdrlen;
-		if ((error = pw_inflate_head(head, sizeof(head), &got, p, &cur,
+		if ((error = pw__inflate_head(head, sizeof(head), &got, p, &cur,
 			offset + e.header_len, offset)) < 0)
 			goto out;
-		if (pw_delta_sizes(&base_size, size_out, &hdrlen, head, got) < 0) {
-			error = pw_pack_error(p, PW_ECORRUPT, offset, "delta header is truncated");
+		if (pw__delta_sizes(&base_size, size_out, &hdrlen, head, got) < 0) {
+			error = pw__pack_error(p, PW_ECORRUPT, offset, "delta header is truncated");
 			goto out;
 		}
 		pw_cursor_release(&cur);
@@ -362,11 +362,11 @@ int pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out, pw_pack *p,
 	int error;
 
 	pw_cursor_init(&cur, p->packf);
-	if ((error = pw_entry_parse(&e, p, &cur, offset)) < 0)
+	if ((error = pw__entry_parse(&e, p, &cur, offset)) < 0)
 		goto out;
 	if (e.type == PW_OBJ_OFS_DELTA || e.type == PW_OBJ_REF_DELTA) {
 		/* a delta needs its whole base and result: resolve in memory */
-		if ((error = pw_read_at(&obj, p, &cur, offset)) < 0)
+		if ((error = pw__read_at(&obj, p, &cur, offset)) < 0)
 			goto out;
 		*type_out = obj->type;
 		*size_out = obj->size;
@@ -374,14 +374,14 @@ int pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out, pw_pack *p,
 		goto out;
 	}
 	if (e.size > p->max_object_size) {
-		error = pw_pack_error(p, PW_ELIMIT, offset,
+		error = pw__pack_error(p, PW_ELIMIT, offset,
 			"object of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)e.size, (unsigned long long)p->max_object_size);
 		goto out;
 	}
 	*type_out = e.type;
 	*size_out = e.size;
-	error = pw_inflate_stream(e.size, p, &cur, offset + e.header_len, offset, cb, payload);
+	error = pw__inflate_stream(e.size, p, &cur, offset + e.header_len, offset, cb, payload);
 out:
 	pw_object_free(obj);
 	pw_cursor_release(&cur);

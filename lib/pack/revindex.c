@@ -15,18 +15,18 @@ static uint32_t be32(const unsigned char *b)
 /* Radix sort of (offset, pos) pairs by offset: linear, no comparator calls. */
 static int sort_by_offset(uint64_t *off, uint32_t *pos, uint32_t n)
 {
-	uint64_t *toff = pw_malloc((size_t)n * sizeof(*toff));
-	uint32_t *tpos = pw_malloc((size_t)n * sizeof(*tpos));
-	uint32_t *count = pw_malloc(65537 * sizeof(*count));
+	uint64_t *toff = pw__malloc((size_t)n * sizeof(*toff));
+	uint32_t *tpos = pw__malloc((size_t)n * sizeof(*tpos));
+	uint32_t *count = pw__malloc(65537 * sizeof(*count));
 	uint64_t max = 0;
 	unsigned shift;
 	uint32_t i;
 
 	if (!toff || !tpos || !count) {
-		pw_free(toff);
-		pw_free(tpos);
-		pw_free(count);
-		return pw_error_nomem();
+		pw__free(toff);
+		pw__free(tpos);
+		pw__free(count);
+		return pw__error_nomem();
 	}
 	for (i = 0; i < n; i++)
 		if (off[i] > max)
@@ -45,9 +45,9 @@ static int sort_by_offset(uint64_t *off, uint32_t *pos, uint32_t n)
 		memcpy(off, toff, (size_t)n * sizeof(*off));
 		memcpy(pos, tpos, (size_t)n * sizeof(*pos));
 	}
-	pw_free(toff);
-	pw_free(tpos);
-	pw_free(count);
+	pw__free(toff);
+	pw__free(tpos);
+	pw__free(count);
 	return 0;
 }
 
@@ -64,14 +64,14 @@ static int load_rev_file(pw_pack *p, uint32_t *pos)
 	int error;
 
 	if (size != want)
-		return pw_error_set(PW_ECORRUPT, "%s: reverse index of %u objects must be %llu bytes, file has %llu",
+		return pw__error_set(PW_ECORRUPT, "%s: reverse index of %u objects must be %llu bytes, file has %llu",
 			path, p->count, (unsigned long long)want, (unsigned long long)size);
 	if ((error = pw_wm_read(head, p->revf, 0, 12)) < 0)
 		return error;
 	if (memcmp(head, "RIDX", 4) || be32(head + 4) != 1)
-		return pw_error_set(PW_ECORRUPT, "%s: bad reverse index signature or version", path);
+		return pw__error_set(PW_ECORRUPT, "%s: bad reverse index signature or version", path);
 	if (be32(head + 8) != (p->oid_type == PW_OID_SHA256 ? 2u : 1u))
-		return pw_error_set(PW_ECORRUPT, "%s: reverse index hash is not %s", path,
+		return pw__error_set(PW_ECORRUPT, "%s: reverse index hash is not %s", path,
 			pw_oid_type_name(p->oid_type));
 	pw_cursor_init(&cur, p->revf);
 	for (i = 0, error = 0; i < p->count; i++) {
@@ -84,7 +84,7 @@ static int load_rev_file(pw_pack *p, uint32_t *pos)
 		b += 4;
 		avail -= 4;
 		if (pos[i] >= p->count) {
-			error = pw_error_set(PW_ECORRUPT, "%s: entry %u names object %u of %u",
+			error = pw__error_set(PW_ECORRUPT, "%s: entry %u names object %u of %u",
 				path, i, pos[i], p->count);
 			break;
 		}
@@ -96,44 +96,44 @@ static int load_rev_file(pw_pack *p, uint32_t *pos)
 static int build(pw_pack *p)
 {
 	uint32_t n = p->count, i;
-	uint64_t *off = pw_malloc((size_t)(n ? n : 1) * sizeof(*off));
-	uint32_t *pos = pw_malloc((size_t)(n ? n : 1) * sizeof(*pos));
+	uint64_t *off = pw__malloc((size_t)(n ? n : 1) * sizeof(*off));
+	uint32_t *pos = pw__malloc((size_t)(n ? n : 1) * sizeof(*pos));
 	pw_cursor cur;
 	int error = 0;
 
 	if (!off || !pos) {
-		error = pw_error_nomem();
+		error = pw__error_nomem();
 		goto out;
 	}
 	pw_cursor_init(&cur, p->idxf);
 	if (p->revf) {
 		if ((error = load_rev_file(p, pos)) == 0)
 			for (i = 0; i < n && !error; i++)
-				error = pw_idx_nth_offset(&off[i], p, &cur, pos[i]);
+				error = pw__idx_nth_offset(&off[i], p, &cur, pos[i]);
 		/* a permutation sorted by offset is what the .rev file promises */
 		for (i = 1; i < n && !error; i++)
 			if (off[i] <= off[i - 1])
-				error = pw_error_set(PW_ECORRUPT,
+				error = pw__error_set(PW_ECORRUPT,
 					"%s: entries %u and %u are out of pack order",
 					pw_wm_file_path(p->revf), i - 1, i);
 	} else {
 		for (i = 0; i < n && !error; i++) {
 			pos[i] = i;
-			error = pw_idx_nth_offset(&off[i], p, &cur, i);
+			error = pw__idx_nth_offset(&off[i], p, &cur, i);
 		}
 		if (!error)
 			error = sort_by_offset(off, pos, n);
 		for (i = 1; i < n && !error; i++)
 			if (off[i] == off[i - 1])
-				error = pw_idx_error(p, PW_ECORRUPT,
+				error = pw__idx_error(p, PW_ECORRUPT,
 					"objects %u and %u share offset %llu", pos[i - 1], pos[i],
 					(unsigned long long)off[i]);
 	}
 	pw_cursor_release(&cur);
 out:
 	if (error) {
-		pw_free(off);
-		pw_free(pos);
+		pw__free(off);
+		pw__free(pos);
 		return error;
 	}
 	p->rev_offsets = off;
@@ -141,7 +141,7 @@ out:
 	return 0;
 }
 
-int pw_rev_ensure(pw_pack *p)
+int pw__rev_ensure(pw_pack *p)
 {
 	int error = 0;
 
@@ -150,7 +150,7 @@ int pw_rev_ensure(pw_pack *p)
 	pthread_mutex_lock(&p->lock);
 	if (p->rev_failed) {
 		/* corrupt content stays corrupt: say so again without rebuilding */
-		error = pw_error_set(p->rev_failed, "%s",
+		error = pw__error_set(p->rev_failed, "%s",
 			p->rev_failed_msg ? p->rev_failed_msg : "reverse index is corrupt");
 	} else if (!atomic_load_explicit(&p->rev_ready, memory_order_relaxed)) {
 		if ((error = build(p)) == 0) {
@@ -158,14 +158,14 @@ int pw_rev_ensure(pw_pack *p)
 		} else if (error == PW_ECORRUPT) {
 			/* only content errors: ENOMEM, EOS, ECHANGED may pass */
 			p->rev_failed = error;
-			p->rev_failed_msg = pw_strdup(pw_error_last());
+			p->rev_failed_msg = pw__strdup(pw_error_last());
 		}
 	}
 	pthread_mutex_unlock(&p->lock);
 	return error;
 }
 
-int pw_rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset)
+int pw__rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset)
 {
 	uint32_t lo = 0, hi = p->count;
 
@@ -180,10 +180,10 @@ int pw_rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset)
 		*packpos_out = lo;
 		return 0;
 	}
-	return pw_pack_error(p, PW_ENOTFOUND, offset, "no object starts here");
+	return pw__pack_error(p, PW_ENOTFOUND, offset, "no object starts here");
 }
 
-uint64_t pw_rev_next_offset(pw_pack *p, uint32_t packpos)
+uint64_t pw__rev_next_offset(pw_pack *p, uint32_t packpos)
 {
 	return packpos + 1 < p->count ? p->rev_offsets[packpos + 1] : p->pack_size - p->rawsz;
 }
@@ -192,10 +192,10 @@ int pw_pack_order_nth(uint32_t *idx_pos_out, pw_pack *p, uint32_t n)
 {
 	int error;
 
-	if ((error = pw_rev_ensure(p)) < 0)
+	if ((error = pw__rev_ensure(p)) < 0)
 		return error;
 	if (n >= p->count)
-		return pw_error_set(PW_EINVALID, "%s: no object at pack position %u of %u",
+		return pw__error_set(PW_EINVALID, "%s: no object at pack position %u of %u",
 			p->pack_path, n, p->count);
 	*idx_pos_out = p->rev_pos[n];
 	return 0;
@@ -206,7 +206,7 @@ int pw_pack_offset_oid(pw_oid *out, pw_pack *p, uint64_t offset)
 	uint32_t packpos;
 	int error;
 
-	if ((error = pw_rev_ensure(p)) < 0 || (error = pw_rev_find(&packpos, p, offset)) < 0)
+	if ((error = pw__rev_ensure(p)) < 0 || (error = pw__rev_find(&packpos, p, offset)) < 0)
 		return error;
 	return pw_pack_nth_oid(out, p, p->rev_pos[packpos]);
 }
@@ -220,30 +220,30 @@ int pw_pack_index_bases(pw_pack *p)
 
 	if (atomic_load(&p->is_base))
 		return 0;
-	if ((error = pw_rev_ensure(p)) < 0)
+	if ((error = pw__rev_ensure(p)) < 0)
 		return error;
-	if (!(left = pw_calloc((size_t)p->count + 1, sizeof(*left))))
-		return pw_error_nomem();
+	if (!(left = pw__calloc((size_t)p->count + 1, sizeof(*left))))
+		return pw__error_nomem();
 	pw_cursor_init(&cur, p->packf);
 	pw_cursor_init(&idxcur, p->idxf);
 	for (i = 0, error = 0; i < p->count && !error; i++) {
 		pw_pack_entry e;
 		uint64_t base;
-		if ((error = pw_entry_parse(&e, p, &cur, p->rev_offsets[i])) < 0)
+		if ((error = pw__entry_parse(&e, p, &cur, p->rev_offsets[i])) < 0)
 			break;
 		if (e.type == PW_OBJ_OFS_DELTA) {
 			base = e.base_offset;
 		} else if (e.type == PW_OBJ_REF_DELTA) {
-			int found = pw_idx_find(&pos, p, &idxcur, &e.base_id);
+			int found = pw__idx_find(&pos, p, &idxcur, &e.base_id);
 			if (found == PW_ENOTFOUND)
 				continue; /* base in another pack: that pack's business */
 			if ((error = found) < 0 ||
-			    (error = pw_idx_nth_offset(&base, p, &idxcur, pos)) < 0)
+			    (error = pw__idx_nth_offset(&base, p, &idxcur, pos)) < 0)
 				break;
 		} else {
 			continue;
 		}
-		if (pw_rev_find(&pos, p, base) == 0) {
+		if (pw__rev_find(&pos, p, base) == 0) {
 			if (atomic_load_explicit(&left[pos], memory_order_relaxed) < UINT32_MAX)
 				atomic_fetch_add_explicit(&left[pos], 1, memory_order_relaxed);
 		} else {
@@ -253,39 +253,39 @@ int pw_pack_index_bases(pw_pack *p)
 	pw_cursor_release(&cur);
 	pw_cursor_release(&idxcur);
 	if (error < 0) {
-		pw_free((void *)left);
+		pw__free((void *)left);
 		return error;
 	}
 	{
 		_Atomic uint32_t *expected = NULL;
 		if (!atomic_compare_exchange_strong(&p->is_base, &expected, left))
-			pw_free((void *)left);
+			pw__free((void *)left);
 	}
 	return 0;
 }
 
-int pw_rev_is_base(pw_pack *p, uint64_t offset)
+int pw__rev_is_base(pw_pack *p, uint64_t offset)
 {
 	_Atomic uint32_t *left = atomic_load_explicit(&p->is_base, memory_order_acquire);
 	uint32_t pos;
 
 	if (!left)
 		return 1;
-	if (pw_rev_find(&pos, p, offset) < 0) {
+	if (pw__rev_find(&pos, p, offset) < 0) {
 		pw_error_clear();
 		return 1;
 	}
 	return atomic_load_explicit(&left[pos], memory_order_relaxed) != 0;
 }
 
-int pw_rev_base_done(pw_pack *p, uint64_t offset)
+int pw__rev_base_done(pw_pack *p, uint64_t offset)
 {
 	_Atomic uint32_t *left = atomic_load_explicit(&p->is_base, memory_order_acquire);
 	uint32_t pos, n;
 
 	if (!left)
 		return 0;
-	if (pw_rev_find(&pos, p, offset) < 0) {
+	if (pw__rev_find(&pos, p, offset) < 0) {
 		pw_error_clear();
 		return 0;
 	}

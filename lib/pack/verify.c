@@ -51,7 +51,7 @@ static int hash_file(pw_oid *out, pw_wm_file *f, uint64_t len, pw_oid_t type)
 	pw_hash h;
 	int error;
 
-	if ((error = pw_hash_init(&h, type)) < 0)
+	if ((error = pw__hash_init(&h, type)) < 0)
 		return error;
 	pw_cursor_init(&cur, f);
 	while (pos < len) {
@@ -59,15 +59,15 @@ static int hash_file(pw_oid *out, pw_wm_file *f, uint64_t len, pw_oid_t type)
 			break;
 		if (avail > len - pos)
 			avail = (size_t)(len - pos);
-		pw_hash_update(&h, b, avail);
+		pw__hash_update(&h, b, avail);
 		pos += avail;
 	}
 	pw_cursor_release(&cur);
 	if (error) {
-		pw_hash_dispose(&h);
+		pw__hash_dispose(&h);
 		return error;
 	}
-	pw_hash_final(out, &h);
+	pw__hash_final(out, &h);
 	return 0;
 }
 
@@ -83,7 +83,7 @@ static int check_idx_checksum(pw_pack *p)
 		return error;
 	pw_oid_fromraw(&want, raw, p->oid_type);
 	if (pw_oid_cmp(&want, &got))
-		return pw_idx_error(p, PW_EVERIFY, "index checksum mismatch");
+		return pw__idx_error(p, PW_EVERIFY, "index checksum mismatch");
 	return 0;
 }
 
@@ -99,12 +99,12 @@ static int check_pack_checksum(pw_pack *p)
 		return error;
 	pw_oid_fromraw(&trailer, raw, p->oid_type);
 	if (pw_oid_cmp(&trailer, &got))
-		return pw_pack_error(p, PW_EVERIFY, p->pack_size - p->rawsz,
+		return pw__pack_error(p, PW_EVERIFY, p->pack_size - p->rawsz,
 			"pack checksum mismatch (the trailer does not match the content)");
 	if ((error = pw_pack_checksum(&recorded, p)) < 0)
 		return error;
 	if (pw_oid_cmp(&trailer, &recorded))
-		return pw_idx_error(p, PW_EVERIFY,
+		return pw__idx_error(p, PW_EVERIFY,
 			"index is for another pack: its pack checksum differs from %s's trailer",
 			p->pack_path);
 	return 0;
@@ -144,7 +144,7 @@ static int check_idx_order(pw_pack *p, pw_cursor *idxcur, uint32_t idxpos, const
 	int error;
 
 	if (idxpos < lo || idxpos >= hi)
-		return pw_idx_error(p, PW_ECORRUPT,
+		return pw__idx_error(p, PW_ECORRUPT,
 			"object %u (%s) is outside fan-out bucket %02x, which holds positions [%u, %u)",
 			idxpos, pw_oid_tostr(hex, id, p->oid_type), id->id[0], lo, hi);
 	if (idxpos == 0)
@@ -154,7 +154,7 @@ static int check_idx_order(pw_pack *p, pw_cursor *idxcur, uint32_t idxpos, const
 		p->oids_at + (uint64_t)(idxpos - 1) * (p->rawsz + 4), p->rawsz)) < 0)
 		return error;
 	if (memcmp(prev, id->id, p->rawsz) >= 0)
-		return pw_idx_error(p, PW_ECORRUPT,
+		return pw__idx_error(p, PW_ECORRUPT,
 			"object %u (%s) is not sorted after object %u", idxpos,
 			pw_oid_tostr(hex, id, p->oid_type), idxpos - 1);
 	return 0;
@@ -162,7 +162,7 @@ static int check_idx_order(pw_pack *p, pw_cursor *idxcur, uint32_t idxpos, const
 
 static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t packpos)
 {
-	uint64_t offset = p->rev_offsets[packpos], end = pw_rev_next_offset(p, packpos);
+	uint64_t offset = p->rev_offsets[packpos], end = pw__rev_next_offset(p, packpos);
 	uint32_t idxpos = p->rev_pos[packpos], want_crc, crc;
 	char hex[PW_OID_MAX_HEXSZ + 1], hdr[64];
 	const unsigned char *raw;
@@ -172,11 +172,11 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 	int error, n;
 
 	if (p->idx_version == 2) {
-		if ((error = pw_idx_nth_crc(&want_crc, p, idxcur, idxpos)) < 0 ||
+		if ((error = pw__idx_nth_crc(&want_crc, p, idxcur, idxpos)) < 0 ||
 		    (error = crc_range(&crc, cur, offset, end)) < 0)
 			return error;
 		if (crc != want_crc)
-			return pw_pack_error(p, PW_EVERIFY, offset,
+			return pw__pack_error(p, PW_EVERIFY, offset,
 				"CRC32 mismatch (idx says %08x, entry has %08x)", want_crc, crc);
 	}
 	{
@@ -190,19 +190,19 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 	if ((error = check_idx_order(p, idxcur, idxpos, &want)) < 0)
 		return error;
 	pw_cursor_release(idxcur); /* a REF_DELTA base lookup needs idx memory too */
-	if ((error = pw_read_at(&obj, p, cur, offset)) < 0)
+	if ((error = pw__read_at(&obj, p, cur, offset)) < 0)
 		return error;
 	n = snprintf(hdr, sizeof(hdr), "%s %zu", pw_object_type_name(obj->type), obj->size);
-	if ((error = pw_hash_init(&h, p->oid_type)) < 0) {
+	if ((error = pw__hash_init(&h, p->oid_type)) < 0) {
 		pw_object_free(obj);
 		return error;
 	}
-	pw_hash_update(&h, hdr, (size_t)n + 1);
-	pw_hash_update(&h, obj->data, obj->size);
-	pw_hash_final(&got, &h);
+	pw__hash_update(&h, hdr, (size_t)n + 1);
+	pw__hash_update(&h, obj->data, obj->size);
+	pw__hash_final(&got, &h);
 	pw_object_free(obj);
 	if (pw_oid_cmp(&want, &got))
-		return pw_pack_error(p, PW_EVERIFY, offset,
+		return pw__pack_error(p, PW_EVERIFY, offset,
 			"object %s does not hash to its id (content hashes to %s)",
 			pw_oid_tostr(hex, &want, p->oid_type),
 			pw_oid_tostr(hdr, &got, p->oid_type));
@@ -253,7 +253,7 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 
 	if (!opts)
 		opts = &defaults;
-	if ((error = pw_rev_ensure(p)) < 0)
+	if ((error = pw__rev_ensure(p)) < 0)
 		return error;
 	if (pw_pack_index_bases(p) < 0)
 		pw_error_clear(); /* the object checks report what is wrong */
@@ -305,6 +305,6 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 		opts->progress(p->count, p->count, opts->payload);
 	pthread_mutex_destroy(&v.lock);
 	if (v.err_code)
-		return pw_error_set(v.err_code, "%s", v.err_msg);
+		return pw__error_set(v.err_code, "%s", v.err_msg);
 	return 0;
 }

@@ -18,7 +18,7 @@ static int should_fail(void)
 	return 0;
 }
 
-void pw_alloc_fail_after(long n)
+void pw__alloc_fail_after(long n)
 {
 	fail_after = n;
 }
@@ -30,48 +30,48 @@ static void *failed(void)
 	return NULL;
 }
 
-void *pw_malloc(size_t n)
+void *pw__malloc(size_t n)
 {
 	return should_fail() ? failed() : malloc(n ? n : 1);
 }
 
-void *pw_calloc(size_t count, size_t size)
+void *pw__calloc(size_t count, size_t size)
 {
 	return should_fail() ? failed() : calloc(count ? count : 1, size ? size : 1);
 }
 
-void *pw_realloc(void *p, size_t n)
+void *pw__realloc(void *p, size_t n)
 {
 	return should_fail() ? failed() : realloc(p, n ? n : 1);
 }
 
-void pw_free(void *p)
+void pw__free(void *p)
 {
 	free(p);
 }
 
-char *pw_strdup(const char *s)
+char *pw__strdup(const char *s)
 {
 	size_t n = strlen(s) + 1;
-	char *d = pw_malloc(n);
+	char *d = pw__malloc(n);
 
 	if (d)
 		memcpy(d, s, n);
 	return d;
 }
 
-void *pw_zalloc(void *opaque, unsigned int items, unsigned int size)
+void *pw__zalloc(void *opaque, unsigned int items, unsigned int size)
 {
 	size_t n;
 
 	(void)opaque;
 	if (PW_MUL_OVERFLOW((size_t)items, (size_t)size, &n))
 		return NULL;
-	return pw_malloc(n);
+	return pw__malloc(n);
 }
 
-void pw_zfree(void *opaque, void *p)
+void pw__zfree(void *opaque, void *p)
 {
 	(void)opaque;
-	pw_free(p);
+	pw__free(p);
 }

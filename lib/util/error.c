@@ -20,7 +20,7 @@ static void set_msg(const char *fmt, va_list ap)
 		last.msg[0] = '\0';
 }
 
-int pw_error_set(int code, const char *fmt, ...)
+int pw__error_set(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -32,7 +32,7 @@ int pw_error_set(int code, const char *fmt, ...)
 	return code;
 }
 
-int pw_error_os(const char *fmt, ...)
+int pw__error_os(const char *fmt, ...)
 {
 	int err = errno;
 	size_t len;
@@ -54,9 +54,9 @@ int pw_error_os(const char *fmt, ...)
 	return last.code;
 }
 
-int pw_error_nomem(void)
+int pw__error_nomem(void)
 {
-	return pw_error_set(PW_ENOMEM, "out of memory");
+	return pw__error_set(PW_ENOMEM, "out of memory");
 }
 
 const char *pw_error_last(void)

@@ -26,7 +26,7 @@ static void md_fetch(void)
 	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
 
-int pw_hash_init(pw_hash *h, pw_oid_t type)
+int pw__hash_init(pw_hash *h, pw_oid_t type)
 {
 	const EVP_MD *md;
 
@@ -38,47 +38,47 @@ int pw_hash_init(pw_hash *h, pw_oid_t type)
 	h->ctx = NULL;
 	h->type = type;
 	if (!md)
-		return pw_error_set(PW_EINVALID, "unknown object format");
+		return pw__error_set(PW_EINVALID, "unknown object format");
 	if (!(ctx = EVP_MD_CTX_new()))
-		return pw_error_nomem();
+		return pw__error_nomem();
 	if (EVP_DigestInit_ex(ctx, md, NULL) != 1) {
 		EVP_MD_CTX_free(ctx);
-		return pw_error_set(PW_ERROR, "cannot initialise %s",
+		return pw__error_set(PW_ERROR, "cannot initialise %s",
 			pw_oid_type_name(type));
 	}
 	h->ctx = ctx;
 	return 0;
 }
 
-void pw_hash_update(pw_hash *h, const void *data, size_t len)
+void pw__hash_update(pw_hash *h, const void *data, size_t len)
 {
 	EVP_DigestUpdate(h->ctx, data, len);
 }
 
-void pw_hash_final(pw_oid *out, pw_hash *h)
+void pw__hash_final(pw_oid *out, pw_hash *h)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int len = 0;
 
 	EVP_DigestFinal_ex(h->ctx, md, &len);
 	pw_oid_fromraw(out, md, h->type);
-	pw_hash_dispose(h);
+	pw__hash_dispose(h);
 }
 
-void pw_hash_dispose(pw_hash *h)
+void pw__hash_dispose(pw_hash *h)
 {
 	EVP_MD_CTX_free(h->ctx);
 	h->ctx = NULL;
 }
 
-int pw_hash_buf(pw_oid *out, pw_oid_t type, const void *data, size_t len)
+int pw__hash_buf(pw_oid *out, pw_oid_t type, const void *data, size_t len)
 {
 	pw_hash h;
 	int error;
 
-	if ((error = pw_hash_init(&h, type)) < 0)
+	if ((error = pw__hash_init(&h, type)) < 0)
 		return error;
-	pw_hash_update(&h, data, len);
-	pw_hash_final(out, &h);
+	pw__hash_update(&h, data, len);
+	pw__hash_final(out, &h);
 	return 0;
 }

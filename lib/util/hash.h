@@ -11,17 +11,17 @@ typedef struct pw_hash {
 	pw_oid_t type;
 } pw_hash;
 
-int pw_hash_init(pw_hash *h, pw_oid_t type);
-void pw_hash_update(pw_hash *h, const void *data, size_t len);
+int pw__hash_init(pw_hash *h, pw_oid_t type);
+void pw__hash_update(pw_hash *h, const void *data, size_t len);
 /** Write rawsz(type) bytes into out->id (rest zeroed) and dispose. */
-void pw_hash_final(pw_oid *out, pw_hash *h);
+void pw__hash_final(pw_oid *out, pw_hash *h);
 /** Free without a result; accepts an un-initialised (zeroed) hash. */
-void pw_hash_dispose(pw_hash *h);
+void pw__hash_dispose(pw_hash *h);
 
 /** Hash a buffer in one call. */
-int pw_hash_buf(pw_oid *out, pw_oid_t type, const void *data, size_t len);
+int pw__hash_buf(pw_oid *out, pw_oid_t type, const void *data, size_t len);
 
 /** Hex value of a digit, -1 if not one. */
-int pw_hexval(int c);
+int pw__hexval(int c);
 
 #endif

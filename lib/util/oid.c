@@ -29,7 +29,7 @@ char *pw_oid_tostr(char *out, const pw_oid *id, pw_oid_t type)
 	return out;
 }
 
-int pw_hexval(int c)
+int pw__hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -45,13 +45,13 @@ int pw_oid_fromhex(pw_oid *out, const char *hex, pw_oid_t type)
 	size_t i, n = pw_oid_rawsz(type);
 
 	if (!n)
-		return pw_error_set(PW_EINVALID, "unknown object format");
+		return pw__error_set(PW_EINVALID, "unknown object format");
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < n; i++) {
-		int hi = pw_hexval((unsigned char)hex[2 * i]);
-		int lo = hi < 0 ? -1 : pw_hexval((unsigned char)hex[2 * i + 1]);
+		int hi = pw__hexval((unsigned char)hex[2 * i]);
+		int lo = hi < 0 ? -1 : pw__hexval((unsigned char)hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
-			return pw_error_set(PW_EINVALID, "invalid object id '%.*s'",
+			return pw__error_set(PW_EINVALID, "invalid object id '%.*s'",
 				(int)(2 * n), hex);
 		out->id[i] = (unsigned char)(hi << 4 | lo);
 	}

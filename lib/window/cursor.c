@@ -33,14 +33,14 @@ void pw_cursor_release(pw_cursor *cur)
 	wm->stats.hits += cur->local_hits;
 	cur->local_hits = 0;
 	if (cur->win)
-		pw_window_unpin(cur->win);
+		pw__window_unpin(cur->win);
 	pthread_mutex_unlock(&wm->lock);
 	cursor_clear(cur);
 }
 
 static int past_end(const pw_wm_file *f, uint64_t offset, size_t need)
 {
-	return pw_error_set(PW_ECORRUPT,
+	return pw__error_set(PW_ECORRUPT,
 		"%s: offset %" PRIu64 ": read past end of file "
 		"(%zu bytes wanted, file size %" PRIu64 ")",
 		f->path, offset, need, f->size);
@@ -55,11 +55,11 @@ int pw_cursor_move(const unsigned char **out, size_t *avail, pw_cursor *cur,
 	int err = 0;
 
 	if (!out || !avail || !cur || !cur->file)
-		return pw_error_set(PW_EINVALID, "pw_cursor_move: %s is NULL",
+		return pw__error_set(PW_EINVALID, "pw_cursor_move: %s is NULL",
 			!out ? "out" : !avail ? "avail" : !cur ? "cursor" : "cursor's file");
 	f = cur->file;
 	if (need == 0)
-		return pw_error_set(PW_EINVALID,
+		return pw__error_set(PW_EINVALID,
 			"%s: offset %" PRIu64 ": cursor request of 0 bytes", f->path, offset);
 	if (offset > f->size || need > f->size - offset)
 		return past_end(f, offset, need);
@@ -69,14 +69,14 @@ int pw_cursor_move(const unsigned char **out, size_t *avail, pw_cursor *cur,
 	wm->stats.hits += cur->local_hits;
 	cur->local_hits = 0;
 	if (cur->win)
-		pw_window_unpin(cur->win);
-	w = pw_window_find(f, offset, need);
+		pw__window_unpin(cur->win);
+	w = pw__window_find(f, offset, need);
 	if (w) {
 		wm->stats.hits++;
-		pw_window_pin(w);
+		pw__window_pin(w);
 	} else {
 		wm->stats.misses++;
-		err = pw_window_create(&w, f, offset, need);
+		err = pw__window_create(&w, f, offset, need);
 	}
 	pthread_mutex_unlock(&wm->lock);
 
@@ -100,7 +100,7 @@ int pw_wm_read(void *buf, pw_wm_file *file, uint64_t offset, size_t len)
 	int err = 0;
 
 	if ((!buf && len) || !file)
-		return pw_error_set(PW_EINVALID, "pw_wm_read: %s is NULL",
+		return pw__error_set(PW_EINVALID, "pw_wm_read: %s is NULL",
 			!file ? "file" : "buf");
 	if (offset > file->size || len > file->size - offset)
 		return past_end(file, offset, len);

@@ -60,7 +60,7 @@ static int make_fd_room(pw_wm *wm, const char *path)
 	while (wm->stats.fds >= wm->opts.fd_limit) {
 		pw_wm_file *victim = wm->fd_head;
 		if (!victim)
-			return pw_error_set(PW_ELIMIT,
+			return pw__error_set(PW_ELIMIT,
 				"%s: cannot open: all %u descriptors of the budget are lent",
 				path, wm->opts.fd_limit);
 		close_fd(victim);
@@ -82,18 +82,18 @@ static int sys_open(int *fd_out, pw_wm *wm, const char *path, struct stat *st)
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	while (fd < 0 && errno == EINTR);
 	if (fd < 0)
-		return pw_error_os("%s: cannot open", path);
+		return pw__error_os("%s: cannot open", path);
 	wm->stats.opens++;
 	if (++wm->stats.fds > wm->stats.fds_peak)
 		wm->stats.fds_peak = wm->stats.fds;
 	if (fstat(fd, st) != 0) {
-		err = pw_error_os("%s: cannot stat", path);
+		err = pw__error_os("%s: cannot stat", path);
 		sys_close(wm, fd);
 		return err;
 	}
 	/* Lent descriptors go to sendfile(2): hand them out blocking (no status flags). */
 	if (S_ISREG(st->st_mode) && fcntl(fd, F_SETFL, 0) != 0) {
-		err = pw_error_os("%s: cannot clear O_NONBLOCK", path);
+		err = pw__error_os("%s: cannot clear O_NONBLOCK", path);
 		sys_close(wm, fd);
 		return err;
 	}
@@ -108,16 +108,16 @@ int pw_wm_open(pw_wm_file **out, pw_wm *wm, const char *path)
 	int fd = -1, err;
 
 	if (!out || !wm || !path || !*path)
-		return pw_error_set(PW_EINVALID, "pw_wm_open: %s is NULL or empty",
+		return pw__error_set(PW_EINVALID, "pw_wm_open: %s is NULL or empty",
 			!out ? "out" : !wm ? "wm" : "path");
 	*out = NULL;
-	f = pw_calloc(1, sizeof(*f));
+	f = pw__calloc(1, sizeof(*f));
 	if (!f)
-		return pw_error_nomem();
-	f->path = pw_strdup(path);
+		return pw__error_nomem();
+	f->path = pw__strdup(path);
 	if (!f->path) {
-		pw_free(f);
-		return pw_error_nomem();
+		pw__free(f);
+		return pw__error_nomem();
 	}
 
 	pthread_mutex_lock(&wm->lock);
@@ -125,7 +125,7 @@ int pw_wm_open(pw_wm_file **out, pw_wm *wm, const char *path)
 	if (err)
 		goto out;
 	if (!S_ISREG(st.st_mode)) {
-		err = pw_error_set(PW_EINVALID, "%s: not a regular file", path);
+		err = pw__error_set(PW_EINVALID, "%s: not a regular file", path);
 		sys_close(wm, fd);
 		goto out;
 	}
@@ -144,8 +144,8 @@ int pw_wm_open(pw_wm_file **out, pw_wm *wm, const char *path)
 out:
 	pthread_mutex_unlock(&wm->lock);
 	if (err) {
-		pw_free(f->path);
-		pw_free(f);
+		pw__free(f->path);
+		pw__free(f);
 		return err;
 	}
 	*out = f;
@@ -162,7 +162,7 @@ void pw_wm_close(pw_wm_file *f)
 	pthread_mutex_lock(&wm->lock);
 	/* Cursors and lent descriptors must be gone (documented); unmap all. */
 	while (f->nwins)
-		pw_window_destroy(f->wins[f->nwins - 1]);
+		pw__window_destroy(f->wins[f->nwins - 1]);
 	if (f->lent && f->fd >= 0) {
 		f->lent = 0;
 		fd_append(wm, f); /* so that close_fd finds it listed */
@@ -175,9 +175,9 @@ void pw_wm_close(pw_wm_file *f)
 	if (f->next)
 		f->next->prev = f->prev;
 	pthread_mutex_unlock(&wm->lock);
-	pw_free(f->wins);
-	pw_free(f->path);
-	pw_free(f);
+	pw__free(f->wins);
+	pw__free(f->path);
+	pw__free(f);
 }
 
 uint64_t pw_wm_file_size(const pw_wm_file *f)
@@ -199,21 +199,21 @@ static int reopen(pw_wm_file *f)
 
 	err = sys_open(&fd, wm, f->path, &st);
 	if (err == PW_ENOTFOUND)
-		return pw_error_set(PW_ECHANGED, "%s was removed while open",
+		return pw__error_set(PW_ECHANGED, "%s was removed while open",
 			f->path);
 	if (err)
 		return err;
 	if (st.st_dev != f->dev || st.st_ino != f->ino)
-		err = pw_error_set(PW_ECHANGED,
+		err = pw__error_set(PW_ECHANGED,
 			"%s was replaced while open (device/inode differ)", f->path);
 	else if ((uint64_t)st.st_size != f->size)
-		err = pw_error_set(PW_ECHANGED,
+		err = pw__error_set(PW_ECHANGED,
 			"%s was truncated or extended while open "
 			"(size %" PRIu64 ", registered %" PRIu64 ")",
 			f->path, (uint64_t)st.st_size, f->size);
 	else if ((int64_t)st.st_mtim.tv_sec != f->mtime_sec ||
 		 st.st_mtim.tv_nsec != f->mtime_nsec)
-		err = pw_error_set(PW_ECHANGED,
+		err = pw__error_set(PW_ECHANGED,
 			"%s was modified while open (mtime differs)", f->path);
 	if (err) {
 		sys_close(wm, fd);
@@ -225,7 +225,7 @@ static int reopen(pw_wm_file *f)
 	return 0;
 }
 
-int pw_file_fd(int *fd_out, pw_wm_file *f)
+int pw__file_fd(int *fd_out, pw_wm_file *f)
 {
 	pw_wm *wm = f->wm;
 	struct stat st;
@@ -241,9 +241,9 @@ int pw_file_fd(int *fd_out, pw_wm_file *f)
 		 * on access; refuse while we still can.
 		 */
 		if (fstat(f->fd, &st) != 0)
-			return pw_error_os("%s: cannot stat", f->path);
+			return pw__error_os("%s: cannot stat", f->path);
 		if ((uint64_t)st.st_size < f->size)
-			return pw_error_set(PW_ECHANGED,
+			return pw__error_set(PW_ECHANGED,
 				"%s was truncated while open "
 				"(size %" PRIu64 ", registered %" PRIu64 ")",
 				f->path, (uint64_t)st.st_size, f->size);
@@ -256,7 +256,7 @@ int pw_file_fd(int *fd_out, pw_wm_file *f)
 	return 0;
 }
 
-int pw_file_pread(pw_wm_file *f, int fd, unsigned char *buf, size_t len,
+int pw__file_pread(pw_wm_file *f, int fd, unsigned char *buf, size_t len,
 	uint64_t off)
 {
 	size_t done = 0;
@@ -266,11 +266,11 @@ int pw_file_pread(pw_wm_file *f, int fd, unsigned char *buf, size_t len,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return pw_error_os("%s: offset %" PRIu64 ": read failed",
+			return pw__error_os("%s: offset %" PRIu64 ": read failed",
 				f->path, off + done);
 		}
 		if (n == 0)
-			return pw_error_set(PW_ECHANGED,
+			return pw__error_set(PW_ECHANGED,
 				"%s: offset %" PRIu64 ": file was truncated while open "
 				"(registered size %" PRIu64 ")",
 				f->path, off + done, f->size);
@@ -285,12 +285,12 @@ int pw_wm_lend_fd(int *fd_out, pw_wm_file *f)
 	int fd, err;
 
 	if (!fd_out || !f)
-		return pw_error_set(PW_EINVALID, "pw_wm_lend_fd: %s is NULL",
+		return pw__error_set(PW_EINVALID, "pw_wm_lend_fd: %s is NULL",
 			!fd_out ? "fd_out" : "file");
 	*fd_out = -1;
 	wm = f->wm;
 	pthread_mutex_lock(&wm->lock);
-	err = pw_file_fd(&fd, f);
+	err = pw__file_fd(&fd, f);
 	if (!err) {
 		if (f->lent++ == 0)
 			fd_unlink(wm, f);

@@ -16,12 +16,12 @@
 
 struct pw_window {
 	pw_wm_file *file;
-	unsigned char *base; /* mmap'd or pw_malloc'd bytes */
+	unsigned char *base; /* mmap'd or pw__malloc'd bytes */
 	uint64_t start;      /* file offset of base[0]; page aligned */
 	size_t len;          /* readable bytes, clipped to the file end */
 	size_t charge;       /* len rounded up to pages: what the budget counts */
 	unsigned int pins;   /* cursors (and readers) holding the window */
-	int buffered;        /* base is pw_malloc'd (no-mmap mode, or mmap fell back) */
+	int buffered;        /* base is pw__malloc'd (no-mmap mode, or mmap fell back) */
 	/* Unpinned windows only: the manager's LRU list, oldest at the head. */
 	pw_window *lru_prev, *lru_next;
 };
@@ -61,20 +61,20 @@ struct pw_wm {
 /* window.c (lock held for all) */
 
 /** A window of `f` covering [off, off + need), or NULL. */
-pw_window *pw_window_find(pw_wm_file *f, uint64_t off, size_t need);
+pw_window *pw__window_find(pw_wm_file *f, uint64_t off, size_t need);
 
 /**
  * Create a window covering [off, off + need) within the memory budget,
  * evicting unpinned windows in LRU order and shrinking the window if
  * pinned ones leave too little room. The new window is returned pinned.
  */
-int pw_window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need);
+int pw__window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need);
 
-void pw_window_pin(pw_window *w);
-void pw_window_unpin(pw_window *w);
+void pw__window_pin(pw_window *w);
+void pw__window_unpin(pw_window *w);
 
 /** Unmap (or free) a window, pinned or not, and forget it. */
-void pw_window_destroy(pw_window *w);
+void pw__window_destroy(pw_window *w);
 
 /* file.c (lock held for all) */
 
@@ -83,9 +83,9 @@ void pw_window_destroy(pw_window *w);
  * checked) if it was closed, and checked not to have shrunk. Marks the
  * descriptor as most recently used.
  */
-int pw_file_fd(int *fd_out, pw_wm_file *f);
+int pw__file_fd(int *fd_out, pw_wm_file *f);
 
 /** pread exactly `len` bytes at `off`, looping over EINTR and short reads. */
-int pw_file_pread(pw_wm_file *f, int fd, unsigned char *buf, size_t len, uint64_t off);
+int pw__file_pread(pw_wm_file *f, int fd, unsigned char *buf, size_t len, uint64_t off);
 
 #endif

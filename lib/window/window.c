@@ -46,13 +46,13 @@ static void lru_append(pw_wm *wm, pw_window *w)
 	wm->lru_bytes += w->charge;
 }
 
-void pw_window_pin(pw_window *w)
+void pw__window_pin(pw_window *w)
 {
 	if (w->pins++ == 0)
 		lru_unlink(w->file->wm, w);
 }
 
-void pw_window_unpin(pw_window *w)
+void pw__window_unpin(pw_window *w)
 {
 	/* Unpinning is the "use" that orders the LRU list. */
 	if (w->pins && --w->pins == 0)
@@ -74,7 +74,7 @@ static size_t upper_bound(const pw_wm_file *f, uint64_t off)
 	return lo;
 }
 
-pw_window *pw_window_find(pw_wm_file *f, uint64_t off, size_t need)
+pw_window *pw__window_find(pw_wm_file *f, uint64_t off, size_t need)
 {
 	uint64_t end = off + need;
 	size_t i = upper_bound(f, off);
@@ -100,9 +100,9 @@ static int wins_insert(pw_wm_file *f, pw_window *w)
 
 	if (f->nwins == f->wins_cap) {
 		size_t cap = f->wins_cap ? f->wins_cap * 2 : 8;
-		pw_window **n = pw_realloc(f->wins, cap * sizeof(*n));
+		pw_window **n = pw__realloc(f->wins, cap * sizeof(*n));
 		if (!n)
-			return pw_error_nomem();
+			return pw__error_nomem();
 		f->wins = n;
 		f->wins_cap = cap;
 	}
@@ -133,12 +133,12 @@ static void wins_remove(pw_wm_file *f, pw_window *w)
 static void release_bytes(pw_window *w)
 {
 	if (w->buffered)
-		pw_free(w->base);
+		pw__free(w->base);
 	else
 		munmap(w->base, w->len);
 }
 
-void pw_window_destroy(pw_window *w)
+void pw__window_destroy(pw_window *w)
 {
 	pw_wm_file *f = w->file;
 	pw_wm *wm = f->wm;
@@ -150,7 +150,7 @@ void pw_window_destroy(pw_window *w)
 	wm->stats.mapped -= w->charge;
 	wm->stats.windows--;
 	wm->stats.unmaps++;
-	pw_free(w);
+	pw__free(w);
 }
 
 /*
@@ -187,20 +187,20 @@ static void placement(const pw_wm_file *f, uint64_t off, size_t need,
 	*de = page_up(want_end, page);
 }
 
-/* A window's bytes in a pw_malloc'd buffer, filled by pread. */
+/* A window's bytes in a pw__malloc'd buffer, filled by pread. */
 static int read_bytes(unsigned char **out, pw_wm_file *f, int fd, uint64_t start,
 	size_t len)
 {
-	unsigned char *buf = pw_malloc(len);
+	unsigned char *buf = pw__malloc(len);
 	int err;
 
 	if (!buf)
-		return pw_error_set(PW_ENOMEM,
+		return pw__error_set(PW_ENOMEM,
 			"%s: offset %" PRIu64 ": cannot allocate a %zu-byte window",
 			f->path, start, len);
-	err = pw_file_pread(f, fd, buf, len, start);
+	err = pw__file_pread(f, fd, buf, len, start);
 	if (err) {
-		pw_free(buf);
+		pw__free(buf);
 		return err;
 	}
 	*out = buf;
@@ -227,7 +227,7 @@ static int map_bytes(unsigned char **out, int *buffered, pw_wm_file *f, int fd,
 		 * unpinned window and try once more.
 		 */
 		while (wm->lru_head) {
-			pw_window_destroy(wm->lru_head);
+			pw__window_destroy(wm->lru_head);
 			wm->stats.evictions++;
 		}
 		p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
@@ -237,7 +237,7 @@ static int map_bytes(unsigned char **out, int *buffered, pw_wm_file *f, int fd,
 		return 0;
 	}
 	if (errno != ENOMEM && errno != EAGAIN)
-		return pw_error_os("%s: offset %" PRIu64 ": mmap of %zu bytes failed",
+		return pw__error_os("%s: offset %" PRIu64 ": mmap of %zu bytes failed",
 			f->path, start, len);
 	/*
 	 * Still no mapping: a heap buffer of the same length (and the same
@@ -252,7 +252,7 @@ static int map_bytes(unsigned char **out, int *buffered, pw_wm_file *f, int fd,
 	return 0;
 }
 
-int pw_window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need)
+int pw__window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need)
 {
 	pw_wm *wm = f->wm;
 	uint64_t page = wm->page, limit = wm->opts.memory_limit;
@@ -264,7 +264,7 @@ int pw_window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need)
 	placement(f, off, need, &ds, &de, &ms, &me);
 
 	/* Before spending budget: the descriptor, re-opened and checked. */
-	err = pw_file_fd(&fd, f);
+	err = pw__file_fd(&fd, f);
 	if (err)
 		return err;
 
@@ -274,14 +274,14 @@ int pw_window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need)
 	 */
 	pinned = wm->stats.mapped - wm->lru_bytes;
 	if (page_down(limit - pinned, page) < me - ms)
-		return pw_error_set(PW_ELIMIT,
+		return pw__error_set(PW_ELIMIT,
 			"%s: offset %" PRIu64 ": cannot map %zu bytes (%" PRIu64
 			" with page alignment) within the memory limit of %" PRIu64
 			" bytes: %" PRIu64 " bytes are pinned by cursors",
 			f->path, off, need, me - ms, limit, pinned);
 
 	while (wm->stats.mapped + (de - ds) > limit && wm->lru_head) {
-		pw_window_destroy(wm->lru_head);
+		pw__window_destroy(wm->lru_head);
 		wm->stats.evictions++;
 	}
 	room = page_down(limit - wm->stats.mapped, page);
@@ -299,22 +299,22 @@ int pw_window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need)
 		s = e - room > ds ? e - room : ds;
 	}
 
-	w = pw_calloc(1, sizeof(*w));
+	w = pw__calloc(1, sizeof(*w));
 	if (!w)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	w->file = f;
 	w->start = s;
 	w->len = (size_t)((e < f->size ? e : f->size) - s);
 	w->charge = (size_t)(e - s);
 	err = map_bytes(&w->base, &w->buffered, f, fd, s, w->len);
 	if (err) {
-		pw_free(w);
+		pw__free(w);
 		return err;
 	}
 	err = wins_insert(f, w);
 	if (err) {
 		release_bytes(w);
-		pw_free(w);
+		pw__free(w);
 		return err;
 	}
 	w->pins = 1;

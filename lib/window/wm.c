@@ -19,17 +19,17 @@ int pw_wm_new(pw_wm **out, const pw_wm_options *opts)
 	pw_wm *wm;
 
 	if (!out)
-		return pw_error_set(PW_EINVALID, "pw_wm_new: out is NULL");
+		return pw__error_set(PW_EINVALID, "pw_wm_new: out is NULL");
 	*out = NULL;
 	if (opts)
 		o = *opts;
 	/* Version 0 is a zero-initialised struct: all defaults. */
 	if (o.version != 0 && o.version != PW_WM_OPTIONS_VERSION)
-		return pw_error_set(PW_EINVALID,
+		return pw__error_set(PW_EINVALID,
 			"pw_wm_new: unsupported options version %u", o.version);
 	o.version = PW_WM_OPTIONS_VERSION;
 	if (o.mode != PW_WM_SLIDING && o.mode != PW_WM_WHOLE_FILE)
-		return pw_error_set(PW_EINVALID, "pw_wm_new: unknown mode %d",
+		return pw__error_set(PW_EINVALID, "pw_wm_new: unknown mode %d",
 			(int)o.mode);
 
 	sys_page = sysconf(_SC_PAGESIZE);
@@ -51,26 +51,26 @@ int pw_wm_new(pw_wm **out, const pw_wm_options *opts)
 	if (!ws)
 		ws = unit;
 	if (ws > SIZE_MAX - unit)
-		return pw_error_set(PW_EINVALID,
+		return pw__error_set(PW_EINVALID,
 			"pw_wm_new: window_size %zu is too large", ws);
 	ws = (ws + unit - 1) / unit * unit;
 	o.window_size = ws;
 	if (!o.memory_limit)
 		o.memory_limit = DEFAULT_MEMORY_LIMIT;
 	if (o.memory_limit < page)
-		return pw_error_set(PW_EINVALID,
+		return pw__error_set(PW_EINVALID,
 			"pw_wm_new: memory_limit %zu is smaller than one page (%zu)",
 			o.memory_limit, page);
 	if (!o.fd_limit)
 		o.fd_limit = DEFAULT_FD_LIMIT;
 	o.no_mmap = o.no_mmap ? 1 : 0;
 
-	wm = pw_calloc(1, sizeof(*wm));
+	wm = pw__calloc(1, sizeof(*wm));
 	if (!wm)
-		return pw_error_nomem();
+		return pw__error_nomem();
 	if (pthread_mutex_init(&wm->lock, NULL) != 0) {
-		pw_free(wm);
-		return pw_error_set(PW_EOS, "pw_wm_new: cannot create mutex");
+		pw__free(wm);
+		return pw__error_set(PW_EOS, "pw_wm_new: cannot create mutex");
 	}
 	wm->opts = o;
 	wm->page = page;
@@ -87,7 +87,7 @@ void pw_wm_free(pw_wm *wm)
 	while (wm->files)
 		pw_wm_close(wm->files);
 	pthread_mutex_destroy(&wm->lock);
-	pw_free(wm);
+	pw__free(wm);
 }
 
 void pw_wm_get_stats(pw_wm_stats *out, pw_wm *wm)

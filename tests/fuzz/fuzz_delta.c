@@ -81,10 +81,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	delta_len = size - 4 - base_len;
 	delta = data + 4 + base_len;
 
-	if (pw_delta_sizes(&base_size, &result_size, &hdrlen, delta, delta_len) < 0)
+	if (pw__delta_sizes(&base_size, &result_size, &hdrlen, delta, delta_len) < 0)
 		goto out;
 	if (hdrlen > delta_len)
-		fz_fail("pw_delta_sizes: header longer than the delta");
+		fz_fail("pw__delta_sizes: header longer than the delta");
 	if (result_size > MAX_RESULT)
 		goto out;
 	/* read.c refuses a header whose base size is not the base's: apply to the real one */
@@ -92,15 +92,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!(got = malloc(result_size ? (size_t)result_size : 1)) ||
 	    !(want = malloc(result_size ? (size_t)result_size : 1)))
 		goto out;
-	r = pw_delta_apply(got, result_size, base, base_size, delta + hdrlen, delta_len - hdrlen, &why);
+	r = pw__delta_apply(got, result_size, base, base_size, delta + hdrlen, delta_len - hdrlen, &why);
 	w = reference_apply(want, result_size, base, base_size, delta + hdrlen, delta_len - hdrlen);
 	if ((r == 0) != (w == 0))
-		fz_fail(r == 0 ? "pw_delta_apply accepted a delta the reference refuses"
-			: "pw_delta_apply refused a delta the reference accepts");
+		fz_fail(r == 0 ? "pw__delta_apply accepted a delta the reference refuses"
+			: "pw__delta_apply refused a delta the reference accepts");
 	if (r == 0 && memcmp(got, want, (size_t)result_size))
-		fz_fail("pw_delta_apply produced other bytes than the reference");
+		fz_fail("pw__delta_apply produced other bytes than the reference");
 	if (r != 0 && !why)
-		fz_fail("pw_delta_apply failed without saying why");
+		fz_fail("pw__delta_apply failed without saying why");
 out:
 	free(got);
 	free(want);

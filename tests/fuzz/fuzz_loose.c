@@ -54,7 +54,7 @@ static void name_of(pw_oid *id, const uint8_t *data, size_t size)
 	memset(id, 0, sizeof(*id));
 	id->id[0] = 0xfe;
 	memset(&zs, 0, sizeof(zs));
-	if (inflateInit(&zs) != Z_OK || pw_hash_init(&h, PW_OID_SHA1) < 0)
+	if (inflateInit(&zs) != Z_OK || pw__hash_init(&h, PW_OID_SHA1) < 0)
 		return;
 	zs.next_in = (unsigned char *)data;
 	zs.avail_in = (uInt)size;
@@ -62,14 +62,14 @@ static void name_of(pw_oid *id, const uint8_t *data, size_t size)
 		zs.next_out = buf;
 		zs.avail_out = sizeof(buf);
 		ret = inflate(&zs, Z_NO_FLUSH);
-		pw_hash_update(&h, buf, sizeof(buf) - zs.avail_out);
+		pw__hash_update(&h, buf, sizeof(buf) - zs.avail_out);
 		total += sizeof(buf) - zs.avail_out;
 	}
 	inflateEnd(&zs);
 	if (ret == Z_STREAM_END)
-		pw_hash_final(id, &h);
+		pw__hash_final(id, &h);
 	else
-		pw_hash_dispose(&h);
+		pw__hash_dispose(&h);
 }
 
 typedef struct streamed {
@@ -83,9 +83,9 @@ static int stream_cb(const unsigned char *d, size_t len, void *payload)
 
 	if (s->obj) {
 		if (s->got > pw_object_size(s->obj) || len > pw_object_size(s->obj) - s->got)
-			fz_fail("pw_loose_stream: more bytes than pw_loose_read");
+			fz_fail("pw__loose_stream: more bytes than pw__loose_read");
 		if (memcmp(pw_object_data(s->obj) + s->got, d, len))
-			fz_fail("pw_loose_stream: other bytes than pw_loose_read");
+			fz_fail("pw__loose_stream: other bytes than pw__loose_read");
 	}
 	s->got += len;
 	return 0;
@@ -108,8 +108,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		open_repo();
 	name_of(&id, data, size);
 	dir = &repo->dirs[0];
-	if (pw_loose_path(path, sizeof(path), dir, &id, PW_OID_SHA1) < 0)
-		fz_fail("pw_loose_path");
+	if (pw__loose_path(path, sizeof(path), dir, &id, PW_OID_SHA1) < 0)
+		fz_fail("pw__loose_path");
 	if (last[0] && strcmp(last, path))
 		unlink(last);
 	{
@@ -121,23 +121,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_write(path, data, size);
 	snprintf(last, sizeof(last), "%s", path);
 
-	ri = pw_loose_info(&type, &lsize, &disk, repo, &id);
+	ri = pw__loose_info(&type, &lsize, &disk, repo, &id);
 	if (ri == 0 && disk != size)
-		fz_fail("pw_loose_info: disk size is not the file's");
-	rr = pw_loose_read(&obj, repo, &id);
+		fz_fail("pw__loose_info: disk size is not the file's");
+	rr = pw__loose_read(&obj, repo, &id);
 	if (rr == 0 && (ri != 0 || type != pw_object_type(obj) || lsize != pw_object_size(obj)))
-		fz_fail("pw_loose_info disagrees with pw_loose_read");
+		fz_fail("pw__loose_info disagrees with pw__loose_read");
 	s.obj = obj;
 	s.got = 0;
-	rs = pw_loose_stream(&stype, &ssize, repo, &id, stream_cb, &s);
+	rs = pw__loose_stream(&stype, &ssize, repo, &id, stream_cb, &s);
 	if (rr == 0 && (rs != 0 || stype != type || ssize != lsize || s.got != ssize))
-		fz_fail("pw_loose_stream disagrees with pw_loose_read");
+		fz_fail("pw__loose_stream disagrees with pw__loose_read");
 
 	/* the repository's entry points find it as a loose object */
 	if (pw_repo_read(&obj2, repo, &id) == 0) {
 		if (rr != 0 || pw_object_size(obj2) != pw_object_size(obj) ||
 		    memcmp(pw_object_data(obj2), pw_object_data(obj), pw_object_size(obj)))
-			fz_fail("pw_repo_read disagrees with pw_loose_read");
+			fz_fail("pw_repo_read disagrees with pw__loose_read");
 	}
 	if (pw_repo_info(&info, repo, &id, 1) == 0 && info.pack)
 		fz_fail("pw_repo_info: a loose object reported in a pack");

@@ -34,7 +34,7 @@ static void open_repo(void)
 	fz_copy_tree(PW_FIXTURES "/repos/basic.git", gitdir);
 	snprintf(packed_path, sizeof(packed_path), "%s/packed-refs", gitdir);
 	snprintf(loose_path, sizeof(loose_path), "%s/refs/heads/fuzz", gitdir);
-	if (pw_read_small_file(&fixture_packed, &fixture_packed_len, packed_path, 1 << 20) < 0)
+	if (pw__read_small_file(&fixture_packed, &fixture_packed_len, packed_path, 1 << 20) < 0)
 		fz_fail("cannot read the fixture's packed-refs");
 	fz_tiny_wm_options(&ro.wm_options);
 	ro.max_object_size = 1 << 20;
@@ -49,7 +49,7 @@ static int ref_cb(const char *name, const pw_oid *id, const pw_oid *peeled, void
 	(void)id;
 	(void)peeled;
 	(void)payload;
-	if (!name || strncmp(name, "refs/", 5) || !pw_refname_is_valid(name, 0))
+	if (!name || strncmp(name, "refs/", 5) || !pw__refname_is_valid(name, 0))
 		fz_fail("pw_repo_foreach_ref listed an invalid ref name");
 	return 0;
 }
@@ -90,8 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		unlink(loose_path);
 
-	valid = pw_refname_is_valid(name, 1);
-	if (pw_refname_is_valid(name, 0) && !valid)
+	valid = pw__refname_is_valid(name, 1);
+	if (pw__refname_is_valid(name, 0) && !valid)
 		fz_fail("a valid multi-level ref name is invalid when one level is allowed");
 	pw_repo_resolve(&id, repo, name);
 	pw_repo_ref(&id, repo, name);
@@ -99,14 +99,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(target);
 	pw_repo_foreach_ref(repo, ref_cb, NULL);
 
-	pw_refdb_init(&db, repo);
-	if (pw_refdb_load_packed(&db) == 0) {
+	pw__refdb_init(&db, repo);
+	if (pw__refdb_load_packed(&db) == 0) {
 		if (valid)
-			pw_refdb_packed_find(&pe, &db, name);
-		pw_refdb_packed_find(&pe, &db, "refs/heads/main");
-		pw_refdb_parse_packed(&db);
+			pw__refdb_packed_find(&pe, &db, name);
+		pw__refdb_packed_find(&pe, &db, "refs/heads/main");
+		pw__refdb_parse_packed(&db);
 	}
-	pw_refdb_dispose(&db);
+	pw__refdb_dispose(&db);
 
 	free(name);
 	pw_error_clear();

@@ -35,7 +35,7 @@ static int apply(const char **why, unsigned char **out_buf, const void *base, ui
 	/* copy the ops to a buffer of their exact size: reads past them are caught */
 	memcpy(delta, ops, ops_len);
 	*why = NULL;
-	rc = pw_delta_apply(out, result_size, base, base_size, delta, ops_len, why);
+	rc = pw__delta_apply(out, result_size, base, base_size, delta, ops_len, why);
 	free(delta);
 	if (out_buf)
 		*out_buf = out;
@@ -259,7 +259,7 @@ static void test_result_size_mismatch(void **state)
 	expect_fail(digits, 20, copy10, sizeof(copy10), UINT64_MAX, 10, WHY_FEWER);
 }
 
-/* pw_delta_sizes: the two size varints at the head of a delta. */
+/* pw__delta_sizes: the two size varints at the head of a delta. */
 static int sizes(uint64_t *b, uint64_t *r, size_t *hdr, const unsigned char *d, size_t len)
 {
 	unsigned char *copy = malloc(len ? len : 1);
@@ -267,7 +267,7 @@ static int sizes(uint64_t *b, uint64_t *r, size_t *hdr, const unsigned char *d, 
 
 	assert_non_null(copy);
 	memcpy(copy, d, len);
-	rc = pw_delta_sizes(b, r, hdr, copy, len);
+	rc = pw__delta_sizes(b, r, hdr, copy, len);
 	free(copy);
 	return rc;
 }

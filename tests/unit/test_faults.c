@@ -143,9 +143,9 @@ static long fail_every_n(workload w, const void *param, const char *name, long d
 	assert_int_equal(w(&want, param), 0);
 	for (;;) {
 		pw_error_clear();
-		pw_alloc_fail_after(n);
+		pw__alloc_fail_after(n);
 		err = w(&got, param);
-		pw_alloc_fail_after(-1);
+		pw__alloc_fail_after(-1);
 		runs++;
 		if (err == 0) {
 			assert_true(got == want);

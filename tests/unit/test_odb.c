@@ -132,10 +132,10 @@ static void object_id(pw_oid *out, pw_oid_t t, const char *type, const void *dat
 	int n = snprintf(hdr, sizeof(hdr), "%s %zu", type, len);
 	pw_hash h;
 
-	assert_int_equal(pw_hash_init(&h, t), 0);
-	pw_hash_update(&h, hdr, (size_t)n + 1);
-	pw_hash_update(&h, data, len);
-	pw_hash_final(out, &h);
+	assert_int_equal(pw__hash_init(&h, t), 0);
+	pw__hash_update(&h, hdr, (size_t)n + 1);
+	pw__hash_update(&h, data, len);
+	pw__hash_final(out, &h);
 }
 
 /* SHA-256 of "type size\0content": what an object is, in 32 bytes. */
@@ -266,7 +266,7 @@ static int hash_cb(const unsigned char *data, size_t len, void *payload)
 {
 	hasher *hs = payload;
 
-	pw_hash_update(&hs->h, data, len);
+	pw__hash_update(&hs->h, data, len);
 	hs->got += len;
 	return 0;
 }
@@ -315,12 +315,12 @@ static void check_all_objects(pw_repo *repo, const glist *g)
 			        hex_of(&o->base, t));
 
 		memset(&hs, 0, sizeof(hs));
-		assert_int_equal(pw_hash_init(&hs.h, t), 0);
+		assert_int_equal(pw__hash_init(&hs.h, t), 0);
 		n = snprintf(hdr, sizeof(hdr), "%s %llu", pw_object_type_name(o->type),
 		        (unsigned long long)o->size);
-		pw_hash_update(&hs.h, hdr, (size_t)n + 1);
+		pw__hash_update(&hs.h, hdr, (size_t)n + 1);
 		rc = pw_repo_stream(&stype, &ssize, repo, &o->id, hash_cb, &hs);
-		pw_hash_final(&id, &hs.h);
+		pw__hash_final(&id, &hs.h);
 		if (rc < 0)
 			fail_msg("stream %s: %s", o->hex, pw_error_last());
 		if (stype != o->type || ssize != o->size || hs.got != o->size ||
@@ -1573,9 +1573,9 @@ static void test_missing_and_corrupt_loose(void **state)
 			len += (size_t)c->big;
 		}
 		if (c->fake_name)
-			pw_hash_buf(&id, PW_OID_SHA1, c->name, strlen(c->name));
+			pw__hash_buf(&id, PW_OID_SHA1, c->name, strlen(c->name));
 		else
-			pw_hash_buf(&id, PW_OID_SHA1, raw, len);
+			pw__hash_buf(&id, PW_OID_SHA1, raw, len);
 		pw_oid_tostr(hexes[i], &id, PW_OID_SHA1);
 		for (size_t k = 0; k < i; k++)
 			assert_string_not_equal(hexes[k], hexes[i]);
@@ -1711,7 +1711,7 @@ static int big_cb(const unsigned char *data, size_t len, void *payload)
 	for (size_t i = 0; i < len && !b->bad; i++)
 		if (data[i] != big_byte(b->seed, b->at + i))
 			b->bad = 1;
-	pw_hash_update(&b->h, data, len);
+	pw__hash_update(&b->h, data, len);
 	b->at += len;
 	b->calls++;
 	if (len > b->largest)
@@ -1737,12 +1737,12 @@ static void stream_big(pw_repo *repo, const char *hex, uint32_t seed, size_t siz
 	assert_true(pw_oid_cmp(&info.delta_base, &(pw_oid){{0}}) == 0);
 	memset(&b, 0, sizeof(b));
 	b.seed = seed;
-	assert_int_equal(pw_hash_init(&b.h, t), 0);
+	assert_int_equal(pw__hash_init(&b.h, t), 0);
 	n = snprintf(hdr, sizeof(hdr), "blob %zu", size);
-	pw_hash_update(&b.h, hdr, (size_t)n + 1);
+	pw__hash_update(&b.h, hdr, (size_t)n + 1);
 	if (pw_repo_stream(&type, &osize, repo, &id, big_cb, &b) < 0)
 		fail_msg("stream %s: %s", hex, pw_error_last());
-	pw_hash_final(&got, &b.h);
+	pw__hash_final(&got, &b.h);
 	assert_int_equal(type, PW_OBJ_BLOB);
 	assert_int_equal(osize, size);
 	assert_int_equal(b.at, size);

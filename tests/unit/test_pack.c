@@ -151,10 +151,10 @@ static void object_hash(pw_oid *out, pw_oid_t type, const pw_object *obj)
 	        pw_object_size(obj));
 	pw_hash h;
 
-	assert_int_equal(pw_hash_init(&h, type), 0);
-	pw_hash_update(&h, hdr, (size_t)n + 1);
-	pw_hash_update(&h, pw_object_data(obj), pw_object_size(obj));
-	pw_hash_final(out, &h);
+	assert_int_equal(pw__hash_init(&h, type), 0);
+	pw__hash_update(&h, hdr, (size_t)n + 1);
+	pw__hash_update(&h, pw_object_data(obj), pw_object_size(obj));
+	pw__hash_final(out, &h);
 }
 
 /*

@@ -291,7 +291,7 @@ static void test_corpus(void **state)
 	}
 }
 
-/* pw_refname_is_valid agrees with `git check-ref-format` on tricky names. */
+/* pw__refname_is_valid agrees with `git check-ref-format` on tricky names. */
 static void test_refname_validity(void **state)
 {
 	static const char *const names[] = {
@@ -317,7 +317,7 @@ static void test_refname_validity(void **state)
 			snprintf(cmd, sizeof(cmd), "git check-ref-format %s \"$PW_REFNAME\"",
 				allow ? "--allow-onelevel" : "");
 			want = system(cmd) == 0;
-			if (pw_refname_is_valid(names[i], allow) != want)
+			if (pw__refname_is_valid(names[i], allow) != want)
 				fail_msg("'%s' (allow-onelevel %d): git says %s", names[i], allow,
 					want ? "valid" : "invalid");
 		}
@@ -789,7 +789,7 @@ static void test_out_of_memory(void **state)
 	assert_non_null(l);
 	for (step = 0; step < 3; step++) {
 		for (n = 0;; n++) {
-			pw_alloc_fail_after(n);
+			pw__alloc_fail_after(n);
 			if (step == 0) {
 				rc = pw_repo_ref(&oid, repo, "refs/heads/sym");
 			} else if (step == 1) {
@@ -799,7 +799,7 @@ static void test_out_of_memory(void **state)
 				l->type = PW_OID_SHA1;
 				rc = pw_repo_foreach_ref(repo, list_cb, l);
 			}
-			pw_alloc_fail_after(-1);
+			pw__alloc_fail_after(-1);
 			if (rc == 0)
 				break;
 			if (rc != PW_ENOMEM)

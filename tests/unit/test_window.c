@@ -1010,7 +1010,7 @@ static void test_out_of_memory(void **state)
 		o.window_size = 2 * page;
 		o.memory_limit = 64 * page;
 		o.no_mmap = m->no_mmap;
-		pw_alloc_fail_after(n);
+		pw__alloc_fail_after(n);
 		err = pw_wm_new(&wm, &o);
 		if (!err)
 			err = pw_wm_open(&f, wm, path);
@@ -1023,7 +1023,7 @@ static void test_out_of_memory(void **state)
 		}
 		if (!err)
 			err = pw_wm_read(buf, f, 100, sizeof(buf));
-		pw_alloc_fail_after(-1);
+		pw__alloc_fail_after(-1);
 		if (!err) {
 			assert_true(check_bytes(buf, 60, 100, sizeof(buf)));
 			completed = 1;

@@ -10,6 +10,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/hash.h"
+#include "util/str.h"
 #include "util/banned.h"
 
 /* How deep REF_DELTA bases may be fetched from pack to pack (each hop may nest). */

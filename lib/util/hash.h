@@ -21,7 +21,4 @@ void pw__hash_dispose(pw_hash *h);
 /** Hash a buffer in one call. */
 int pw__hash_buf(pw_oid *out, pw_oid_t type, const void *data, size_t len);
 
-/** Hex value of a digit, -1 if not one. */
-int pw__hexval(int c);
-
 #endif

@@ -4,6 +4,7 @@
 #include "packwin/errors.h"
 #include "packwin/oid.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/banned.h"
 
 size_t pw_oid_rawsz(pw_oid_t type)
@@ -27,17 +28,6 @@ char *pw_oid_tostr(char *out, const pw_oid *id, pw_oid_t type)
 	}
 	out[2 * n] = '\0';
 	return out;
-}
-
-int pw__hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 int pw_oid_fromhex(pw_oid *out, const char *hex, pw_oid_t type)

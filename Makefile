@@ -16,15 +16,17 @@ all: build
 deps:
 	@bash .ci/deps.sh
 
-build: deps
+build:
 	cmake -S . -B $(BUILD) -DPACKWIN_WERROR=ON >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
-run: build
+run: deps
+	@$(MAKE) --no-print-directory build
 	$(PACKCAT) --stats verify $(CORPUS)/zlib.git/objects/pack/*.pack
 	$(PACKCAT) stats $(CORPUS)/zlib.git/objects/pack/*.pack
 
-test: build
+test: deps
+	@$(MAKE) --no-print-directory build
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE valgrind
 	$(MAKE) --no-print-directory test-asan test-tsan test-valgrind test-fuzz
 

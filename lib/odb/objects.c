@@ -45,12 +45,6 @@ static int base_lookup(pw_object **out, const pw_oid *id, void *payload)
 	return error;
 }
 
-static int has_suffix(const char *s, const char *suffix)
-{
-	size_t ls = strlen(s), lx = strlen(suffix);
-	return ls >= lx && !strcmp(s + ls - lx, suffix);
-}
-
 static int cmp_mtime_desc(const void *a, const void *b)
 {
 	const pw_packent *x = a, *y = b;
@@ -132,7 +126,7 @@ static int scan_dir(pw_repo *repo, const char *objdir, size_t *added)
 		size_t i, len = strlen(de->d_name);
 		int known = 0;
 
-		if (!has_suffix(de->d_name, ".idx") || strncmp(de->d_name, "pack-", 5))
+		if (!pw__has_suffix(de->d_name, ".idx") || strncmp(de->d_name, "pack-", 5))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", packdir, de->d_name) >= sizeof(path))
 			continue;

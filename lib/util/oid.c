@@ -19,32 +19,20 @@ size_t pw_oid_hexsz(pw_oid_t type)
 
 char *pw_oid_tostr(char *out, const pw_oid *id, pw_oid_t type)
 {
-	static const char hex[] = "0123456789abcdef";
-	size_t i, n = pw_oid_rawsz(type);
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = hex[id->id[i] >> 4];
-		out[2 * i + 1] = hex[id->id[i] & 15];
-	}
-	out[2 * n] = '\0';
+	pw__hex_encode(out, id->id, pw_oid_rawsz(type));
 	return out;
 }
 
 int pw_oid_fromhex(pw_oid *out, const char *hex, pw_oid_t type)
 {
-	size_t i, n = pw_oid_rawsz(type);
+	size_t n = pw_oid_rawsz(type);
 
 	if (!n)
 		return pw__error_set(PW_EINVALID, "unknown object format");
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < n; i++) {
-		int hi = pw__hexval((unsigned char)hex[2 * i]);
-		int lo = hi < 0 ? -1 : pw__hexval((unsigned char)hex[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return pw__error_set(PW_EINVALID, "invalid object id '%.*s'",
-				(int)(2 * n), hex);
-		out->id[i] = (unsigned char)(hi << 4 | lo);
-	}
+	if (pw__hex_decode(out->id, hex, n) < 0)
+		return pw__error_set(PW_EINVALID, "invalid object id '%.*s'",
+			(int)(2 * n), hex);
 	return 0;
 }
 

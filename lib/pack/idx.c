@@ -4,6 +4,7 @@
 #include "pack/internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/str.h"
 #include "util/banned.h"
 
 static uint32_t be32(const unsigned char *b)
@@ -231,15 +232,6 @@ int pw_pack_find(uint64_t *offset_out, pw_pack *p, const pw_oid *id)
 	return error;
 }
 
-static int prefix_matches(const unsigned char *a, const unsigned char *b, size_t hexlen)
-{
-	size_t full = hexlen / 2;
-
-	if (memcmp(a, b, full))
-		return 0;
-	return hexlen % 2 == 0 || (a[full] >> 4) == (b[full] >> 4);
-}
-
 int pw_pack_find_prefix(pw_oid *out, pw_pack *p, const pw_oid *prefix, size_t hexlen)
 {
 	uint32_t lo = prefix->id[0] ? p->fanout[prefix->id[0] - 1] : 0;
@@ -256,7 +248,7 @@ int pw_pack_find_prefix(pw_oid *out, pw_pack *p, const pw_oid *prefix, size_t he
 	for (; pos < hi && found < 2; pos++) {
 		if ((error = nth_oid_raw(&b, p, &cur, pos)) < 0)
 			goto out;
-		if (!prefix_matches(b, prefix->id, hexlen))
+		if (!pw__hex_prefix_matches(b, prefix->id, hexlen))
 			break;
 		if (!found)
 			pw_oid_fromraw(out, b, p->oid_type);
@@ -312,7 +304,7 @@ int pw_pack_prefix_range(uint32_t *first, uint32_t *count, pw_pack *p,
 	for (end = pos; end < hi; end++) {
 		if ((error = nth_oid_raw(&b, p, &cur, end)) < 0)
 			goto out;
-		if (!prefix_matches(b, prefix->id, hexlen))
+		if (!pw__hex_prefix_matches(b, prefix->id, hexlen))
 			break;
 	}
 	*first = pos;

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "util/alloc.h"
+
 /*
  * A typed array (libgit2's src/util/array.h): declare a struct with
  * PW_ARRAY(type) members and grow it with pw__array_grow, which doubles

@@ -41,6 +41,15 @@ void pw__hex_encode(char *out, const unsigned char *in, size_t len)
 	out[2 * len] = '\0';
 }
 
+int pw__hex_prefix_matches(const unsigned char *a, const unsigned char *b, size_t hexlen)
+{
+	size_t full = hexlen / 2;
+
+	if (memcmp(a, b, full))
+		return 0;
+	return hexlen % 2 == 0 || (a[full] >> 4) == (b[full] >> 4);
+}
+
 int pw__path_join(char *out, size_t outsz, const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);

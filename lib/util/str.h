@@ -16,6 +16,9 @@ int pw__hex_decode(unsigned char *out, const char *hex, size_t len);
 /** Write `len` bytes as `2 * len` lower-case hex digits and a NUL to `out`. */
 void pw__hex_encode(char *out, const unsigned char *in, size_t len);
 
+/** Do the first `hexlen` hex digits of the bytes `a` and `b` agree? */
+int pw__hex_prefix_matches(const unsigned char *a, const unsigned char *b, size_t hexlen);
+
 /**
  * `a` "/" `b` into `out` of `outsz` bytes (no slash added when `a` is
  * empty or already ends in one). 0, or -1 when it would not fit (`out` is

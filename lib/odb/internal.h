@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "packwin/odb.h"
+#include "util/array.h"
 
 /* One object directory: the repository's own or an alternate. */
 typedef struct pw_objdir {
@@ -34,6 +35,65 @@ typedef struct pw_packent {
 	int64_t mtime;      /* of the .pack: newest first, as git searches */
 } pw_packent;
 
+/*
+ * Object sources (docs/odb.md): the repository asks each source in turn
+ * the same questions. A source is found in `repo->sources`, in git's
+ * order: packs (every object directory's), then loose objects.
+ */
+typedef struct pw_source pw_source;
+
+/* Where a source keeps one object: a pack entry, or a loose file. */
+typedef struct pw_objloc {
+	pw_source *src;
+	pw_pack *pack;      /* packed: the pack and the entry's offset */
+	uint64_t offset;
+	size_t dir;         /* loose: index of the object directory in repo->dirs */
+} pw_objloc;
+
+/* Growable list of iteration entries (pack NULL: loose). */
+typedef PW_ARRAY(pw_repo_entry) pw_entries;
+/* Growable list of ids. */
+typedef PW_ARRAY(pw_oid) pw_oids;
+
+/*
+ * What every source answers. All are called with repo->lock held for
+ * reading, except `refresh` (held for writing) and `free`. PW_ENOTFOUND
+ * from `find` means "not here" with no error set; any other failure sets
+ * the error. `read`, `info` and `stream` take a location `find` gave.
+ */
+typedef struct pw_source_ops {
+	const char *name;
+	int (*find)(pw_objloc *loc, pw_source *src, const pw_oid *id);
+	int (*read)(pw_object **out, const pw_objloc *loc, const pw_oid *id);
+	int (*info)(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base);
+	int (*stream)(pw_object_t *type_out, uint64_t *size_out, const pw_objloc *loc,
+		const pw_oid *id, pw_stream_cb cb, void *payload);
+	/* Append every id with its location, in oid order per pack or in storage order. */
+	int (*collect)(pw_entries *out, pw_source *src, int storage_order);
+	/* An upper bound of what `collect` appends, to size the array once (0: unknown). */
+	size_t (*count)(pw_source *src);
+	/* Append the ids whose first `hexlen` digits are those of `prefix`. */
+	int (*prefix)(pw_oids *out, pw_source *src, const pw_oid *prefix, size_t hexlen);
+	/* Look at the disk again; `*changed` counts what came or went. */
+	int (*refresh)(pw_source *src, size_t *changed);
+	void (*free)(pw_source *src);
+} pw_source_ops;
+
+struct pw_source {
+	const pw_source_ops *ops;
+	pw_repo *repo;
+};
+
+/* The packs source: every pack with its own .idx, newest first. */
+typedef struct pw_packlist {
+	pw_source base;
+	PW_ARRAY(pw_packent) packs;   /* live packs first, then dead ones */
+	size_t nlive;
+	_Atomic size_t last_hit;      /* index of the pack that answered last (a hint) */
+} pw_packlist;
+
+#define PW__MAX_SOURCES 4
+
 struct pw_repo {
 	char *gitdir;       /* absolute */
 	char *commondir;    /* absolute: where refs, packed-refs and objects live (== gitdir unless a linked work tree) */
@@ -49,31 +109,68 @@ struct pw_repo {
 	pw_objdir *dirs;    /* dirs[0]: the primary object directory */
 	size_t ndirs;
 
-	/* packs: read under the read lock, replaced under the write lock */
-	pthread_rwlock_t packs_lock;
-	pw_packent *packs;
-	size_t npacks, packs_cap;
-	_Atomic size_t last_hit; /* index of the pack that answered last (a hint) */
-	_Atomic uint64_t generation; /* bumped by each rescan that adds or drops a pack */
+	/* the sources: read under the read lock, refreshed under the write lock */
+	pthread_rwlock_t lock;
+	pw_source *sources[PW__MAX_SOURCES];
+	size_t nsources;
+	pw_packlist packs;
+	pw_source loose;
+	_Atomic uint64_t generation; /* bumped by each refresh that changes a source */
 };
 
-/* odb.c */
+/* repo.c */
 int pw__repo_error(pw_repo *repo, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* loose.c: loose objects of the object directories */
-int pw__loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *id, pw_oid_t type);
-int pw__loose_read(pw_object **out, pw_repo *repo, const pw_oid *id);
-int pw__loose_info(pw_object_t *type, uint64_t *size, uint64_t *disk_size,
-	pw_repo *repo, const pw_oid *id);
-int pw__loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
-	const pw_oid *id, pw_stream_cb cb, void *payload);
-/** Call cb(id) for every loose object of every object directory (unsorted). */
-int pw__loose_foreach(pw_repo *repo, int (*cb)(const pw_oid *id, void *payload), void *payload);
+/* sources.c: the source list, lookups over it, the one rescan-and-retry loop */
+/** Set up the sources of a repository whose object directories are known. */
+int pw__sources_init(pw_repo *repo);
+void pw__sources_free(pw_repo *repo);
+/**
+ * Run `fn(repo, arg)` under the read lock; when it fails in a way a
+ * concurrent repack explains (PW_ENOTFOUND, PW_ECHANGED), refresh the
+ * sources and run it again, while refreshing keeps changing them (at most
+ * a few times). `fn` must leave its outputs ready to be filled again, and
+ * sets `*no_retry` when running again would be wrong (bytes already went
+ * out to a caller).
+ */
+int pw__sources_retry(pw_repo *repo, int (*fn)(pw_repo *repo, void *arg, int *no_retry), void *arg);
+/** A miss or a vanished file: worth a refresh, not a failure. */
+int pw__retryable(int error);
+/** The pack layer's hook for a REF_DELTA base outside its pack: any source has it. */
+int pw__base_lookup(pw_object **out, const pw_oid *id, void *payload);
 
-/* objects.c */
+/* packlist.c: the packs source */
+extern const pw_source_ops pw__packlist_ops;
+/* What packed locations answer (shared with any source that names pack and offset). */
+int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id);
+int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base);
+int pw__packed_stream(pw_object_t *type_out, uint64_t *size_out, const pw_objloc *loc,
+	const pw_oid *id, pw_stream_cb cb, void *payload);
+
+/* loose.c: the loose-objects source */
+extern const pw_source_ops pw__loose_ops;
+int pw__loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *id, pw_oid_t type);
+/**
+ * The one walker of loose-object directories: cb(id) for every loose
+ * object of every object directory whose id starts with the first
+ * `hexlen` digits of `prefix` (hexlen 0: all), unsorted. Directories
+ * that cannot be listed are skipped, as git's loose cache skips them.
+ */
+int pw__loose_foreach(pw_repo *repo, const pw_oid *prefix, size_t hexlen,
+	int (*cb)(const pw_oid *id, void *payload), void *payload);
+
+/* iter.c */
 /** Every object in `order`, de-duplicated, as an array to pw__free. */
 int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order);
+
+/* abbrev.c */
+/**
+ * Every object whose id starts with `hexlen` digits of `prefix`, across
+ * all sources, sorted and each once (the one prefix scanner). The caller
+ * frees `out->v` with PW_ARRAY_FREE.
+ */
+int pw__repo_prefix(pw_oids *out, pw_repo *repo, const pw_oid *prefix, size_t hexlen);
 
 /* util helpers shared by refs.c and names.c */
 /** Read a whole small file (refs, packed-refs, config) into a NUL-terminated buffer. */

@@ -1,8 +1,9 @@
-/* loose.c: loose objects (objects/XX/…): zlib streams of "type size\0content", read through the window manager. */
+/* loose.c: the loose-objects source (objects/XX/…): zlib streams of "type size\0content", read through the window manager. */
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zlib.h>
 
 #include "odb/internal.h"
@@ -10,6 +11,7 @@
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/hash.h"
+#include "util/str.h"
 #include "util/banned.h"
 
 #define DEFAULT_MAX_OBJECT ((uint64_t)4 << 30)
@@ -94,25 +96,19 @@ static void loose_close(loose *l)
 	}
 }
 
-/* Open the object in the first object directory that has it, and parse its header. */
-static int loose_open(loose *l, pw_repo *repo, const pw_oid *id)
+/* Open the object in object directory `dir`, and parse its header. */
+static int loose_open(loose *l, pw_repo *repo, size_t dir, const pw_oid *id)
 {
 	uint64_t max = repo->max_object_size ? repo->max_object_size : DEFAULT_MAX_OBJECT;
-	size_t i, got, hlen;
+	size_t got, hlen;
 	unsigned char *nul, *sp;
 	char tname[16];
-	int error = PW_ENOTFOUND, end;
+	int error, end;
 
 	memset(l, 0, sizeof(*l));
 	l->repo = repo;
-	for (i = 0; i < repo->ndirs; i++) {
-		if ((error = pw__loose_path(l->path, sizeof(l->path), &repo->dirs[i], id, repo->oid_type)) < 0)
-			return error;
-		error = pw_wm_open(&l->file, repo->wm, l->path);
-		if (error != PW_ENOTFOUND)
-			break;
-	}
-	if (error < 0) {
+	if ((error = pw__loose_path(l->path, sizeof(l->path), &repo->dirs[dir], id, repo->oid_type)) < 0 ||
+	    (error = pw_wm_open(&l->file, repo->wm, l->path)) < 0) {
 		l->file = NULL;
 		return error;
 	}
@@ -214,8 +210,32 @@ static int fill_cb(const unsigned char *data, size_t len, void *payload)
 	return 0;
 }
 
-int pw__loose_read(pw_object **out, pw_repo *repo, const pw_oid *id)
+/* The first object directory holding `id` (git's order: the repository's, then the alternates'). */
+static int loose_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 {
+	pw_repo *repo = src->repo;
+	char path[PATH_MAX];
+	struct stat st;
+	size_t i;
+	int error;
+
+	for (i = 0; i < repo->ndirs; i++) {
+		if ((error = pw__loose_path(path, sizeof(path), &repo->dirs[i], id, repo->oid_type)) < 0)
+			return error;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			loc->src = src;
+			loc->pack = NULL;
+			loc->offset = 0;
+			loc->dir = i;
+			return 0;
+		}
+	}
+	return PW_ENOTFOUND;
+}
+
+static int loose_read(pw_object **out, const pw_objloc *loc, const pw_oid *id)
+{
+	pw_repo *repo = loc->src->repo;
 	pw_object *obj = NULL;
 	pw_oid check;
 	pw_hash h;
@@ -225,7 +245,7 @@ int pw__loose_read(pw_object **out, pw_repo *repo, const pw_oid *id)
 	int error, n;
 
 	*out = NULL;
-	if ((error = loose_open(&l, repo, id)) < 0)
+	if ((error = loose_open(&l, repo, loc->dir, id)) < 0)
 		goto out;
 	if ((error = pw__object_alloc(&obj, l.type, l.size)) < 0)
 		goto out;
@@ -251,28 +271,28 @@ out:
 	return error;
 }
 
-int pw__loose_info(pw_object_t *type, uint64_t *size, uint64_t *disk_size,
-	pw_repo *repo, const pw_oid *id)
+static int loose_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base)
 {
 	loose l;
 	int error;
 
-	if ((error = loose_open(&l, repo, id)) == 0) {
-		*type = l.type;
-		*size = l.size;
-		*disk_size = l.size_on_disk;
+	out->pack = NULL;
+	if ((error = loose_open(&l, loc->src->repo, loc->dir, id)) == 0) {
+		out->type = l.type;
+		out->size = l.size;
+		out->disk_size = l.size_on_disk;
 	}
 	loose_close(&l);
 	return error;
 }
 
-int pw__loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
+static int loose_stream(pw_object_t *type_out, uint64_t *size_out, const pw_objloc *loc,
 	const pw_oid *id, pw_stream_cb cb, void *payload)
 {
 	loose l;
 	int error;
 
-	if ((error = loose_open(&l, repo, id)) == 0) {
+	if ((error = loose_open(&l, loc->src->repo, loc->dir, id)) == 0) {
 		*type_out = l.type;
 		*size_out = l.size;
 		error = loose_content(&l, cb, payload);
@@ -281,36 +301,97 @@ int pw__loose_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
 	return error;
 }
 
-int pw__loose_foreach(pw_repo *repo, int (*cb)(const pw_oid *id, void *payload), void *payload)
+int pw__loose_foreach(pw_repo *repo, const pw_oid *prefix, size_t hexlen,
+	int (*cb)(const pw_oid *id, void *payload), void *payload)
 {
 	char path[PATH_MAX], hex[PW_OID_MAX_HEXSZ + 1];
+	unsigned first = 0, last = 255;
 	size_t d;
 	int error = 0;
 
+	if (hexlen >= 2)
+		first = last = prefix->id[0];
 	for (d = 0; d < repo->ndirs && !error; d++) {
 		unsigned i;
-		for (i = 0; i < 256 && !error; i++) {
+		for (i = first; i <= last && !error; i++) {
 			struct dirent *de;
 			DIR *dir;
 
-			snprintf(path, sizeof(path), "%s/%02x", repo->dirs[d].path, i);
-			if (!(dir = opendir(path)))
+			snprintf(hex, 3, "%02x", i);
+			if (pw__path_join(path, sizeof(path), repo->dirs[d].path, hex) < 0 ||
+			    !(dir = opendir(path)))
 				continue;
 			while (!error && (de = readdir(dir)) != NULL) {
 				pw_oid id;
 				if (strlen(de->d_name) != repo->hexsz - 2)
 					continue;
-				snprintf(hex, 3, "%02x", i);
 				memcpy(hex + 2, de->d_name, repo->hexsz - 2);
 				hex[repo->hexsz] = '\0';
 				if (pw_oid_fromhex(&id, hex, repo->oid_type) < 0) {
 					pw_error_clear();
 					continue;
 				}
-				error = cb(&id, payload);
+				if (!hexlen || pw__hex_prefix_matches(id.id, prefix->id, hexlen))
+					error = cb(&id, payload);
 			}
 			closedir(dir);
 		}
 	}
 	return error;
 }
+
+static int push_entry(const pw_oid *id, void *payload)
+{
+	pw_repo_entry *e = PW_ARRAY_ALLOC((pw_entries *)payload, 1024);
+
+	if (!e)
+		return pw__error_nomem();
+	e->id = *id;
+	e->pack = NULL;
+	e->offset = 0;
+	return 0;
+}
+
+static int loose_collect(pw_entries *out, pw_source *src, int storage_order)
+{
+	return pw__loose_foreach(src->repo, NULL, 0, push_entry, out);
+}
+
+static int push_oid(const pw_oid *id, void *payload)
+{
+	pw_oid *slot = PW_ARRAY_ALLOC((pw_oids *)payload, 16);
+
+	if (!slot)
+		return pw__error_nomem();
+	*slot = *id;
+	return 0;
+}
+
+static int loose_prefix(pw_oids *out, pw_source *src, const pw_oid *prefix, size_t hexlen)
+{
+	return pw__loose_foreach(src->repo, prefix, hexlen, push_oid, out);
+}
+
+/* Loose objects are looked at on every lookup: nothing is kept to refresh. */
+static int loose_refresh(pw_source *src, size_t *changed)
+{
+	return 0;
+}
+
+static size_t loose_count(pw_source *src)
+{
+	return 0;
+}
+
+const pw_source_ops pw__loose_ops = {
+	"loose",
+	loose_find,
+	loose_read,
+	loose_info,
+	loose_stream,
+	loose_collect,
+	loose_count,
+	loose_prefix,
+	loose_refresh,
+	NULL,
+};

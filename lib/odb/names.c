@@ -25,7 +25,6 @@
  * Not supported (PW_EUNSUPPORTED): ancestry (`~N`, `^N`), reflogs (`@{…}`),
  * `^{/regex}`, index paths (`:path`).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -247,38 +246,6 @@ static int ds_update(disambiguation *ds, const pw_oid *cur)
 	return 0;
 }
 
-/* Loose objects of one object directory starting with `hex` (len digits). */
-static int ds_loose(disambiguation *ds, const char *objdir, const char *hex, size_t len)
-{
-	size_t hexsz = ds->r->repo->hexsz, n;
-	char path[4096], full[PW_OID_MAX_HEXSZ + 1];
-	struct dirent *d;
-	DIR *dh;
-	pw_oid id;
-	int error = 0;
-
-	if ((size_t)snprintf(path, sizeof(path), "%s/%.2s", objdir, hex) >= sizeof(path))
-		return pw__error_set(PW_ELIMIT, "%s: path too long", objdir);
-	if ((dh = opendir(path)) == NULL) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		return pw__error_os("%s: cannot list loose objects", path);
-	}
-	while ((d = readdir(dh)) != NULL) {
-		n = strlen(d->d_name);
-		if (n != hexsz - 2 || !all_hex(d->d_name, n) || memcmp(d->d_name, hex + 2, len - 2))
-			continue;
-		memcpy(full, hex, 2);
-		memcpy(full + 2, d->d_name, n + 1);
-		if (pw_oid_fromhex(&id, full, ds->r->repo->oid_type) < 0)
-			continue;
-		if ((error = ds_update(ds, &id)) < 0)
-			break;
-	}
-	closedir(dh);
-	return error;
-}
-
 /*
  * Apply git's disambiguation hint to every object whose id starts with
  * `hex` (lower case, `len` digits): 0 with *out set when exactly one
@@ -287,10 +254,11 @@ static int ds_loose(disambiguation *ds, const char *objdir, const char *hex, siz
 static int disambiguate(pw_oid *out, resolver *r, const char *hex, size_t len, enum hint hint)
 {
 	char padded[PW_OID_MAX_HEXSZ + 1];
-	size_t hexsz = r->repo->hexsz, npacks, i;
+	size_t hexsz = r->repo->hexsz, i;
+	pw_oids cands = PW_ARRAY_INIT;
 	disambiguation ds;
-	pw_oid prefix, id;
-	int error;
+	pw_oid prefix;
+	int error = 0;
 
 	memset(&ds, 0, sizeof(ds));
 	ds.r = r;
@@ -301,24 +269,13 @@ static int disambiguate(pw_oid *out, resolver *r, const char *hex, size_t len, e
 	if (pw_oid_fromhex(&prefix, padded, r->repo->oid_type) < 0)
 		return pw__error_set(PW_EINVALID, "'%.*s' is not hex", (int)len, hex);
 
-	npacks = pw_repo_pack_count(r->repo);
-	for (i = 0; i < npacks; i++) {
-		pw_pack *pack = pw_repo_pack(r->repo, i);
-		uint32_t first, count, k;
-
-		if (!pack)
-			continue;
-		if ((error = pw_pack_prefix_range(&first, &count, pack, &prefix, len)) < 0)
-			return error;
-		for (k = 0; k < count; k++) {
-			if ((error = pw_pack_nth_oid(&id, pack, first + k)) < 0 ||
-			    (error = ds_update(&ds, &id)) < 0)
-				return error;
-		}
-	}
-	for (i = 0; i < r->repo->ndirs; i++)
-		if ((error = ds_loose(&ds, r->repo->dirs[i].path, hex, len)) < 0)
-			return error;
+	if ((error = pw__repo_prefix(&cands, r->repo, &prefix, len)) < 0)
+		return error;
+	for (i = 0; i < cands.n && !error; i++)
+		error = ds_update(&ds, &cands.v[i]);
+	PW_ARRAY_FREE(&cands);
+	if (error < 0)
+		return error;
 
 	/* git's finish_object_disambiguation */
 	if (ds.ambiguous || !ds.exists)

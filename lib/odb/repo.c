@@ -436,13 +436,9 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 		opts = &defaults;
 	if (!(repo = pw__calloc(1, sizeof(*repo))))
 		return pw__error_nomem();
-	{
-		/* readers nest (a REF_DELTA base fetched from another pack): never let a writer starve them into deadlock */
-		pthread_rwlockattr_t attr;
-		pthread_rwlockattr_init(&attr);
-		pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_READER_NP);
-		pthread_rwlock_init(&repo->packs_lock, &attr);
-		pthread_rwlockattr_destroy(&attr);
+	if ((error = pw__sources_init(repo)) < 0) {
+		pw__free(repo);
+		return error;
 	}
 	repo->max_object_size = opts->max_object_size;
 
@@ -513,11 +509,7 @@ void pw_repo_free(pw_repo *repo)
 
 	if (!repo)
 		return;
-	for (i = 0; i < repo->npacks; i++) {
-		pw_pack_free(repo->packs[i].pack);
-		pw__free(repo->packs[i].idx_path);
-	}
-	pw__free(repo->packs);
+	pw__sources_free(repo);
 	if (repo->own_dcache)
 		pw_dcache_free(repo->dcache);
 	if (repo->own_wm)
@@ -527,7 +519,6 @@ void pw_repo_free(pw_repo *repo)
 	pw__free(repo->dirs);
 	pw__free(repo->gitdir);
 	pw__free(repo->commondir);
-	pthread_rwlock_destroy(&repo->packs_lock);
 	pw__free(repo);
 }
 

@@ -83,9 +83,9 @@ static int stream_cb(const unsigned char *d, size_t len, void *payload)
 
 	if (s->obj) {
 		if (s->got > pw_object_size(s->obj) || len > pw_object_size(s->obj) - s->got)
-			fz_fail("pw__loose_stream: more bytes than pw__loose_read");
+			fz_fail("loose stream: more bytes than loose read");
 		if (memcmp(pw_object_data(s->obj) + s->got, d, len))
-			fz_fail("pw__loose_stream: other bytes than pw__loose_read");
+			fz_fail("loose stream: other bytes than loose read");
 	}
 	s->got += len;
 	return 0;
@@ -99,7 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pw_object *obj = NULL, *obj2 = NULL;
 	pw_object_t type, stype;
 	uint64_t lsize, disk, ssize;
+	pw_object_info linfo;
 	pw_objdir *dir;
+	pw_objloc loc;
 	streamed s;
 	pw_oid id;
 	int ri, rr, rs;
@@ -121,23 +123,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_write(path, data, size);
 	snprintf(last, sizeof(last), "%s", path);
 
-	ri = pw__loose_info(&type, &lsize, &disk, repo, &id);
+	/* the loose source, asked directly */
+	loc.src = &repo->loose;
+	loc.pack = NULL;
+	loc.offset = 0;
+	loc.dir = 0;
+	memset(&linfo, 0, sizeof(linfo));
+	if (pw__loose_ops.find(&loc, &repo->loose, &id) != 0 || loc.dir != 0)
+		fz_fail("loose find: the file just written is not found");
+	ri = pw__loose_ops.info(&linfo, &loc, &id, 0);
+	type = linfo.type;
+	lsize = linfo.size;
+	disk = linfo.disk_size;
 	if (ri == 0 && disk != size)
-		fz_fail("pw__loose_info: disk size is not the file's");
-	rr = pw__loose_read(&obj, repo, &id);
+		fz_fail("loose info: disk size is not the file's");
+	rr = pw__loose_ops.read(&obj, &loc, &id);
 	if (rr == 0 && (ri != 0 || type != pw_object_type(obj) || lsize != pw_object_size(obj)))
-		fz_fail("pw__loose_info disagrees with pw__loose_read");
+		fz_fail("loose info disagrees with loose read");
 	s.obj = obj;
 	s.got = 0;
-	rs = pw__loose_stream(&stype, &ssize, repo, &id, stream_cb, &s);
+	rs = pw__loose_ops.stream(&stype, &ssize, &loc, &id, stream_cb, &s);
 	if (rr == 0 && (rs != 0 || stype != type || ssize != lsize || s.got != ssize))
-		fz_fail("pw__loose_stream disagrees with pw__loose_read");
+		fz_fail("loose stream disagrees with loose read");
 
 	/* the repository's entry points find it as a loose object */
 	if (pw_repo_read(&obj2, repo, &id) == 0) {
 		if (rr != 0 || pw_object_size(obj2) != pw_object_size(obj) ||
 		    memcmp(pw_object_data(obj2), pw_object_data(obj), pw_object_size(obj)))
-			fz_fail("pw_repo_read disagrees with pw__loose_read");
+			fz_fail("pw_repo_read disagrees with loose read");
 	}
 	if (pw_repo_info(&info, repo, &id, 1) == 0 && info.pack)
 		fz_fail("pw_repo_info: a loose object reported in a pack");

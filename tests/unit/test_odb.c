@@ -1,6 +1,6 @@
 /*
- * test_odb.c: the repository layer (lib/odb: repo.c, objects.c, loose.c,
- * readahead.c) against git itself. Opening every form git accepts (work
+ * test_odb.c: the repository layer (lib/odb: repo.c, sources.c, packlist.c,
+ * loose.c, iter.c, abbrev.c, readahead.c) against git itself. Opening every form git accepts (work
  * tree, its .git, bare, a subdirectory, gitfiles, a linked work tree,
  * GIT_DIR and GIT_OBJECT_DIRECTORY) and refusing the rest; every object of a
  * repository with two packs, loose objects and a chain of alternates (with
@@ -1792,6 +1792,74 @@ static void big_repo(pw_oid_t t, size_t size)
 	assert_int_equal(proc_fds(), fds);
 }
 
+/* A stream whose pack vanishes once bytes went out: it fails, never starts again from byte 0. */
+typedef struct vanish {
+	big_check b;
+	pw_repo *repo;
+	const char *hex;
+	int done;
+} vanish;
+
+static int vanish_cb(const unsigned char *data, size_t len, void *payload)
+{
+	vanish *v = payload;
+	pw_wm_file *other;
+
+	if (!v->done) {
+		v->done = 1;
+		/* git moves the object out of the pack (loose here) and deletes the pack */
+		sh("mkdir -p v.git/objects/%.2s && cp other.git/objects/%.2s/%s v.git/objects/%.2s/ &&"
+		   " rm -f v.git/objects/pack/*", v->hex, v->hex, v->hex + 2, v->hex);
+		/* one descriptor in the budget: opening another file closes the pack's */
+		assert_int_equal(pw_wm_open(&other, pw_repo_wm(v->repo), tmp("big-v.bin")), 0);
+		pw_wm_close(other);
+	}
+	return big_cb(data, len, &v->b);
+}
+
+static void test_stream_no_restart(void **state)
+{
+	pw_repo_options o = PW_REPO_OPTIONS_INIT;
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	const size_t size = (size_t)2 << 20;
+	pw_object_t type;
+	uint64_t osize;
+	pw_repo *repo;
+	pw_oid id;
+	vanish v;
+	int rc;
+
+	(void)state;
+	sh("rm -rf v.git other.git && git init -q --bare v.git && git init -q --bare other.git");
+	write_big("big-v.bin", 7, size);
+	sh_out(hex, sizeof(hex), "git --git-dir=other.git hash-object -w big-v.bin");
+	sh("echo %s | git --git-dir=other.git -c pack.compression=0 pack-objects -q "
+	   "v.git/objects/pack/pack >/dev/null", hex);
+	o.no_discover = 1;
+	o.wm_options.fd_limit = 1;
+	o.wm_options.window_size = 8192;
+	o.wm_options.memory_limit = 16384;
+	repo = open_with(tmp("v.git"), &o);
+	id = oid_of(hex, PW_OID_SHA1);
+	memset(&v, 0, sizeof(v));
+	v.b.seed = 7;
+	v.repo = repo;
+	v.hex = hex;
+	assert_int_equal(pw__hash_init(&v.b.h, PW_OID_SHA1), 0);
+	rc = pw_repo_stream(&type, &osize, repo, &id, vanish_cb, &v);
+	print_message("stream after its pack vanished: %d (%s), %llu of %zu bytes\n", rc,
+		rc ? pw_error_last() : "ok", (unsigned long long)v.b.at, size);
+	assert_true(v.done);
+	/* what went out is the object's first bytes, once: no second copy after them */
+	assert_false(v.b.bad);
+	assert_true(v.b.at < size);
+	assert_int_equal(rc, PW_ECHANGED);
+	/* and the object is still readable from where it went */
+	stream_big(repo, hex, 7, size, 0);
+	pw_repo_free(repo);
+	sh("rm -rf v.git other.git big-v.bin");
+}
+
 static void test_large_objects(void **state)
 {
 	(void)state;
@@ -1823,6 +1891,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(
 	                test_missing_and_corrupt_loose, make_tmpdir, remove_tmpdir),
 	        cmocka_unit_test_setup_teardown(test_large_objects, make_tmpdir, remove_tmpdir),
+	        cmocka_unit_test_setup_teardown(test_stream_no_restart, make_tmpdir, remove_tmpdir),
 	};
 
 	git_test_env();

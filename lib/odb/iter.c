@@ -1,0 +1,142 @@
+/* iter.c: iteration over every object of every source, in oid order or in storage order, each object once. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "odb/internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/banned.h"
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return pw_oid_cmp(&((const pw_repo_entry *)a)->id, &((const pw_repo_entry *)b)->id);
+}
+
+/* A set of ids, open addressing; for de-duplicating across sources. */
+typedef struct idset {
+	pw_oid *slots;
+	unsigned char *used;
+	size_t cap, n;
+} idset;
+
+static size_t id_hash(const pw_oid *id)
+{
+	size_t h;
+	memcpy(&h, id->id, sizeof(h)); /* ids are uniformly distributed */
+	return h;
+}
+
+/* 1 if newly added, 0 if present, <0 on error */
+static int idset_add(idset *s, const pw_oid *id)
+{
+	size_t i;
+
+	if (2 * (s->n + 1) > s->cap) {
+		idset t = { NULL, NULL, s->cap ? s->cap * 2 : 4096, 0 };
+		if (!(t.slots = pw__malloc(t.cap * sizeof(*t.slots))) ||
+		    !(t.used = pw__calloc(t.cap, 1))) {
+			pw__free(t.slots);
+			return pw__error_nomem();
+		}
+		for (i = 0; i < s->cap; i++)
+			if (s->used[i])
+				idset_add(&t, &s->slots[i]);
+		pw__free(s->slots);
+		pw__free(s->used);
+		*s = t;
+	}
+	for (i = id_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (!pw_oid_cmp(&s->slots[i], id))
+			return 0;
+	s->used[i] = 1;
+	s->slots[i] = *id;
+	s->n++;
+	return 1;
+}
+
+typedef struct collect {
+	pw_entries e;
+	int storage_order;
+	size_t nonempty;    /* sources that gave something (one alone needs no merging) */
+	int single_pack;    /* ... and that one was one pack, already in oid order */
+} collect;
+
+static int collect_once(pw_repo *repo, void *arg, int *no_retry)
+{
+	collect *c = arg;
+	size_t i, want = 0;
+	int error = 0;
+
+	c->e.n = 0;
+	c->nonempty = 0;
+	/* the sources know their counts: one allocation of the right size (loose grows it) */
+	for (i = 0; i < repo->nsources; i++)
+		want += repo->sources[i]->ops->count(repo->sources[i]);
+	if (want && PW_ARRAY_RESERVE(&c->e, want, 1024) < 0)
+		return pw__error_nomem();
+	for (i = 0; i < repo->nsources && !error; i++) {
+		size_t before = c->e.n;
+		error = repo->sources[i]->ops->collect(&c->e, repo->sources[i], c->storage_order);
+		c->nonempty += c->e.n > before;
+	}
+	c->single_pack = c->nonempty == 1 && repo->packs.nlive == 1 && c->e.n && c->e.v[0].pack;
+	return error;
+}
+
+int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order)
+{
+	collect c = { PW_ARRAY_INIT, order == PW_FOREACH_UNORDERED, 0, 0 };
+	idset seen = { NULL, NULL, 0, 0 };
+	size_t i, w = 0;
+	int error;
+
+	*out = NULL;
+	*count = 0;
+	/* a pack removed or replaced by a concurrent repack: start again from a new list */
+	if ((error = pw__sources_retry(repo, collect_once, &c)) < 0)
+		goto out;
+
+	if (order == PW_FOREACH_SORTED) {
+		/* one pack alone is already in idx order */
+		if (!c.single_pack)
+			qsort(c.e.v, c.e.n, sizeof(*c.e.v), cmp_entry);
+		for (i = 0; i < c.e.n; i++)
+			if (!w || pw_oid_cmp(&c.e.v[w - 1].id, &c.e.v[i].id))
+				c.e.v[w++] = c.e.v[i];
+	} else if (!c.single_pack) {
+		/* each id once, where it is met first (git's --unordered does the same) */
+		for (i = 0; i < c.e.n; i++) {
+			int added = idset_add(&seen, &c.e.v[i].id);
+			if (added < 0) {
+				error = added;
+				goto out;
+			}
+			if (added)
+				c.e.v[w++] = c.e.v[i];
+		}
+	} else {
+		w = c.e.n;
+	}
+	*out = c.e.v;
+	*count = w;
+	c.e.v = NULL;
+out:
+	PW_ARRAY_FREE(&c.e);
+	pw__free(seen.slots);
+	pw__free(seen.used);
+	return error;
+}
+
+int pw_repo_foreach(pw_repo *repo, pw_foreach_order order, pw_foreach_cb cb, void *payload)
+{
+	pw_repo_entry *v;
+	size_t n, i;
+	int error;
+
+	if ((error = pw__repo_collect(&v, &n, repo, order)) < 0)
+		return error;
+	for (i = 0; i < n && !error; i++)
+		error = cb(&v[i], payload);
+	pw__free(v);
+	return error;
+}

@@ -1,0 +1,331 @@
+/* packlist.c: the packs source — every pack with its own .idx, scanned and rescanned, searched newest and last-hit first. */
+#include <dirent.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "odb/internal.h"
+#include "util/alloc.h"
+#include "util/error.h"
+#include "util/str.h"
+#include "util/banned.h"
+
+#define PACKLIST(src) ((pw_packlist *)(void *)(src))
+
+static int cmp_mtime_desc(const void *a, const void *b)
+{
+	const pw_packent *x = a, *y = b;
+	if (x->dead != y->dead)
+		return x->dead - y->dead;
+	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->idx_path, y->idx_path);
+}
+
+static void file_id(pw_file_id *out, const struct stat *st)
+{
+	out->dev = st->st_dev;
+	out->ino = st->st_ino;
+	out->size = st->st_size;
+	out->mtime_sec = (int64_t)st->st_mtim.tv_sec;
+	out->mtime_nsec = st->st_mtim.tv_nsec;
+}
+
+static int same_file(const pw_file_id *id, const struct stat *st)
+{
+	return id->dev == st->st_dev && id->ino == st->st_ino && id->size == st->st_size &&
+		id->mtime_sec == (int64_t)st->st_mtim.tv_sec && id->mtime_nsec == st->st_mtim.tv_nsec;
+}
+
+/* `ist`, `pst`: the idx and the pack as stat saw them before opening (a later change is then seen). */
+static int add_pack(pw_packlist *pl, const char *idx_path, const struct stat *ist,
+	const struct stat *pst)
+{
+	pw_repo *repo = pl->base.repo;
+	pw_pack_options po = PW_PACK_OPTIONS_INIT;
+	pw_packent *pe;
+	pw_pack *pack;
+	int error;
+
+	po.oid_type = repo->oid_type;
+	po.dcache = repo->dcache;
+	po.max_object_size = repo->max_object_size;
+	po.base_lookup = pw__base_lookup;
+	po.base_payload = repo;
+	if ((error = pw_pack_open(&pack, repo->wm, idx_path, &po)) < 0)
+		return error;
+	if (!(pe = PW_ARRAY_ALLOC(&pl->packs, 8))) {
+		pw_pack_free(pack);
+		return pw__error_nomem();
+	}
+	memset(pe, 0, sizeof(*pe));
+	pe->pack = pack;
+	pe->mtime = (int64_t)pst->st_mtime;
+	file_id(&pe->idx_id, ist);
+	file_id(&pe->pack_id, pst);
+	pe->seen = 1;
+	if (!(pe->idx_path = pw__strdup(idx_path))) {
+		pw_pack_free(pack);
+		pl->packs.n--;
+		return pw__error_nomem();
+	}
+	return 0;
+}
+
+/* Register the packs of `objdir` not registered yet; `*added` counts them. */
+static int scan_dir(pw_packlist *pl, const char *objdir, size_t *added)
+{
+	char packdir[PATH_MAX], path[PATH_MAX], packpath[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int error = 0;
+
+	if (pw__path_join(packdir, sizeof(packdir), objdir, "pack") < 0)
+		return pw__error_set(PW_ELIMIT, "%s: path too long", objdir);
+	if (!(dir = opendir(packdir)))
+		return 0; /* no packs yet */
+	while (!error && (de = readdir(dir)) != NULL) {
+		struct stat ist, pst;
+		size_t i, len = strlen(de->d_name);
+		int known = 0;
+
+		if (!pw__has_suffix(de->d_name, ".idx") || strncmp(de->d_name, "pack-", 5))
+			continue;
+		if (pw__path_join(path, sizeof(path), packdir, de->d_name) < 0)
+			continue;
+		/*
+		 * git uses an idx only when its pack is there too; a registered
+		 * pack whose .pack is already deleted (git removes it before the
+		 * .idx) goes dead here rather than failing every read again.
+		 */
+		if (snprintf(packpath, sizeof(packpath), "%s/%.*s.pack", packdir, (int)(len - 4) & 0xff,
+			de->d_name) >= (int)sizeof(packpath))
+			continue;
+		if (stat(packpath, &pst) < 0 || !S_ISREG(pst.st_mode) ||
+		    stat(path, &ist) < 0 || !S_ISREG(ist.st_mode))
+			continue;
+		for (i = 0; i < pl->packs.n; i++) {
+			pw_packent *pe = &pl->packs.v[i];
+			if (!pe->dead && !strcmp(pe->idx_path, path)) {
+				/*
+				 * `git repack -a` of unchanged objects renames a new pack
+				 * of the same name over the old one: once our descriptors
+				 * are closed the old files cannot be re-opened, so the
+				 * entry goes dead and the new files are registered.
+				 */
+				if (same_file(&pe->idx_id, &ist) && same_file(&pe->pack_id, &pst)) {
+					pe->seen = 1;
+					known = 1;
+				}
+				break;
+			}
+		}
+		if (known)
+			continue;
+		error = add_pack(pl, path, &ist, &pst);
+		if (!error)
+			(*added)++;
+		if (error == PW_ENOTFOUND || error == PW_ECHANGED) {
+			/* removed while we looked: a concurrent repack */
+			pw_error_clear();
+			error = 0;
+		}
+	}
+	closedir(dir);
+	return error;
+}
+
+static int packlist_refresh(pw_source *src, size_t *changed)
+{
+	pw_packlist *pl = PACKLIST(src);
+	pw_repo *repo = src->repo;
+	size_t i, n = 0;
+	int error = 0;
+
+	for (i = 0; i < pl->packs.n; i++)
+		pl->packs.v[i].seen = 0;
+	for (i = 0; i < repo->ndirs && !error; i++)
+		error = scan_dir(pl, repo->dirs[i].path, &n);
+	if (!error) {
+		/* packs gone from disk stay allocated (callers may hold them) but are skipped */
+		for (i = 0; i < pl->packs.n; i++)
+			if (!pl->packs.v[i].seen && !pl->packs.v[i].dead) {
+				pl->packs.v[i].dead = 1;
+				n++;
+			}
+		if (pl->packs.n > 1)
+			qsort(pl->packs.v, pl->packs.n, sizeof(*pl->packs.v), cmp_mtime_desc);
+		for (pl->nlive = 0; pl->nlive < pl->packs.n && !pl->packs.v[pl->nlive].dead; pl->nlive++)
+			;
+		atomic_store_explicit(&pl->last_hit, 0, memory_order_relaxed);
+	}
+	*changed += n;
+	return error;
+}
+
+/* The pack holding `id`, starting with the last one that answered. */
+static int packlist_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
+{
+	pw_packlist *pl = PACKLIST(src);
+	size_t n = pl->nlive, i;
+	size_t hint = atomic_load_explicit(&pl->last_hit, memory_order_relaxed);
+
+	for (i = 0; i < n; i++) {
+		size_t k = (hint + i) % n;
+		pw_pack *pack = pl->packs.v[k].pack;
+		int error = pw_pack_find(&loc->offset, pack, id);
+		if (error == 0) {
+			if (k != hint)
+				atomic_store_explicit(&pl->last_hit, k, memory_order_relaxed);
+			loc->src = src;
+			loc->pack = pack;
+			loc->dir = 0;
+			return 0;
+		}
+		if (error != PW_ENOTFOUND)
+			return error;
+	}
+	return PW_ENOTFOUND;
+}
+
+int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id)
+{
+	return pw_pack_read_at(out, loc->pack, loc->offset);
+}
+
+int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base)
+{
+	pw_pack_entry e;
+	int error;
+
+	out->pack = loc->pack;
+	out->offset = loc->offset;
+	if ((error = pw_pack_read_header(&out->type, &out->size, loc->pack, loc->offset)) < 0)
+		return error;
+	if ((error = pw_pack_entry_at(&e, loc->pack, loc->offset)) < 0)
+		return error;
+	out->disk_size = e.packed_size;
+	if (want_base) {
+		if (e.type == PW_OBJ_OFS_DELTA)
+			error = pw_pack_offset_oid(&out->delta_base, loc->pack, e.base_offset);
+		else if (e.type == PW_OBJ_REF_DELTA)
+			out->delta_base = e.base_id;
+	}
+	return error;
+}
+
+int pw__packed_stream(pw_object_t *type_out, uint64_t *size_out, const pw_objloc *loc,
+	const pw_oid *id, pw_stream_cb cb, void *payload)
+{
+	return pw_pack_stream_at(type_out, size_out, loc->pack, loc->offset, cb, payload);
+}
+
+static int packlist_collect(pw_entries *out, pw_source *src, int storage_order)
+{
+	pw_packlist *pl = PACKLIST(src);
+	size_t k;
+	int error = 0;
+
+	for (k = 0; k < pl->nlive && !error; k++) {
+		pw_pack *pack = pl->packs.v[k].pack;
+		uint32_t n = pw_pack_count(pack), i;
+
+		for (i = 0; i < n; i++) {
+			uint32_t pos = i;
+			pw_repo_entry *e;
+			if ((storage_order && (error = pw_pack_order_nth(&pos, pack, i)) < 0))
+				break;
+			if (!(e = PW_ARRAY_ALLOC(out, 1024))) {
+				error = pw__error_nomem();
+				break;
+			}
+			e->pack = pack;
+			if ((error = pw_pack_nth_oid(&e->id, pack, pos)) < 0 ||
+			    (error = pw_pack_nth_offset(&e->offset, pack, pos)) < 0) {
+				out->n--;
+				break;
+			}
+		}
+	}
+	return error;
+}
+
+static size_t packlist_count(pw_source *src)
+{
+	pw_packlist *pl = PACKLIST(src);
+	size_t k, n = 0;
+
+	for (k = 0; k < pl->nlive; k++)
+		n += pw_pack_count(pl->packs.v[k].pack);
+	return n;
+}
+
+static int packlist_prefix(pw_oids *out, pw_source *src, const pw_oid *prefix, size_t hexlen)
+{
+	pw_packlist *pl = PACKLIST(src);
+	size_t k;
+	int error = 0;
+
+	for (k = 0; k < pl->nlive && !error; k++) {
+		pw_pack *pack = pl->packs.v[k].pack;
+		uint32_t first, count, i;
+
+		if ((error = pw_pack_prefix_range(&first, &count, pack, prefix, hexlen)) < 0)
+			break;
+		if (PW_ARRAY_RESERVE(out, out->n + count, 16) < 0)
+			return pw__error_nomem();
+		for (i = 0; i < count && !error; i++)
+			if ((error = pw_pack_nth_oid(&out->v[out->n], pack, first + i)) == 0)
+				out->n++;
+	}
+	return error;
+}
+
+static void packlist_free(pw_source *src)
+{
+	pw_packlist *pl = PACKLIST(src);
+	size_t i;
+
+	for (i = 0; i < pl->packs.n; i++) {
+		pw_pack_free(pl->packs.v[i].pack);
+		pw__free(pl->packs.v[i].idx_path);
+	}
+	PW_ARRAY_FREE(&pl->packs);
+	pl->nlive = 0;
+}
+
+const pw_source_ops pw__packlist_ops = {
+	"packs",
+	packlist_find,
+	pw__packed_read,
+	pw__packed_info,
+	pw__packed_stream,
+	packlist_collect,
+	packlist_count,
+	packlist_prefix,
+	packlist_refresh,
+	packlist_free,
+};
+
+/* ---- the public view of the pack list ---- */
+
+size_t pw_repo_pack_count(pw_repo *repo)
+{
+	size_t n;
+
+	pthread_rwlock_rdlock(&repo->lock);
+	n = repo->packs.nlive;
+	pthread_rwlock_unlock(&repo->lock);
+	return n;
+}
+
+pw_pack *pw_repo_pack(pw_repo *repo, size_t n)
+{
+	pw_pack *p = NULL;
+
+	pthread_rwlock_rdlock(&repo->lock);
+	if (n < repo->packs.nlive)
+		p = repo->packs.packs.v[n].pack;
+	pthread_rwlock_unlock(&repo->lock);
+	return p;
+}

@@ -1,0 +1,248 @@
+/* sources.c: the repository's object sources — lookups over them and the one rescan-and-retry loop. */
+#include <stdio.h>
+#include <string.h>
+
+#include "odb/internal.h"
+#include "util/error.h"
+#include "util/banned.h"
+
+/* How deep REF_DELTA bases may be fetched from pack to pack (each hop may nest). */
+#define MAX_BASE_HOPS 64
+/* Lookups retried after a rescan, at most, while git keeps changing the pack list. */
+#define MAX_ATTEMPTS 8
+
+static _Thread_local unsigned base_hops;
+
+int pw__sources_init(pw_repo *repo)
+{
+	/* readers nest (a REF_DELTA base fetched from another pack): never let a writer starve them into deadlock */
+	pthread_rwlockattr_t attr;
+
+	pthread_rwlockattr_init(&attr);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_READER_NP);
+	pthread_rwlock_init(&repo->lock, &attr);
+	pthread_rwlockattr_destroy(&attr);
+
+	/* git's order: every pack first, then the loose objects */
+	repo->packs.base.ops = &pw__packlist_ops;
+	repo->packs.base.repo = repo;
+	repo->loose.ops = &pw__loose_ops;
+	repo->loose.repo = repo;
+	repo->sources[repo->nsources++] = &repo->packs.base;
+	repo->sources[repo->nsources++] = &repo->loose;
+	return 0;
+}
+
+void pw__sources_free(pw_repo *repo)
+{
+	size_t i;
+
+	for (i = 0; i < repo->nsources; i++)
+		if (repo->sources[i]->ops->free)
+			repo->sources[i]->ops->free(repo->sources[i]);
+	repo->nsources = 0;
+	pthread_rwlock_destroy(&repo->lock);
+}
+
+int pw_repo_rescan(pw_repo *repo)
+{
+	size_t i, changed = 0;
+	int error = 0;
+
+	pthread_rwlock_wrlock(&repo->lock);
+	for (i = 0; i < repo->nsources && !error; i++)
+		error = repo->sources[i]->ops->refresh(repo->sources[i], &changed);
+	if (changed)
+		atomic_fetch_add(&repo->generation, 1);
+	pthread_rwlock_unlock(&repo->lock);
+	return error;
+}
+
+int pw__retryable(int error)
+{
+	return error == PW_ENOTFOUND || error == PW_ECHANGED;
+}
+
+int pw__sources_retry(pw_repo *repo, int (*fn)(pw_repo *repo, void *arg, int *no_retry), void *arg)
+{
+	int attempt, error;
+
+	for (attempt = 0;; attempt++) {
+		int no_retry = 0, rerr;
+		uint64_t gen;
+
+		pthread_rwlock_rdlock(&repo->lock);
+		gen = atomic_load(&repo->generation);
+		error = fn(repo, arg, &no_retry);
+		pthread_rwlock_unlock(&repo->lock);
+		if (no_retry || !pw__retryable(error) || attempt + 1 >= MAX_ATTEMPTS)
+			return error;
+		/* a concurrent repack moves objects into a new pack and deletes the old ones */
+		if ((rerr = pw_repo_rescan(repo)) < 0)
+			return rerr;
+		if (atomic_load(&repo->generation) == gen)
+			return error; /* nothing changed: looking again cannot help */
+	}
+}
+
+/* ---- looking one object up ---- */
+
+typedef struct lookup lookup;
+struct lookup {
+	const pw_oid *id;
+	int (*op)(lookup *l, const pw_objloc *loc);
+	int found;          /* some source has the object (its failure keeps its own message) */
+	int started;        /* bytes went out to the caller: never run again */
+	pw_object **obj;
+	pw_object_info *info;
+	int want_base;
+	pw_object_t *type;
+	uint64_t *size;
+	pw_stream_cb cb;
+	void *payload;
+};
+
+static int lookup_once(pw_repo *repo, void *arg, int *no_retry)
+{
+	lookup *l = arg;
+	size_t i;
+	int error;
+
+	l->found = 0;
+	for (i = 0; i < repo->nsources; i++) {
+		pw_source *src = repo->sources[i];
+		pw_objloc loc;
+
+		error = src->ops->find(&loc, src, l->id);
+		if (error == PW_ENOTFOUND)
+			continue;
+		if (error < 0)
+			return error;
+		l->found = 1;
+		error = l->op(l, &loc);
+		*no_retry = l->started;
+		return error;
+	}
+	return PW_ENOTFOUND;
+}
+
+static int lookup_run(pw_repo *repo, lookup *l)
+{
+	int error = pw__sources_retry(repo, lookup_once, l);
+
+	/* a miss in a source that has the object (its REF_DELTA base is missing) keeps its own message */
+	if (error == PW_ENOTFOUND && !l->found) {
+		char hex[PW_OID_MAX_HEXSZ + 1];
+		return pw__repo_error(repo, PW_ENOTFOUND, "object %s not found",
+			pw_oid_tostr(hex, l->id, repo->oid_type));
+	}
+	return error;
+}
+
+static int op_read(lookup *l, const pw_objloc *loc)
+{
+	return loc->src->ops->read(l->obj, loc, l->id);
+}
+
+int pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id)
+{
+	lookup l = { .id = id, .op = op_read, .obj = out };
+
+	*out = NULL;
+	return lookup_run(repo, &l);
+}
+
+static int op_exists(lookup *l, const pw_objloc *loc)
+{
+	return 0;
+}
+
+int pw_repo_exists(pw_repo *repo, const pw_oid *id)
+{
+	lookup l = { .id = id, .op = op_exists };
+	return lookup_run(repo, &l);
+}
+
+static int op_info(lookup *l, const pw_objloc *loc)
+{
+	memset(l->info, 0, sizeof(*l->info));
+	return loc->src->ops->info(l->info, loc, l->id, l->want_base);
+}
+
+int pw_repo_info(pw_object_info *out, pw_repo *repo, const pw_oid *id, int want_base)
+{
+	lookup l = { .id = id, .op = op_info, .info = out, .want_base = want_base };
+	return lookup_run(repo, &l);
+}
+
+static int stream_cb(const unsigned char *data, size_t len, void *payload)
+{
+	lookup *l = payload;
+	l->started = 1;
+	return l->cb(data, len, l->payload);
+}
+
+static int op_stream(lookup *l, const pw_objloc *loc)
+{
+	int error = loc->src->ops->stream(l->type, l->size, loc, l->id, stream_cb, l);
+
+	/* once bytes went out, a file changing underneath is the end: a second attempt would repeat them */
+	if (l->started && error == PW_ENOTFOUND) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", pw_error_last());
+		return pw__error_set(PW_ECHANGED, "%s", msg);
+	}
+	return error;
+}
+
+int pw_repo_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
+	const pw_oid *id, pw_stream_cb cb, void *payload)
+{
+	lookup l = { .id = id, .op = op_stream, .type = type_out, .size = size_out,
+		.cb = cb, .payload = payload };
+	return lookup_run(repo, &l);
+}
+
+int pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entry)
+{
+	if (entry->pack) {
+		int error = pw_pack_read_at(out, entry->pack, entry->offset);
+		/* its pack was removed or replaced since the iteration began: look the id up anew */
+		if (!pw__retryable(error))
+			return error;
+		pw_error_clear();
+	}
+	return pw_repo_read(out, repo, &entry->id);
+}
+
+/*
+ * A REF_DELTA base outside its pack: any source may have it. Called from
+ * inside a read (the lock is already held for reading, and taken again:
+ * the lock prefers readers, so this cannot deadlock); never rescans.
+ */
+int pw__base_lookup(pw_object **out, const pw_oid *id, void *payload)
+{
+	pw_repo *repo = payload;
+	size_t i;
+	int error = PW_ENOTFOUND;
+
+	if (base_hops >= MAX_BASE_HOPS)
+		return pw__repo_error(repo, PW_ECORRUPT,
+			"REF_DELTA bases nested across packs deeper than %u (a cycle?)", MAX_BASE_HOPS);
+	base_hops++;
+	pthread_rwlock_rdlock(&repo->lock);
+	for (i = 0; i < repo->nsources; i++) {
+		pw_source *src = repo->sources[i];
+		pw_objloc loc;
+
+		error = src->ops->find(&loc, src, id);
+		if (error == PW_ENOTFOUND)
+			continue;
+		if (!error)
+			error = src->ops->read(out, &loc, id);
+		break;
+	}
+	pthread_rwlock_unlock(&repo->lock);
+	base_hops--;
+	return error;
+}

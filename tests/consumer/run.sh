@@ -9,6 +9,8 @@
 #   b. `cmake --install PACKWIN_BUILD_DIR` into a temporary prefix, then a
 #      CMake project doing find_package(packwin), linking packwin::packwin
 #      and packwin::packwin_static (that one must not need libpackwin.so);
+#      with PACKWIN_MAN=1 in the environment, the man pages must be
+#      installed under share/man/man1;
 #   c. plain `CC` command lines from `pkg-config --cflags --libs packwin`
 #      (shared) and `pkg-config --static` with the archive.
 set -euo pipefail
@@ -50,6 +52,14 @@ check add_subdirectory "$tmp/a/consumer"
 # b. cmake --install, then find_package
 prefix=$tmp/prefix
 quiet "$cmake" --install "$build" --prefix "$prefix"
+# with PACKWIN_MAN=1 (the build made the man pages) they are installed too
+if [ "${PACKWIN_MAN:-0}" = 1 ]; then
+	for page in packcat.1 pack-serve.1; do
+		cmp -s "$build/docs/$page" "$prefix/share/man/man1/$page" ||
+			fail "cmake --install: share/man/man1/$page missing or not the one built"
+	done
+	echo "man pages installed: ok"
+fi
 quiet "$cmake" -S "$here" -B "$tmp/b" -DCMAKE_C_COMPILER="$cc" -DCMAKE_PREFIX_PATH="$prefix"
 quiet "$cmake" --build "$tmp/b" -j2
 check find_package-shared "$tmp/b/consumer_shared"

@@ -7,6 +7,9 @@ FUZZ_TIME ?= 60
 FUZZ_JOBS ?= 2
 JOBS ?= 2
 CORPUS ?= ../shared/corpus
+# AUTO: tests whose dependencies are missing are skipped with a notice;
+# `make test` sets ON, so that after deps a missing one is an error.
+TESTS ?= AUTO
 PACKCAT = $(BUILD)/tools/packcat
 
 .PHONY: all deps build run test test-asan test-tsan test-valgrind test-fuzz fuzz fixtures clean
@@ -17,7 +20,7 @@ deps:
 	@bash .ci/deps.sh
 
 build:
-	cmake -S . -B $(BUILD) -DPACKWIN_WERROR=ON >/dev/null
+	cmake -S . -B $(BUILD) -DPACKWIN_WERROR=ON -DPACKWIN_BUILD_TESTS=$(TESTS) >/dev/null
 	cmake --build $(BUILD) -j$(JOBS)
 
 run: deps
@@ -26,12 +29,13 @@ run: deps
 	$(PACKCAT) stats $(CORPUS)/zlib.git/objects/pack/*.pack
 
 test: deps
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory build TESTS=ON
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE valgrind
 	$(MAKE) --no-print-directory test-asan test-tsan test-valgrind test-fuzz
 
 test-asan:
-	cmake -S . -B $(ASAN_BUILD) -DPACKWIN_ENABLE_ASAN=ON -DPACKWIN_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DPACKWIN_ENABLE_ASAN=ON -DPACKWIN_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+	  -DPACKWIN_BUILD_TESTS=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --test-dir $(ASAN_BUILD) --output-on-failure -j$(JOBS) -L 'unit|oracle' -LE slow

@@ -75,6 +75,9 @@ typedef struct pw_pack_options {
 	 * Where to find a REF_DELTA base that is not in this pack (another pack
 	 * or a loose object of the same repository); NULL: such a base is an
 	 * error. Returns 0 with a new reference in `*out`, or an error code.
+	 * A pack from pw_pack_open_lazy asks it for every REF_DELTA base, this
+	 * pack's own included, while its idx is not loaded; the hook must
+	 * bound its own nesting (a base read through it may ask it again).
 	 */
 	int (*base_lookup)(pw_object **out, const pw_oid *id, void *payload);
 	void *base_payload;

@@ -27,6 +27,7 @@
 #include "packwin/pack.h"
 #include "packwin/window.h"
 #include "testutil.h"
+#include "util/alloc.h"
 #include "util/hash.h"
 
 #ifndef PW_FIXTURES
@@ -484,6 +485,29 @@ static void test_missing_idx(void **state)
 	pw_wm_free(wm);
 }
 
+/* Running out of memory while loading the idx is not remembered: the next call loads it. */
+static void test_idx_load_out_of_memory(void **state)
+{
+	char path[PATH_MAX];
+	pw_wm *wm = new_wm(0);
+	pw_pack *lazy;
+	pw_oid id;
+	int err;
+
+	(void)state;
+	find_pack(path, sizeof(path), PACKS_DIR "/basic");
+	lazy = open_lazy(wm, path, PW_OID_SHA1, NULL);
+	pw__alloc_fail_after(0);
+	err = pw_pack_load_idx(lazy);
+	pw__alloc_fail_after(-1);
+	assert_int_equal(err, PW_ENOMEM);
+	assert_int_equal(pw_pack_idx_loaded(lazy), 0);
+	assert_int_equal(pw_pack_nth_oid(&id, lazy, 0), 0);
+	assert_int_equal(pw_pack_idx_loaded(lazy), 1);
+	pw_pack_free(lazy);
+	pw_wm_free(wm);
+}
+
 /* An idx that does not fit the pack fails on load, the same way every time. */
 static void test_bad_idx_on_load(void **state)
 {
@@ -792,6 +816,7 @@ int main(void)
 			make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_missing_idx, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test(test_bad_idx_on_load),
+		cmocka_unit_test(test_idx_load_out_of_memory),
 		cmocka_unit_test_setup_teardown(test_bad_headers, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_bad_offsets, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test(test_threads_race_to_load),

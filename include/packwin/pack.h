@@ -75,6 +75,9 @@ typedef struct pw_pack_options {
 	 * Where to find a REF_DELTA base that is not in this pack (another pack
 	 * or a loose object of the same repository); NULL: such a base is an
 	 * error. Returns 0 with a new reference in `*out`, or an error code.
+	 * A pack from pw_pack_open_lazy asks it for every REF_DELTA base, this
+	 * pack's own included, while its idx is not loaded; the hook must
+	 * bound its own nesting (a base read through it may ask it again).
 	 */
 	int (*base_lookup)(pw_object **out, const pw_oid *id, void *payload);
 	void *base_payload;
@@ -92,22 +95,64 @@ typedef struct pw_pack_options {
 PW_EXTERN(int) pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 	const pw_pack_options *opts);
 
+/**
+ * Open a pack without its idx, for a caller that knows where the objects
+ * are (a multi-pack-index naming pack and offset). `pack_path` names the
+ * .pack; only it is registered with `wm` now. `opts` is required and its
+ * `oid_type` must be given (there is no idx to detect it from):
+ * PW_EINVALID otherwise. Checks the 12-byte header (magic, version 2 or 3)
+ * and that the file can hold the header, as many objects as the header
+ * counts (one byte each at least) and the trailing checksum; the object
+ * count is the header's.
+ *
+ * Reading from an offset needs nothing else: pw_pack_read_at,
+ * pw_pack_stream_at, pw_pack_read_header, pw_pack_chain, and
+ * pw_pack_entry_at (see there) follow OFS_DELTA bases by offset and ask
+ * `opts->base_lookup` for every REF_DELTA base (the hook is then expected
+ * to know every source, this pack included). An offset that is not the
+ * start of an entry cannot be told apart without the idx: reading there
+ * fails as the bytes there fail to parse or inflate (PW_ECORRUPT).
+ *
+ * The `<base>.idx` (and `<base>.rev` when present) is loaded on the first
+ * call that needs it, once, by whichever thread comes first: lookups by id
+ * or prefix, oid-order and pack-order iteration, pw_pack_offset_oid,
+ * pw_pack_checksum, pw_pack_index_bases, pw_pack_verify, and a REF_DELTA
+ * base the hook did not find (or with no hook). Its object count must
+ * equal the pack header's. If it cannot be loaded, that call fails with a
+ * message naming the .idx (PW_ENOTFOUND when it does not exist; a corrupt
+ * idx gives its error again on every later call without re-reading it);
+ * reading by offset keeps working. Once the idx is loaded the pack answers
+ * every call exactly as one opened by pw_pack_open.
+ */
+PW_EXTERN(int) pw_pack_open_lazy(pw_pack **out, pw_wm *wm, const char *pack_path,
+	const pw_pack_options *opts);
+
+/**
+ * Load the idx of a pack from pw_pack_open_lazy now, if not yet (see
+ * there for the errors); 0 at once for a pack from pw_pack_open.
+ * Thread-safe.
+ */
+PW_EXTERN(int) pw_pack_load_idx(pw_pack *pack);
+
+/** 1 when the pack's idx is loaded (always for pw_pack_open), else 0. */
+PW_EXTERN(int) pw_pack_idx_loaded(const pw_pack *pack);
+
 /** Close a pack and everything it holds open. Accepts NULL. */
 PW_EXTERN(void) pw_pack_free(pw_pack *pack);
 
-/** Number of objects in the pack. */
+/** Number of objects in the pack (from the pack header when opened lazily). */
 PW_EXTERN(uint32_t) pw_pack_count(const pw_pack *pack);
 /** The object format of the pack. */
 PW_EXTERN(pw_oid_t) pw_pack_oid_type(const pw_pack *pack);
 /** Path of the .pack file. Borrowed. */
 PW_EXTERN(const char *) pw_pack_path(const pw_pack *pack);
-/** Path of the .idx file. Borrowed. */
+/** Path of the .idx file (which may not be loaded, or exist). Borrowed. */
 PW_EXTERN(const char *) pw_pack_idx_path(const pw_pack *pack);
 /** Size of the .pack file in bytes. */
 PW_EXTERN(uint64_t) pw_pack_size(const pw_pack *pack);
-/** The pack's own checksum (its trailer, as recorded in the idx). */
+/** The pack's own checksum (its trailer, as recorded in the idx: loads the idx). */
 PW_EXTERN(int) pw_pack_checksum(pw_oid *out, pw_pack *pack);
-/** The idx version (1 or 2). */
+/** The idx version (1 or 2); 0 while the idx of a lazily opened pack is not loaded. */
 PW_EXTERN(int) pw_pack_idx_version(const pw_pack *pack);
 
 /** Find `id`: its entry offset in the pack, or PW_ENOTFOUND. */
@@ -148,13 +193,21 @@ typedef struct pw_pack_entry {
 	pw_object_t type;       /**< as stored: may be OFS_DELTA or REF_DELTA */
 	uint64_t size;          /**< size in the header (the delta's size for deltas) */
 	uint32_t header_len;    /**< bytes of header, including the base reference */
-	uint64_t packed_size;   /**< bytes from this entry to the next (or the trailer) */
-	uint64_t base_offset;   /**< OFS_DELTA: the base entry; REF_DELTA: if in this pack, else 0 */
+	uint64_t packed_size;   /**< bytes from this entry to the next (or the trailer);
+	                             0 (unknown) while the idx is not loaded */
+	uint64_t base_offset;   /**< OFS_DELTA: the base entry; REF_DELTA: if in this pack, else
+	                             0 (always 0 while the idx is not loaded) */
 	pw_oid base_id;         /**< REF_DELTA: the base id */
-	uint32_t crc32;         /**< from the idx (v2), 0 for v1 */
+	uint32_t crc32;         /**< from the idx (v2), 0 for v1 or while the idx is not loaded */
 } pw_pack_entry;
 
-/** Parse the entry header at `offset` (offset of an object, from the idx). */
+/**
+ * Parse the entry header at `offset` (offset of an object, from the idx).
+ * With the idx loaded, `offset` must start an entry (PW_ENOTFOUND
+ * otherwise) and the reverse index is built on first use. A pack opened by
+ * pw_pack_open_lazy whose idx is not loaded parses the header only, never
+ * loading the idx: packed_size, crc32 and a REF_DELTA's base_offset are 0.
+ */
 PW_EXTERN(int) pw_pack_entry_at(pw_pack_entry *out, pw_pack *pack, uint64_t offset);
 
 /**

@@ -93,6 +93,13 @@ int pw_pack_entry_at(pw_pack_entry *out, pw_pack *p, uint64_t offset)
 	uint32_t packpos;
 	int error;
 
+	if (!pw__idx_loaded(p)) {
+		/* a lazily opened pack: the header alone, nothing the idx would say */
+		pw_cursor_init(&cur, p->packf);
+		error = pw__entry_parse(out, p, &cur, offset);
+		pw_cursor_release(&cur);
+		return error;
+	}
 	if ((error = pw__rev_ensure(p)) < 0)
 		return error;
 	if ((error = pw__rev_find(&packpos, p, offset)) < 0)

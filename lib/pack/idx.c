@@ -62,17 +62,24 @@ int pw__idx_open(pw_pack *p)
 			return pw__idx_error(p, PW_ECORRUPT,
 				"fan-out table is not monotonic at entry %u", i);
 	}
-	n = p->count = p->fanout[255];
-
-	if (p->oid_type == PW_OID_UNKNOWN) {
-		/* The sizes of SHA-1 and SHA-256 indexes of n objects never overlap. */
-		if (p->idx_version == 2)
-			p->oid_type = v2_fits(size, n, 32) && !v2_fits(size, n, 20) ?
-				PW_OID_SHA256 : PW_OID_SHA1;
-		else
-			p->oid_type = size == v1_size(n, 32) ? PW_OID_SHA256 : PW_OID_SHA1;
+	n = p->fanout[255];
+	if (p->lazy) {
+		/* count, format and rawsz came from the open, and others read them now */
+		if (n != p->count)
+			return pw__idx_error(p, PW_ECORRUPT,
+				"index lists %u objects but %s holds %u", n, p->pack_path, p->count);
+	} else {
+		p->count = n;
+		if (p->oid_type == PW_OID_UNKNOWN) {
+			/* The sizes of SHA-1 and SHA-256 indexes of n objects never overlap. */
+			if (p->idx_version == 2)
+				p->oid_type = v2_fits(size, n, 32) && !v2_fits(size, n, 20) ?
+					PW_OID_SHA256 : PW_OID_SHA1;
+			else
+				p->oid_type = size == v1_size(n, 32) ? PW_OID_SHA256 : PW_OID_SHA1;
+		}
+		p->rawsz = pw_oid_rawsz(p->oid_type);
 	}
-	p->rawsz = pw_oid_rawsz(p->oid_type);
 
 	if (p->idx_version == 2) {
 		uint64_t min, max;
@@ -219,6 +226,8 @@ int pw_pack_find(uint64_t *offset_out, pw_pack *p, const pw_oid *id)
 	uint32_t pos;
 	int error;
 
+	if ((error = pw__idx_ensure(p, "to look up an object by id")) < 0)
+		return error;
 	pw_cursor_init(&cur, p->idxf);
 	error = pw__idx_find(&pos, p, &cur, id);
 	if (!error)
@@ -234,14 +243,17 @@ int pw_pack_find(uint64_t *offset_out, pw_pack *p, const pw_oid *id)
 
 int pw_pack_find_prefix(pw_oid *out, pw_pack *p, const pw_oid *prefix, size_t hexlen)
 {
-	uint32_t lo = prefix->id[0] ? p->fanout[prefix->id[0] - 1] : 0;
-	uint32_t hi = p->fanout[prefix->id[0]], pos;
+	uint32_t lo, hi, pos;
 	const unsigned char *b;
 	pw_cursor cur;
 	int error, found = 0;
 
 	if (hexlen < 1 || hexlen > 2 * p->rawsz)
 		return pw__error_set(PW_EINVALID, "bad abbreviation length %zu", hexlen);
+	if ((error = pw__idx_ensure(p, "to look up an abbreviated id")) < 0)
+		return error;
+	lo = prefix->id[0] ? p->fanout[prefix->id[0] - 1] : 0;
+	hi = p->fanout[prefix->id[0]];
 	pw_cursor_init(&cur, p->idxf);
 	if ((error = lower_bound(&pos, p, &cur, prefix->id, (hexlen + 1) / 2, lo, hi)) < 0)
 		goto out;
@@ -269,6 +281,8 @@ int pw_pack_nth_oid(pw_oid *out, pw_pack *p, uint32_t n)
 	if (n >= p->count)
 		return pw__error_set(PW_EINVALID, "%s: no object at position %u of %u",
 			p->idx_path, n, p->count);
+	if ((error = pw__idx_ensure(p, "to list ids in oid order")) < 0)
+		return error;
 	pw_cursor_init(&cur, p->idxf);
 	if ((error = nth_oid_raw(&b, p, &cur, n)) == 0)
 		pw_oid_fromraw(out, b, p->oid_type);
@@ -281,6 +295,8 @@ int pw_pack_nth_offset(uint64_t *out, pw_pack *p, uint32_t n)
 	pw_cursor cur;
 	int error;
 
+	if ((error = pw__idx_ensure(p, "to list offsets in oid order")) < 0)
+		return error;
 	pw_cursor_init(&cur, p->idxf);
 	error = pw__idx_nth_offset(out, p, &cur, n);
 	pw_cursor_release(&cur);
@@ -290,14 +306,17 @@ int pw_pack_nth_offset(uint64_t *out, pw_pack *p, uint32_t n)
 int pw_pack_prefix_range(uint32_t *first, uint32_t *count, pw_pack *p,
 	const pw_oid *prefix, size_t hexlen)
 {
-	uint32_t lo = prefix->id[0] ? p->fanout[prefix->id[0] - 1] : 0;
-	uint32_t hi = p->fanout[prefix->id[0]], pos, end;
+	uint32_t lo, hi, pos, end;
 	const unsigned char *b;
 	pw_cursor cur;
 	int error;
 
 	if (hexlen < 1 || hexlen > 2 * p->rawsz)
 		return pw__error_set(PW_EINVALID, "bad abbreviation length %zu", hexlen);
+	if ((error = pw__idx_ensure(p, "to look up an abbreviated id")) < 0)
+		return error;
+	lo = prefix->id[0] ? p->fanout[prefix->id[0] - 1] : 0;
+	hi = p->fanout[prefix->id[0]];
 	pw_cursor_init(&cur, p->idxf);
 	if ((error = lower_bound(&pos, p, &cur, prefix->id, (hexlen + 1) / 2, lo, hi)) < 0)
 		goto out;

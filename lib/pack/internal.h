@@ -27,10 +27,23 @@ pw_object *pw__object_ref(pw_object *obj);
 struct pw_pack {
 	pw_wm *wm;
 	pw_wm_file *packf;
+	/*
+	 * The .idx and .rev files and every idx field below (idx_version,
+	 * fanout, idx_size, the table offsets, n64) are set once before
+	 * `idx_ready` is; read them only after pw__idx_ensure (or a check of
+	 * `idx_ready` with acquire order). pw_pack_open sets them before the
+	 * pack is returned, pw_pack_open_lazy on first need, under `lock`.
+	 */
 	pw_wm_file *idxf;
 	pw_wm_file *revf; /* NULL without a .rev file */
 	char *pack_path;
 	char *idx_path;
+	char *rev_path;
+	int lazy;          /* opened by pw_pack_open_lazy: count from the pack header */
+	atomic_int idx_ready;
+	/* why loading the idx failed on its content (under `lock`), as rev_failed */
+	int idx_failed;
+	char *idx_failed_msg;
 	pw_oid_t oid_type;
 	size_t rawsz;
 	uint32_t count;
@@ -77,6 +90,11 @@ int pw__pack_error(pw_pack *p, int code, uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int pw__idx_error(pw_pack *p, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* pack.c: load the idx (and .rev) of a lazily opened pack if not yet */
+int pw__idx_ensure(pw_pack *p, const char *why);
+/** Is the idx loaded (always, for pw_pack_open)? Acquire order. */
+int pw__idx_loaded(const pw_pack *p);
 
 /* idx.c */
 int pw__idx_open(pw_pack *p);

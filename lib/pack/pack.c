@@ -36,7 +36,7 @@ int pw__idx_error(pw_pack *p, int code, const char *fmt, ...)
 }
 
 /* Derive "x.pack", "x.idx" and "x.rev" from a path naming either of the first two. */
-static int sibling_paths(pw_pack *p, const char *path, char **rev)
+static int sibling_paths(pw_pack *p, const char *path)
 {
 	size_t len = strlen(path), stem;
 
@@ -49,18 +49,23 @@ static int sibling_paths(pw_pack *p, const char *path, char **rev)
 			"%s: not a pack: the name must end in .pack or .idx", path);
 	p->pack_path = pw__malloc(stem + 6);
 	p->idx_path = pw__malloc(stem + 5);
-	*rev = pw__malloc(stem + 5);
-	if (!p->pack_path || !p->idx_path || !*rev)
+	p->rev_path = pw__malloc(stem + 5);
+	if (!p->pack_path || !p->idx_path || !p->rev_path)
 		return pw__error_nomem();
 	memcpy(p->pack_path, path, stem);
 	memcpy(p->pack_path + stem, ".pack", 6);
 	memcpy(p->idx_path, path, stem);
 	memcpy(p->idx_path + stem, ".idx", 5);
-	memcpy(*rev, path, stem);
-	memcpy(*rev + stem, ".rev", 5);
+	memcpy(p->rev_path, path, stem);
+	memcpy(p->rev_path + stem, ".rev", 5);
 	return 0;
 }
 
+/*
+ * The 12-byte header. With the idx open its object count must agree; opened
+ * lazily, the header is where the count comes from, so it must at least fit
+ * (every entry takes one byte or more).
+ */
 static int check_pack_header(pw_pack *p)
 {
 	unsigned char hdr[12];
@@ -80,27 +85,24 @@ static int check_pack_header(pw_pack *p)
 		return pw__pack_error(p, PW_EUNSUPPORTED, 4,
 			"pack version %u is not supported", p->pack_version);
 	count = (uint32_t)hdr[8] << 24 | hdr[9] << 16 | hdr[10] << 8 | hdr[11];
-	if (count != p->count)
+	if (p->lazy) {
+		if (count > p->pack_size - 12 - p->rawsz)
+			return pw__pack_error(p, PW_ECORRUPT, 8,
+				"pack of %llu bytes cannot hold the %u objects its header counts",
+				(unsigned long long)p->pack_size, count);
+		p->count = count;
+	} else if (count != p->count) {
 		return pw__pack_error(p, PW_ECORRUPT, 8,
 			"pack holds %u objects but its idx lists %u", count, p->count);
+	}
 	return 0;
 }
 
-int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
-	const pw_pack_options *opts)
+/* A new pack with the options applied; the files are opened by the caller. */
+static int pack_new(pw_pack **out, pw_wm *wm, const char *path, const pw_pack_options *opts)
 {
-	pw_pack_options defaults = PW_PACK_OPTIONS_INIT;
 	pw_pack *p;
-	char *rev = NULL;
-	int error;
 
-	*out = NULL;
-	if (!wm || !path)
-		return pw__error_set(PW_EINVALID, "pw_pack_open: no manager or path");
-	if (!opts)
-		opts = &defaults;
-	if (opts->oid_type != PW_OID_UNKNOWN && !pw_oid_rawsz(opts->oid_type))
-		return pw__error_set(PW_EINVALID, "%s: unknown object format", path);
 	if (!(p = pw__calloc(1, sizeof(*p))))
 		return pw__error_nomem();
 	p->wm = wm;
@@ -110,8 +112,50 @@ int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 	p->base_lookup = opts->base_lookup;
 	p->base_payload = opts->base_payload;
 	pthread_mutex_init(&p->lock, NULL);
+	*out = p;
+	return sibling_paths(p, path);
+}
 
-	if ((error = sibling_paths(p, path, &rev)) < 0)
+static int pack_dcache(pw_pack *p, const pw_pack_options *opts)
+{
+	if (opts->dcache) {
+		p->dcache = opts->dcache;
+		return 0;
+	}
+	p->own_dcache = 1;
+	return pw_dcache_new(&p->dcache,
+		opts->delta_cache_size ? opts->delta_cache_size : DEFAULT_DELTA_CACHE);
+}
+
+/* The .rev file, when there is one (it is optional). */
+static int open_rev(pw_pack *p)
+{
+	int error;
+
+	if ((error = pw_wm_open(&p->revf, p->wm, p->rev_path)) < 0) {
+		p->revf = NULL;
+		if (error != PW_ENOTFOUND)
+			return error;
+		pw_error_clear();
+	}
+	return 0;
+}
+
+int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
+	const pw_pack_options *opts)
+{
+	pw_pack_options defaults = PW_PACK_OPTIONS_INIT;
+	pw_pack *p = NULL;
+	int error;
+
+	*out = NULL;
+	if (!wm || !path)
+		return pw__error_set(PW_EINVALID, "pw_pack_open: no manager or path");
+	if (!opts)
+		opts = &defaults;
+	if (opts->oid_type != PW_OID_UNKNOWN && !pw_oid_rawsz(opts->oid_type))
+		return pw__error_set(PW_EINVALID, "%s: unknown object format", path);
+	if ((error = pack_new(&p, wm, path, opts)) < 0)
 		goto fail;
 	if ((error = pw_wm_open(&p->idxf, wm, p->idx_path)) < 0)
 		goto fail;
@@ -123,27 +167,109 @@ int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 		goto fail;
 	if ((error = check_pack_header(p)) < 0)
 		goto fail;
-	if ((error = pw_wm_open(&p->revf, wm, rev)) < 0) {
-		p->revf = NULL;
-		if (error != PW_ENOTFOUND)
-			goto fail;
-		pw_error_clear();
-	}
-	if (opts->dcache) {
-		p->dcache = opts->dcache;
-	} else {
-		if ((error = pw_dcache_new(&p->dcache,
-			opts->delta_cache_size ? opts->delta_cache_size : DEFAULT_DELTA_CACHE)) < 0)
-			goto fail;
-		p->own_dcache = 1;
-	}
-	pw__free(rev);
+	if ((error = open_rev(p)) < 0)
+		goto fail;
+	if ((error = pack_dcache(p, opts)) < 0)
+		goto fail;
+	atomic_store_explicit(&p->idx_ready, 1, memory_order_release);
 	*out = p;
 	return 0;
 fail:
-	pw__free(rev);
 	pw_pack_free(p);
 	return error;
+}
+
+int pw_pack_open_lazy(pw_pack **out, pw_wm *wm, const char *pack_path,
+	const pw_pack_options *opts)
+{
+	pw_pack *p = NULL;
+	int error;
+
+	*out = NULL;
+	if (!wm || !pack_path || !opts)
+		return pw__error_set(PW_EINVALID, "pw_pack_open_lazy: no manager, path or options");
+	if (!pw_oid_rawsz(opts->oid_type))
+		return pw__error_set(PW_EINVALID,
+			"%s: a pack opened without its idx needs its object format", pack_path);
+	if ((error = pack_new(&p, wm, pack_path, opts)) < 0)
+		goto fail;
+	p->lazy = 1;
+	p->rawsz = pw_oid_rawsz(p->oid_type);
+	if ((error = pw_wm_open(&p->packf, wm, p->pack_path)) < 0)
+		goto fail;
+	p->pack_size = pw_wm_file_size(p->packf);
+	if ((error = check_pack_header(p)) < 0)
+		goto fail;
+	if ((error = pack_dcache(p, opts)) < 0)
+		goto fail;
+	*out = p;
+	return 0;
+fail:
+	pw_pack_free(p);
+	return error;
+}
+
+int pw__idx_loaded(const pw_pack *p)
+{
+	return atomic_load_explicit(&p->idx_ready, memory_order_acquire);
+}
+
+/* Open and check the idx and the .rev of a lazily opened pack (under `lock`). */
+static int load_idx(pw_pack *p)
+{
+	int error;
+
+	if ((error = pw_wm_open(&p->idxf, p->wm, p->idx_path)) < 0) {
+		p->idxf = NULL;
+		return error;
+	}
+	p->idx_size = pw_wm_file_size(p->idxf);
+	if ((error = pw__idx_open(p)) < 0 || (error = open_rev(p)) < 0) {
+		pw_wm_close(p->idxf);
+		p->idxf = NULL;
+	}
+	return error;
+}
+
+int pw__idx_ensure(pw_pack *p, const char *why)
+{
+	int error = 0;
+
+	if (pw__idx_loaded(p))
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	if (p->idx_failed) {
+		/* corrupt content stays corrupt: say so again without re-reading */
+		error = pw__error_set(p->idx_failed, "%s",
+			p->idx_failed_msg ? p->idx_failed_msg : "pack index is corrupt");
+	} else if (!atomic_load_explicit(&p->idx_ready, memory_order_relaxed)) {
+		if ((error = load_idx(p)) == 0) {
+			atomic_store_explicit(&p->idx_ready, 1, memory_order_release);
+		} else {
+			/* copied first: the message is formatted into the same buffer */
+			char cause[768];
+			snprintf(cause, sizeof(cause), "%s", pw_error_last());
+			pw__error_set(error, "%s is needed %s but cannot be loaded: %s",
+				p->idx_path, why, cause);
+			if (error == PW_ECORRUPT || error == PW_EUNSUPPORTED) {
+				/* only content errors: a missing file, ENOMEM or EOS may pass */
+				p->idx_failed = error;
+				p->idx_failed_msg = pw__strdup(pw_error_last());
+			}
+		}
+	}
+	pthread_mutex_unlock(&p->lock);
+	return error;
+}
+
+int pw_pack_load_idx(pw_pack *p)
+{
+	return pw__idx_ensure(p, "(pw_pack_load_idx)");
+}
+
+int pw_pack_idx_loaded(const pw_pack *p)
+{
+	return pw__idx_loaded(p);
 }
 
 void pw_pack_free(pw_pack *p)
@@ -165,6 +291,8 @@ void pw_pack_free(pw_pack *p)
 	pw__free(p->rev_failed_msg);
 	pw__free(p->pack_path);
 	pw__free(p->idx_path);
+	pw__free(p->rev_path);
+	pw__free(p->idx_failed_msg);
 	pthread_mutex_destroy(&p->lock);
 	pw__free(p);
 }
@@ -196,7 +324,7 @@ uint64_t pw_pack_size(const pw_pack *p)
 
 int pw_pack_idx_version(const pw_pack *p)
 {
-	return p->idx_version;
+	return pw__idx_loaded(p) ? p->idx_version : 0;
 }
 
 int pw_pack_checksum(pw_oid *out, pw_pack *p)
@@ -204,6 +332,8 @@ int pw_pack_checksum(pw_oid *out, pw_pack *p)
 	unsigned char raw[PW_OID_MAX_RAWSZ];
 	int error;
 
+	if ((error = pw__idx_ensure(p, "for the pack checksum it records")) < 0)
+		return error;
 	if ((error = pw_wm_read(raw, p->idxf, p->idx_size - 2 * p->rawsz, p->rawsz)) < 0)
 		return error;
 	pw_oid_fromraw(out, raw, p->oid_type);

@@ -41,6 +41,9 @@ static int chain_push(chain *c, const pw_pack_entry *e)
 /*
  * The offset of a delta's base: OFS_DELTA says it; REF_DELTA asks the idx,
  * and when the base is not in this pack, the base_lookup hook (`*obj`).
+ * A lazily opened pack whose idx is not loaded asks the hook first: whoever
+ * gave the offset (a multi-pack-index) knows where the base is, this pack
+ * included, without the idx. Only without a hook is the idx loaded for it.
  */
 static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_entry *e)
 {
@@ -60,14 +63,24 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
 	} else {
 		pw_cursor idxcur;
 		uint32_t pos;
-		int error;
+		int error, asked = 0;
 
+		if (!pw__idx_loaded(p) && p->base_lookup) {
+			error = p->base_lookup(obj, &e->base_id, p->base_payload);
+			if (error == 0)
+				return 0;
+			if (error != PW_ENOTFOUND)
+				return error;
+			asked = 1; /* found nowhere by the hook: this pack's idx may still have it */
+		}
+		if ((error = pw__idx_ensure(p, "to find a REF_DELTA base")) < 0)
+			return error;
 		pw_cursor_init(&idxcur, p->idxf);
 		error = pw__idx_find(&pos, p, &idxcur, &e->base_id);
 		if (!error)
 			error = pw__idx_nth_offset(out, p, &idxcur, pos);
 		pw_cursor_release(&idxcur);
-		if (error == PW_ENOTFOUND && p->base_lookup) {
+		if (error == PW_ENOTFOUND && p->base_lookup && !asked) {
 			error = p->base_lookup(obj, &e->base_id, p->base_payload);
 			if (error == 0)
 				return 0;

@@ -147,6 +147,9 @@ int pw__rev_ensure(pw_pack *p)
 
 	if (atomic_load_explicit(&p->rev_ready, memory_order_acquire))
 		return 0;
+	/* before taking `lock`, which loading the idx takes too */
+	if ((error = pw__idx_ensure(p, "to know the pack order")) < 0)
+		return error;
 	pthread_mutex_lock(&p->lock);
 	if (p->rev_failed) {
 		/* corrupt content stays corrupt: say so again without rebuilding */

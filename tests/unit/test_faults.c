@@ -2,7 +2,8 @@
  * test_faults.c: every allocation the library makes may fail. For N = 0, 1,
  * 2, … the N-th allocation (and every one after it) fails during a whole
  * workload — open a repository and read every object, open a pack and
- * verify it, read every object of a 399-deep delta chain pack — and each
+ * verify it, read every object of a 399-deep delta chain pack, read by
+ * offsets a pack opened without its idx (a REF_DELTA then loads it) — and each
  * run must either succeed with the same bytes as an unfaulted run or stop
  * with PW_ENOMEM, leaving no descriptor open and no mapping. Leaks are
  * LeakSanitizer's to find: `make test-asan` runs this test too.
@@ -31,6 +32,7 @@
 #define BASIC_REPO PW_FIXTURES "/repos/basic.git"
 #define LONGCHAIN PW_FIXTURES "/packs/longchain/pack-9d2fa131bc99972c32c178a98fe17066c203aa70.pack"
 #define BIGBLOB PW_FIXTURES "/packs/bigblob/pack-c8e3965d465eef3167852c711ae99d2549c6e833.pack"
+#define REFDELTA PW_FIXTURES "/packs/refdelta/pack-a484e23c24f1549b37dcabdf60710fff8b5d0d05.pack"
 
 /* Small windows and caches, so that windows, evictions and cache entries come and go. */
 static pw_wm_options small_wm(int no_mmap)
@@ -113,6 +115,50 @@ static int run_bigblob(uint64_t *digest, const void *param)
 	return run_pack(digest, BIGBLOB, *(const int *)param, 0);
 }
 
+/*
+ * Workload 4: a pack opened without its idx (pw_pack_open_lazy), every
+ * object read by offset in pack order (its first REF_DELTA loads the idx,
+ * failing allocations and all), then verified.
+ */
+typedef struct lazy_param {
+	int no_mmap;
+	uint64_t *offsets; /* in pack order, from an unfaulted pw_pack_open */
+	uint32_t n;
+} lazy_param;
+
+static int run_lazy(uint64_t *digest, const void *param)
+{
+	const lazy_param *lp = param;
+	pw_wm_options wo = small_wm(lp->no_mmap);
+	pw_pack_options po = PW_PACK_OPTIONS_INIT;
+	pw_verify_options vo = PW_VERIFY_OPTIONS_INIT;
+	pw_wm *wm = NULL;
+	pw_pack *pack = NULL;
+	uint64_t h = FNV_OFFSET;
+	uint32_t i;
+	int err;
+
+	po.oid_type = PW_OID_SHA1;
+	po.delta_cache_size = 16 * 1024;
+	err = pw_wm_new(&wm, &wo);
+	if (!err)
+		err = pw_pack_open_lazy(&pack, wm, REFDELTA, &po);
+	for (i = 0; !err && i < lp->n; i++) {
+		pw_object *obj = NULL;
+		if ((err = pw_pack_read_at(&obj, pack, lp->offsets[i])) == 0)
+			h = fnv_object(h, obj);
+		pw_object_free(obj);
+	}
+	if (!err) {
+		vo.threads = 1;
+		err = pw_pack_verify(pack, &vo);
+	}
+	pw_pack_free(pack);
+	pw_wm_free(wm);
+	*digest = h;
+	return err;
+}
+
 /* basic.git and two loose objects (one large enough to span windows), in tmpdir. */
 static int group_setup(void **state)
 {
@@ -187,6 +233,28 @@ static void test_bigblob(void **state)
 	assert_true(fail_every_n(run_bigblob, *state, "bigblob", 1000) > 100);
 }
 
+static void test_lazy_pack(void **state)
+{
+	lazy_param lp = { *(const int *)*state, NULL, 0 };
+	pw_wm *wm = NULL;
+	pw_pack *pack = NULL;
+	uint32_t i, pos;
+
+	assert_int_equal(pw_wm_new(&wm, NULL), 0);
+	assert_int_equal(pw_pack_open(&pack, wm, REFDELTA, NULL), 0);
+	lp.n = pw_pack_count(pack);
+	lp.offsets = calloc(lp.n, sizeof(*lp.offsets));
+	assert_non_null(lp.offsets);
+	for (i = 0; i < lp.n; i++) {
+		assert_int_equal(pw_pack_order_nth(&pos, pack, i), 0);
+		assert_int_equal(pw_pack_nth_offset(&lp.offsets[i], pack, pos), 0);
+	}
+	pw_pack_free(pack);
+	pw_wm_free(wm);
+	assert_true(fail_every_n(run_lazy, &lp, "refdelta (lazy)", 300) > 100);
+	free(lp.offsets);
+}
+
 /*
  * Failing allocations in the window manager alone are covered by
  * test_window.c's test_out_of_memory; here the layers above it.
@@ -200,6 +268,8 @@ int main(void)
 		cmocka_unit_test_prestate(test_longchain_verify, (void *)&mode_pread),
 		cmocka_unit_test_prestate(test_bigblob, (void *)&mode_mmap),
 		cmocka_unit_test_prestate(test_bigblob, (void *)&mode_pread),
+		cmocka_unit_test_prestate(test_lazy_pack, (void *)&mode_mmap),
+		cmocka_unit_test_prestate(test_lazy_pack, (void *)&mode_pread),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, remove_tmpdir);

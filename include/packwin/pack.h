@@ -76,10 +76,15 @@ typedef struct pw_pack_options {
 	 * or a loose object of the same repository); NULL: such a base is an
 	 * error. Returns 0 with a new reference in `*out`, or an error code.
 	 * A pack from pw_pack_open_lazy asks it for every REF_DELTA base, this
-	 * pack's own included, while its idx is not loaded; the hook must
-	 * bound its own nesting (a base read through it may ask it again).
+	 * pack's own included, while its idx is not loaded.
+	 *
+	 * `depth` counts the hook calls that enclose this one, itself included
+	 * (1 for a base of an object the caller asked for). A hook that reads
+	 * the base from a pack passes `depth` on to pw_pack_read_nested, so
+	 * that a chain of bases from pack to pack (or a cycle between packs)
+	 * ends after PW_PACK_MAX_BASE_HOPS hops with PW_ECORRUPT.
 	 */
-	int (*base_lookup)(pw_object **out, const pw_oid *id, void *payload);
+	int (*base_lookup)(pw_object **out, const pw_oid *id, unsigned int depth, void *payload);
 	void *base_payload;
 } pw_pack_options;
 
@@ -231,6 +236,17 @@ PW_EXTERN(int) pw_pack_index_bases(pw_pack *pack);
 
 /** Read the object whose entry starts at `offset`, resolving deltas. */
 PW_EXTERN(int) pw_pack_read_at(pw_object **out, pw_pack *pack, uint64_t offset);
+
+/** Most nested base_lookup calls one read may make (each nests a read of the base). */
+#define PW_PACK_MAX_BASE_HOPS 64
+
+/**
+ * pw_pack_read_at for a base_lookup hook: `depth` is the hook's own. A
+ * REF_DELTA base met at depth PW_PACK_MAX_BASE_HOPS is not looked up
+ * (PW_ECORRUPT): the nesting, and so the stack, stays bounded.
+ */
+PW_EXTERN(int) pw_pack_read_nested(pw_object **out, pw_pack *pack, uint64_t offset,
+	unsigned int depth);
 
 /** Read the object `id` (PW_ENOTFOUND if absent). */
 PW_EXTERN(int) pw_pack_read(pw_object **out, pw_pack *pack, const pw_oid *id);

@@ -64,7 +64,8 @@ typedef PW_ARRAY(pw_oid) pw_oids;
 typedef struct pw_source_ops {
 	const char *name;
 	int (*find)(pw_objloc *loc, pw_source *src, const pw_oid *id);
-	int (*read)(pw_object **out, const pw_objloc *loc, const pw_oid *id);
+	/* `depth`: base_lookup hops enclosing this read (0: the caller's own read) */
+	int (*read)(pw_object **out, const pw_objloc *loc, const pw_oid *id, unsigned depth);
 	int (*info)(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base);
 	int (*stream)(pw_object_t *type_out, uint64_t *size_out, const pw_objloc *loc,
 		const pw_oid *id, pw_stream_cb cb, void *payload);
@@ -138,12 +139,12 @@ int pw__sources_retry(pw_repo *repo, int (*fn)(pw_repo *repo, void *arg, int *no
 /** A miss or a vanished file: worth a refresh, not a failure. */
 int pw__retryable(int error);
 /** The pack layer's hook for a REF_DELTA base outside its pack: any source has it. */
-int pw__base_lookup(pw_object **out, const pw_oid *id, void *payload);
+int pw__base_lookup(pw_object **out, const pw_oid *id, unsigned depth, void *payload);
 
 /* packlist.c: the packs source */
 extern const pw_source_ops pw__packlist_ops;
 /* What packed locations answer (shared with any source that names pack and offset). */
-int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id);
+int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id, unsigned depth);
 int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base);
 int pw__packed_stream(pw_object_t *type_out, uint64_t *size_out, const pw_objloc *loc,
 	const pw_oid *id, pw_stream_cb cb, void *payload);

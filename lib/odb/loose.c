@@ -233,7 +233,7 @@ static int loose_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 	return PW_ENOTFOUND;
 }
 
-static int loose_read(pw_object **out, const pw_objloc *loc, const pw_oid *id)
+static int loose_read(pw_object **out, const pw_objloc *loc, const pw_oid *id, unsigned depth)
 {
 	pw_repo *repo = loc->src->repo;
 	pw_object *obj = NULL;

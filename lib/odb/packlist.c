@@ -188,9 +188,9 @@ static int packlist_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 	return PW_ENOTFOUND;
 }
 
-int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id)
+int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id, unsigned depth)
 {
-	return pw_pack_read_at(out, loc->pack, loc->offset);
+	return pw_pack_read_nested(out, loc->pack, loc->offset, depth);
 }
 
 int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base)

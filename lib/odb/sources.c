@@ -6,12 +6,8 @@
 #include "util/error.h"
 #include "util/banned.h"
 
-/* How deep REF_DELTA bases may be fetched from pack to pack (each hop may nest). */
-#define MAX_BASE_HOPS 64
 /* Lookups retried after a rescan, at most, while git keeps changing the pack list. */
 #define MAX_ATTEMPTS 8
-
-static _Thread_local unsigned base_hops;
 
 int pw__sources_init(pw_repo *repo)
 {
@@ -141,7 +137,7 @@ static int lookup_run(pw_repo *repo, lookup *l)
 
 static int op_read(lookup *l, const pw_objloc *loc)
 {
-	return loc->src->ops->read(l->obj, loc, l->id);
+	return loc->src->ops->read(l->obj, loc, l->id, 0);
 }
 
 int pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id)
@@ -218,18 +214,15 @@ int pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entr
 /*
  * A REF_DELTA base outside its pack: any source may have it. Called from
  * inside a read (the lock is already held for reading, and taken again:
- * the lock prefers readers, so this cannot deadlock); never rescans.
+ * the lock prefers readers, so this cannot deadlock); never rescans. The
+ * pack layer bounds the nesting (`depth`, PW_PACK_MAX_BASE_HOPS).
  */
-int pw__base_lookup(pw_object **out, const pw_oid *id, void *payload)
+int pw__base_lookup(pw_object **out, const pw_oid *id, unsigned depth, void *payload)
 {
 	pw_repo *repo = payload;
 	size_t i;
 	int error = PW_ENOTFOUND;
 
-	if (base_hops >= MAX_BASE_HOPS)
-		return pw__repo_error(repo, PW_ECORRUPT,
-			"REF_DELTA bases nested across packs deeper than %u (a cycle?)", MAX_BASE_HOPS);
-	base_hops++;
 	pthread_rwlock_rdlock(&repo->lock);
 	for (i = 0; i < repo->nsources; i++) {
 		pw_source *src = repo->sources[i];
@@ -239,10 +232,9 @@ int pw__base_lookup(pw_object **out, const pw_oid *id, void *payload)
 		if (error == PW_ENOTFOUND)
 			continue;
 		if (!error)
-			error = src->ops->read(out, &loc, id);
+			error = src->ops->read(out, &loc, id, depth);
 		break;
 	}
 	pthread_rwlock_unlock(&repo->lock);
-	base_hops--;
 	return error;
 }

@@ -60,7 +60,7 @@ struct pw_pack {
 	int own_dcache;
 	uint64_t max_object_size;
 	unsigned int max_depth;
-	int (*base_lookup)(pw_object **out, const pw_oid *id, void *payload);
+	int (*base_lookup)(pw_object **out, const pw_oid *id, unsigned int depth, void *payload);
 	void *base_payload;
 
 	/* reverse index: pack order, built (or read from .rev) on first use */
@@ -147,6 +147,6 @@ void pw__dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset);
 void pw__dcache_forget(pw_dcache *c, const pw_pack *p);
 
 /* read.c */
-int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset);
+int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset, unsigned depth);
 
 #endif

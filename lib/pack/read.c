@@ -45,7 +45,8 @@ static int chain_push(chain *c, const pw_pack_entry *e)
  * gave the offset (a multi-pack-index) knows where the base is, this pack
  * included, without the idx. Only without a hook is the idx loaded for it.
  */
-static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_entry *e)
+static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_entry *e,
+	unsigned depth)
 {
 	if (e->type == PW_OBJ_OFS_DELTA) {
 		uint32_t packpos;
@@ -65,8 +66,13 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
 		uint32_t pos;
 		int error, asked = 0;
 
+		/* each hop may nest another read: the bound is here, for every hook */
+		if (p->base_lookup && depth >= PW_PACK_MAX_BASE_HOPS)
+			return pw__pack_error(p, PW_ECORRUPT, e->offset,
+				"REF_DELTA bases nested across packs deeper than %u (a cycle?)",
+				PW_PACK_MAX_BASE_HOPS);
 		if (!pw__idx_loaded(p) && p->base_lookup) {
-			error = p->base_lookup(obj, &e->base_id, p->base_payload);
+			error = p->base_lookup(obj, &e->base_id, depth + 1, p->base_payload);
 			if (error == 0)
 				return 0;
 			if (error != PW_ENOTFOUND)
@@ -81,7 +87,7 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
 			error = pw__idx_nth_offset(out, p, &idxcur, pos);
 		pw_cursor_release(&idxcur);
 		if (error == PW_ENOTFOUND && p->base_lookup && !asked) {
-			error = p->base_lookup(obj, &e->base_id, p->base_payload);
+			error = p->base_lookup(obj, &e->base_id, depth + 1, p->base_payload);
 			if (error == 0)
 				return 0;
 		}
@@ -105,7 +111,7 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
  * or NULL with `*last` describing the non-delta entry to inflate.
  */
 static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
-	pw_cursor *cur, uint64_t offset, int use_cache, uint64_t *first_base)
+	pw_cursor *cur, uint64_t offset, int use_cache, uint64_t *first_base, unsigned depth)
 {
 	pw_pack_entry e;
 	int error;
@@ -129,7 +135,7 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
 		/* the idx lookup of a REF_DELTA base may need the memory the pack window holds */
 		if (e.type == PW_OBJ_REF_DELTA)
 			pw_cursor_release(cur);
-		if ((error = base_of(&offset, base, p, &e)) < 0)
+		if ((error = base_of(&offset, base, p, &e, depth)) < 0)
 			return error;
 		if (*base)
 			return 0;
@@ -248,7 +254,7 @@ static void cache_put(pw_pack *p, uint64_t offset, pw_object *obj)
 		pw__dcache_put(p->dcache, p, offset, obj);
 }
 
-int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
+int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset, unsigned depth)
 {
 	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
 	uint64_t first_base;
@@ -259,7 +265,7 @@ int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset)
 
 	c.v = c.small;
 	*out = NULL;
-	if ((error = walk(&c, &obj, &last, p, cur, offset, 1, &first_base)) < 0)
+	if ((error = walk(&c, &obj, &last, p, cur, offset, 1, &first_base, depth)) < 0)
 		goto out;
 	if (!obj) {
 		if ((error = inflate_entry(&obj, p, cur, &last)) < 0)
@@ -292,11 +298,16 @@ out:
 
 int pw_pack_read_at(pw_object **out, pw_pack *p, uint64_t offset)
 {
+	return pw_pack_read_nested(out, p, offset, 0);
+}
+
+int pw_pack_read_nested(pw_object **out, pw_pack *p, uint64_t offset, unsigned int depth)
+{
 	pw_cursor cur;
 	int error;
 
 	pw_cursor_init(&cur, p->packf);
-	error = pw__read_at(out, p, &cur, offset);
+	error = pw__read_at(out, p, &cur, offset, depth);
 	pw_cursor_release(&cur);
 	return error;
 }
@@ -323,7 +334,7 @@ int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64
 
 	c.v = c.small;
 	pw_cursor_init(&cur, p->packf);
-	error = walk(&c, &cached, &last, p, &cur, offset, 0, &first_base);
+	error = walk(&c, &cached, &last, p, &cur, offset, 0, &first_base, 0);
 	pw_cursor_release(&cur);
 	if (!error) {
 		*type_out = cached ? cached->type : last.type;
@@ -379,7 +390,7 @@ int pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out, pw_pack *p,
 		goto out;
 	if (e.type == PW_OBJ_OFS_DELTA || e.type == PW_OBJ_REF_DELTA) {
 		/* a delta needs its whole base and result: resolve in memory */
-		if ((error = pw__read_at(&obj, p, &cur, offset)) < 0)
+		if ((error = pw__read_at(&obj, p, &cur, offset, 0)) < 0)
 			goto out;
 		*type_out = obj->type;
 		*size_out = obj->size;

@@ -190,7 +190,7 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 	if ((error = check_idx_order(p, idxcur, idxpos, &want)) < 0)
 		return error;
 	pw_cursor_release(idxcur); /* a REF_DELTA base lookup needs idx memory too */
-	if ((error = pw__read_at(&obj, p, cur, offset)) < 0)
+	if ((error = pw__read_at(&obj, p, cur, offset, 0)) < 0)
 		return error;
 	n = snprintf(hdr, sizeof(hdr), "%s %zu", pw_object_type_name(obj->type), obj->size);
 	if ((error = pw__hash_init(&h, p->oid_type)) < 0) {

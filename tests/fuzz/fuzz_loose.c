@@ -137,7 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	disk = linfo.disk_size;
 	if (ri == 0 && disk != size)
 		fz_fail("loose info: disk size is not the file's");
-	rr = pw__loose_ops.read(&obj, &loc, &id);
+	rr = pw__loose_ops.read(&obj, &loc, &id, 0);
 	if (rr == 0 && (ri != 0 || type != pw_object_type(obj) || lsize != pw_object_size(obj)))
 		fz_fail("loose info disagrees with loose read");
 	s.obj = obj;

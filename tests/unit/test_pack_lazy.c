@@ -115,7 +115,7 @@ typedef struct hook {
 	atomic_uint calls;
 } hook;
 
-static int hook_lookup(pw_object **out, const pw_oid *id, void *payload)
+static int hook_lookup(pw_object **out, const pw_oid *id, unsigned int depth, void *payload)
 {
 	hook *h = payload;
 

@@ -3,14 +3,10 @@
 
 #include "pack/internal.h"
 #include "util/alloc.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/str.h"
 #include "util/banned.h"
-
-static uint32_t be32(const unsigned char *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 /* Sizes an idx of `n` objects may have: [min, max]. */
 static void v2_bounds(uint64_t *min, uint64_t *max, uint32_t n, size_t rawsz)
@@ -47,7 +43,7 @@ int pw__idx_open(pw_pack *p)
 	if ((error = pw_wm_read(head, p->idxf, 0, sizeof(head))) < 0)
 		return error;
 	if (!memcmp(head, "\377tOc", 4)) {
-		uint32_t version = be32(head + 4);
+		uint32_t version = pw__be32(head + 4);
 		if (version != 2)
 			return pw__idx_error(p, PW_EUNSUPPORTED, "index version %u is not supported", version);
 		p->idx_version = 2;
@@ -57,7 +53,7 @@ int pw__idx_open(pw_pack *p)
 		fan = head;
 	}
 	for (i = 0; i < 256; i++) {
-		p->fanout[i] = be32(fan + 4 * i);
+		p->fanout[i] = pw__be32(fan + 4 * i);
 		if (i && p->fanout[i] < p->fanout[i - 1])
 			return pw__idx_error(p, PW_ECORRUPT,
 				"fan-out table is not monotonic at entry %u", i);
@@ -136,11 +132,11 @@ int pw__idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
 	if (p->idx_version == 1) {
 		if ((error = idx_bytes(&b, p, cur, 1024 + (uint64_t)n * (p->rawsz + 4), 4)) < 0)
 			return error;
-		off = be32(b);
+		off = pw__be32(b);
 	} else {
 		if ((error = idx_bytes(&b, p, cur, p->off32_at + (uint64_t)n * 4, 4)) < 0)
 			return error;
-		off = be32(b);
+		off = pw__be32(b);
 		if (off & 0x80000000u) {
 			uint32_t k = (uint32_t)off & 0x7fffffffu;
 			if (k >= p->n64)
@@ -149,7 +145,7 @@ int pw__idx_nth_offset(uint64_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
 					n, k, p->n64);
 			if ((error = idx_bytes(&b, p, cur, p->off64_at + (uint64_t)k * 8, 8)) < 0)
 				return error;
-			off = (uint64_t)be32(b) << 32 | be32(b + 4);
+			off = pw__be64(b);
 		}
 	}
 	if (off < 12 || off >= p->pack_size - p->rawsz)
@@ -171,7 +167,7 @@ int pw__idx_nth_crc(uint32_t *out, pw_pack *p, pw_cursor *cur, uint32_t n)
 	}
 	if ((error = idx_bytes(&b, p, cur, p->crc_at + (uint64_t)n * 4, 4)) < 0)
 		return error;
-	*out = be32(b);
+	*out = pw__be32(b);
 	return 0;
 }
 

@@ -4,13 +4,9 @@
 
 #include "pack/internal.h"
 #include "util/alloc.h"
+#include "util/bytes.h"
 #include "util/error.h"
 #include "util/banned.h"
-
-static uint32_t be32(const unsigned char *b)
-{
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
-}
 
 /* Radix sort of (offset, pos) pairs by offset: linear, no comparator calls. */
 static int sort_by_offset(uint64_t *off, uint32_t *pos, uint32_t n)
@@ -68,9 +64,9 @@ static int load_rev_file(pw_pack *p, uint32_t *pos)
 			path, p->count, (unsigned long long)want, (unsigned long long)size);
 	if ((error = pw_wm_read(head, p->revf, 0, 12)) < 0)
 		return error;
-	if (memcmp(head, "RIDX", 4) || be32(head + 4) != 1)
+	if (memcmp(head, "RIDX", 4) || pw__be32(head + 4) != 1)
 		return pw__error_set(PW_ECORRUPT, "%s: bad reverse index signature or version", path);
-	if (be32(head + 8) != (p->oid_type == PW_OID_SHA256 ? 2u : 1u))
+	if (pw__be32(head + 8) != (p->oid_type == PW_OID_SHA256 ? 2u : 1u))
 		return pw__error_set(PW_ECORRUPT, "%s: reverse index hash is not %s", path,
 			pw_oid_type_name(p->oid_type));
 	pw_cursor_init(&cur, p->revf);
@@ -80,7 +76,7 @@ static int load_rev_file(pw_pack *p, uint32_t *pos)
 			if ((error = pw_cursor_get(&b, &avail, &cur, at, 4)) < 0)
 				break;
 		}
-		pos[i] = be32(b);
+		pos[i] = pw__be32(b);
 		b += 4;
 		avail -= 4;
 		if (pos[i] >= p->count) {

@@ -41,7 +41,8 @@ typedef struct pw_wm_options {
 	int no_mmap;           /**< non-zero: fill windows with pread into buffers */
 } pw_wm_options;
 
-#define PW_WM_OPTIONS_INIT { PW_WM_OPTIONS_VERSION, PW_WM_SLIDING, 0, 0, 0, 0 }
+/** Initialiser of pw_wm_options: the version, every other field zero (default). */
+#define PW_WM_OPTIONS_INIT { .version = PW_WM_OPTIONS_VERSION }
 
 /** Counters of a manager, readable at any time (see pw_wm_stats). */
 typedef struct pw_wm_stats {
@@ -63,7 +64,10 @@ typedef struct pw_wm_stats {
 	                              after every unpinned window was unmapped */
 } pw_wm_stats;
 
-/** Create a manager. `opts` may be NULL for all defaults. */
+/**
+ * Create a manager. `opts` may be NULL for all defaults; its `version` must
+ * be PW_WM_OPTIONS_VERSION (PW_EINVALID otherwise, naming both versions).
+ */
 PW_EXTERN(int) pw_wm_new(pw_wm **out, const pw_wm_options *opts);
 
 /**

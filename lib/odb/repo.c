@@ -424,6 +424,7 @@ static int load_alternates(pw_repo *repo, size_t *cap, unsigned max_depth)
 int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 {
 	pw_repo_options defaults = PW_REPO_OPTIONS_INIT;
+	pw_wm_options wm_options;
 	const char *env_gitdir = path ? NULL : getenv("GIT_DIR");
 	const char *env_objdir = path ? NULL : getenv("GIT_OBJECT_DIRECTORY");
 	size_t cap = 0;
@@ -432,8 +433,20 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	int error;
 
 	*out = NULL;
+	if ((error = pw__check_version(opts, PW_REPO_OPTIONS_VERSION, "pw_repo_options")) < 0)
+		return error;
 	if (!opts)
 		opts = &defaults;
+	/*
+	 * The outer version vouches for the layout of the nested wm_options, so
+	 * its version 0 (PW_REPO_OPTIONS_INIT leaves it zero) is the current one.
+	 */
+	wm_options = opts->wm_options;
+	if (wm_options.version == 0)
+		wm_options.version = PW_WM_OPTIONS_VERSION;
+	else if ((error = pw__check_version(&wm_options, PW_WM_OPTIONS_VERSION,
+			"pw_repo_options.wm_options")) < 0)
+		return error;
 	if (!(repo = pw__calloc(1, sizeof(*repo))))
 		return pw__error_nomem();
 	if ((error = pw__sources_init(repo)) < 0) {
@@ -481,7 +494,7 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	if (opts->wm) {
 		repo->wm = opts->wm;
 	} else {
-		if ((error = pw_wm_new(&repo->wm, &opts->wm_options)) < 0)
+		if ((error = pw_wm_new(&repo->wm, &wm_options)) < 0)
 			goto fail;
 		repo->own_wm = 1;
 	}

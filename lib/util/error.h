@@ -20,4 +20,14 @@ int pw__error_os(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /** Shorthand for an allocation failure. */
 int pw__error_nomem(void);
 
+/**
+ * The one check of an options struct's version, on entry of every function
+ * that takes one: 0 when `opts` is NULL (all defaults) or its first member,
+ * the `unsigned int version`, is `expected`; otherwise PW_EINVALID with
+ * "NAME: version 7, expected 1". Version 0 (a zeroed struct that missed its
+ * _INIT macro) is wrong too; a struct nested in another versioned one is
+ * checked by its owner, which takes version 0 there for the current one.
+ */
+int pw__check_version(const void *opts, unsigned int expected, const char *name);
+
 #endif

@@ -542,6 +542,49 @@ static void expect_open_fails(const char *path, int no_discover, int code, const
 	assert_null(repo);
 }
 
+/*
+ * A wrong version is refused naming both versions; PW_REPO_OPTIONS_INIT
+ * leaves the nested wm_options zeroed, which is all defaults, and fields
+ * set in it are honoured without setting its version.
+ */
+static void test_options_version(void **state)
+{
+	pw_repo_options o = PW_REPO_OPTIONS_INIT;
+	pw_wm_options got;
+	pw_repo *repo = NULL;
+	(void)state;
+
+	o.version = 7;
+	assert_int_equal(pw_repo_open(&repo, BASIC, &o), PW_EINVALID);
+	assert_null(repo);
+	assert_string_equal(pw_error_last(), "pw_repo_options: version 7, expected 1");
+	o.version = 0;
+	assert_int_equal(pw_repo_open(&repo, BASIC, &o), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_repo_options: version 0, expected 1");
+
+	o.version = PW_REPO_OPTIONS_VERSION;
+	assert_int_equal(o.wm_options.version, 0);
+	assert_int_equal(pw_repo_open(&repo, BASIC, &o), 0);
+	pw_wm_get_options(&got, pw_repo_wm(repo));
+	assert_int_equal(got.version, PW_WM_OPTIONS_VERSION);
+	assert_int_equal(got.memory_limit, (size_t)1 << 30);
+	assert_int_equal(got.fd_limit, 64);
+	assert_int_equal(pw_repo_pack_count(repo), 1);
+	pw_repo_free(repo);
+
+	o.wm_options.fd_limit = 9;
+	assert_int_equal(pw_repo_open(&repo, BASIC, &o), 0);
+	pw_wm_get_options(&got, pw_repo_wm(repo));
+	assert_int_equal(got.fd_limit, 9);
+	pw_repo_free(repo);
+	repo = NULL;
+
+	o.wm_options.version = 3;
+	assert_int_equal(pw_repo_open(&repo, BASIC, &o), PW_EINVALID);
+	assert_null(repo);
+	assert_string_equal(pw_error_last(), "pw_repo_options.wm_options: version 3, expected 1");
+}
+
 /* A work tree, its .git, a bare repository, subdirectories, gitfiles, a linked work tree. */
 static void test_open_forms(void **state)
 {
@@ -1870,6 +1913,7 @@ static void test_large_objects(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	        cmocka_unit_test(test_options_version),
 	        cmocka_unit_test_setup_teardown(test_open_forms, make_tmpdir, remove_tmpdir),
 	        cmocka_unit_test_setup_teardown(test_open_env, make_tmpdir, remove_tmpdir),
 	        cmocka_unit_test_setup_teardown(

@@ -820,6 +820,46 @@ static void test_max_delta_depth(void **state)
 	free(path);
 }
 
+/* Options of the wrong version are refused with both versions named; _INIT is all defaults. */
+static void test_options_version(void **state)
+{
+	const good_pack *g = good("packs/basic");
+	char *path = good_pack_path(g);
+	pw_pack_options po = PW_PACK_OPTIONS_INIT;
+	pw_verify_options vo = PW_VERIFY_OPTIONS_INIT;
+	pw_wm *wm = new_wm(BUDGET_DEFAULT);
+	pw_pack *p = NULL;
+	(void)state;
+
+	po.version = 7;
+	assert_int_equal(pw_pack_open(&p, wm, path, &po), PW_EINVALID);
+	assert_null(p);
+	assert_string_equal(pw_error_last(), "pw_pack_options: version 7, expected 1");
+	po.version = 0;
+	assert_int_equal(pw_pack_open(&p, wm, path, &po), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_pack_options: version 0, expected 1");
+
+	po.version = 5;
+	po.oid_type = PW_OID_SHA1;
+	assert_int_equal(pw_pack_open_lazy(&p, wm, path, &po), PW_EINVALID);
+	assert_null(p);
+	assert_string_equal(pw_error_last(), "pw_pack_options: version 5, expected 1");
+	po.oid_type = PW_OID_UNKNOWN;
+
+	po.version = PW_PACK_OPTIONS_VERSION;
+	assert_int_equal(pw_pack_open(&p, wm, path, &po), 0);
+	assert_int_equal(pw_pack_oid_type(p), PW_OID_SHA1);
+	vo.version = 2;
+	assert_int_equal(pw_pack_verify(p, &vo), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_verify_options: version 2, expected 1");
+	vo.version = PW_VERIFY_OPTIONS_VERSION;
+	vo.threads = 1;
+	assert_int_equal(pw_pack_verify(p, &vo), 0);
+	pw_pack_free(p);
+	pw_wm_free(wm);
+	free(path);
+}
+
 /*
  * fanout-inconsistent: the fan-out puts id 0 in no bucket, so lookups miss
  * it though it reads by offset (verify says why, see the table).
@@ -949,6 +989,7 @@ int main(void)
 	        make_tmpdir, remove_tmpdir, NULL};
 	tests[n++] = (struct CMUnitTest){"max object size", test_max_object_size, NULL, NULL, NULL};
 	tests[n++] = (struct CMUnitTest){"max delta depth", test_max_delta_depth, NULL, NULL, NULL};
+	tests[n++] = (struct CMUnitTest){"options version", test_options_version, NULL, NULL, NULL};
 	tests[n++] = (struct CMUnitTest){
 	        "corrupt table complete", test_corrupt_table_complete, NULL, NULL, NULL};
 	for (i = 0; i < ncorrupt; i++) {

@@ -10,6 +10,7 @@
 
 #include "util/alloc.h"
 #include "util/array.h"
+#include "util/error.h"
 #include "util/list.h"
 #include "util/str.h"
 
@@ -206,6 +207,29 @@ static void test_has_suffix(void **state)
 	assert_true(pw__has_suffix("x", ""));
 }
 
+typedef struct versioned {
+	unsigned int version;
+	int field;
+} versioned;
+
+static void test_check_version(void **state)
+{
+	versioned v = { 1, 5 };
+	(void)state;
+
+	pw_error_clear();
+	assert_int_equal(pw__check_version(NULL, 1, "pw_x_options"), 0);
+	assert_int_equal(pw__check_version(&v, 1, "pw_x_options"), 0);
+	assert_int_equal(pw_error_last_code(), PW_OK);
+	v.version = 7;
+	assert_int_equal(pw__check_version(&v, 1, "pw_x_options"), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_x_options: version 7, expected 1");
+	/* a zeroed struct that missed its _INIT macro is no version either */
+	v.version = 0;
+	assert_int_equal(pw__check_version(&v, 1, "pw_x_options"), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_x_options: version 0, expected 1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +241,7 @@ int main(void)
 		cmocka_unit_test(test_hex_round_trip),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_has_suffix),
+		cmocka_unit_test(test_check_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

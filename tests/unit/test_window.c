@@ -885,6 +885,10 @@ static void test_invalid_args(void **state)
 	o.version = 99;
 	assert_int_equal(pw_wm_new(&wm, &o), PW_EINVALID);
 	assert_null(wm);
+	assert_string_equal(pw_error_last(), "pw_wm_options: version 99, expected 1");
+	o.version = 0;
+	assert_int_equal(pw_wm_new(&wm, &o), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_wm_options: version 0, expected 1");
 	o.version = PW_WM_OPTIONS_VERSION;
 	o.mode = (pw_wm_mode)7;
 	assert_int_equal(pw_wm_new(&wm, &o), PW_EINVALID);

@@ -37,6 +37,8 @@ typedef struct pw_repo_options {
 	unsigned int max_alternates_depth;
 	/** Non-zero: `path` must be the repository itself; no upward search. */
 	int no_discover;
+	/** Longest delta chain followed in any pack (0: 10000, as pw_pack_options). */
+	unsigned int max_delta_depth;
 } pw_repo_options;
 
 /** Initialiser of pw_repo_options: the version, every other field zero (default). */

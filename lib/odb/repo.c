@@ -454,6 +454,7 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 		return error;
 	}
 	repo->max_object_size = opts->max_object_size;
+	repo->max_delta_depth = opts->max_delta_depth;
 
 	discovery_nomem = 0;
 	if (env_gitdir && env_gitdir[0]) {

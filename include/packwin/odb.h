@@ -167,7 +167,8 @@ PW_EXTERN(int) pw_repo_ref(pw_oid *out, pw_repo *repo, const char *name);
 
 /**
  * Where HEAD points: `*target_out` gets a newly allocated ref name for a
- * symbolic HEAD (free() it), or NULL when detached.
+ * symbolic HEAD (the caller's: release it with pw_string_free), or NULL
+ * when detached.
  */
 PW_EXTERN(int) pw_repo_head_target(char **target_out, pw_repo *repo);
 

@@ -53,7 +53,20 @@ typedef struct pw_dcache_stats {
 } pw_dcache_stats;
 PW_EXTERN(void) pw_dcache_get_stats(pw_dcache_stats *out, pw_dcache *cache);
 
-/** An opened pack. */
+/**
+ * An opened pack.
+ *
+ * Thread safety: every function taking a pw_pack, except pw_pack_free, may
+ * be called concurrently on one pack from any number of threads. Each call
+ * reads through cursors of its own; what a pack builds on first use (the
+ * reverse index, under the pack's mutex; the base counts of
+ * pw_pack_index_bases, published atomically) is built once whoever asks
+ * first; the delta-base cache has its own mutex and may be shared by packs
+ * and threads; errors are per thread. `base_lookup` is called from every
+ * reading thread, concurrently: it must be thread-safe. pw_pack_free must
+ * not run concurrently with any other call on the pack, and the pack's
+ * window manager (and a shared cache) must outlive it.
+ */
 typedef struct pw_pack pw_pack;
 
 #define PW_PACK_OPTIONS_VERSION 1

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "packwin/common.h"
 #include "util/alloc.h"
 #include "util/banned.h"
 
@@ -48,6 +49,11 @@ void *pw__realloc(void *p, size_t n)
 void pw__free(void *p)
 {
 	free(p);
+}
+
+void pw_string_free(char *s)
+{
+	pw__free(s);
 }
 
 char *pw__strdup(const char *s)

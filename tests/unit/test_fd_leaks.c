@@ -129,7 +129,7 @@ static void read_repo(const char *path, const struct mode *m, unsigned threads, 
 	assert_true(n >= min);
 	assert_int_equal(pw_repo_resolve(&id, repo, "HEAD"), 0);
 	assert_int_equal(pw_repo_head_target(&head, repo), 0);
-	free(head);
+	pw_string_free(head);
 	pw_repo_free(repo);
 	expect_back(path);
 }

@@ -190,7 +190,7 @@ static void test_basic_refs(void **state)
 
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/main");
-	free(target);
+	pw_string_free(target);
 
 	assert_error(pw_repo_ref(&id, repo, "refs/heads/nope"), PW_ENOTFOUND, "refs/heads/nope", NULL);
 	/* a one-level name is looked for in the git directory only */
@@ -284,7 +284,7 @@ static void test_corpus(void **state)
 		free(l);
 		assert_int_equal(pw_repo_head_target(&target, repo), 0);
 		assert_string_equal(target, cases[i].head);
-		free(target);
+		pw_string_free(target);
 		assert_int_equal(pw_repo_ref(&id, repo, "HEAD"), 0);
 		assert_error(pw_repo_ref(&id, repo, "refs/heads/.keep"), PW_EINVALID, NULL, NULL);
 		pw_repo_free(repo);
@@ -384,7 +384,7 @@ static void test_dangling_and_unborn(void **state)
 	/* an unborn branch: HEAD names it, but it does not exist */
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/trunk");
-	free(target);
+	pw_string_free(target);
 	assert_error(pw_repo_ref(&oid, repo, "HEAD"), PW_ENOTFOUND, "refs/heads/trunk",
 		"does not exist");
 	l = list_refs(repo, &rc);
@@ -697,7 +697,7 @@ static void test_head_forms(void **state)
 	sh("rm r.git/HEAD && ln -s refs/heads/main r.git/HEAD");
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/main");
-	free(target);
+	pw_string_free(target);
 	assert_ref(repo, "HEAD", id.c2);
 
 	/* corrupt, then missing */
@@ -750,7 +750,7 @@ static void test_worktree(void **state)
 	repo = open_tmp("wt-linked");
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/other");
-	free(target);
+	pw_string_free(target);
 	assert_ref(repo, "HEAD", id.c1);
 	assert_ref(repo, "refs/heads/main", id.c2);
 	l = list_refs(repo, &rc);
@@ -763,7 +763,7 @@ static void test_worktree(void **state)
 	repo = open_tmp("wt-main");
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/main");
-	free(target);
+	pw_string_free(target);
 	assert_ref(repo, "HEAD", id.c2);
 	pw_repo_free(repo);
 }
@@ -809,7 +809,7 @@ static void test_out_of_memory(void **state)
 		}
 		if (step == 1) {
 			assert_string_equal(target, "refs/heads/main");
-			free(target);
+			pw_string_free(target);
 		}
 	}
 	assert_int_equal(l->refs, 5);

@@ -220,9 +220,9 @@ static long fail_every_n(workload w, const void *param, const char *name, long d
 	assert_int_equal(w(&want, param), 0);
 	for (;;) {
 		pw_error_clear();
-		pw__alloc_fail_after(n);
+		test_alloc_fail_after(n);
 		err = w(&got, param);
-		pw__alloc_fail_after(-1);
+		test_alloc_fail_after(-1);
 		runs++;
 		if (err == 0) {
 			assert_true(got == want);
@@ -286,6 +286,42 @@ static void test_lazy_pack(void **state)
 	free(lp.offsets);
 }
 
+/*
+ * Run `w` with only the N-th allocation failing, for every N until a run
+ * makes fewer than N allocations: a failure that a caller swallows shows
+ * up here as a different result or another error, where failing every
+ * allocation after the N-th would make a later one report PW_ENOMEM.
+ */
+static long fail_each_once(workload w, const void *param, const char *name)
+{
+	uint64_t want, got;
+	long n, failures = 0;
+	int err;
+
+	assert_int_equal(w(&want, param), 0);
+	for (n = 0;; n++) {
+		pw_error_clear();
+		test_alloc_fail_once(n);
+		err = w(&got, param);
+		test_alloc_fail_after(-1);
+		if (!test_alloc_failed()) {
+			assert_int_equal(err, 0);
+			break;
+		}
+		if (err == 0) {
+			if (got != want)
+				fail_msg("%s: allocation %ld failing alone gave another result", name, n);
+			continue;
+		}
+		if (err != PW_ENOMEM)
+			fail_msg("%s: allocation %ld failing alone gave %d (%s), not PW_ENOMEM", name,
+				n, err, pw_error_last());
+		failures++;
+	}
+	print_message("%s: %ld single failures, %ld ended in PW_ENOMEM\n", name, n, failures);
+	return failures;
+}
+
 static void test_discovery(void **state)
 {
 	char want[PATH_MAX];
@@ -299,6 +335,7 @@ static void test_discovery(void **state)
 	pw_repo_free(repo);
 	/* every N: discovery and the open take some 45 allocations */
 	assert_true(fail_every_n(run_discover, NULL, "discovery", 1000) > 30);
+	assert_true(fail_each_once(run_discover, NULL, "discovery") > 30);
 }
 
 /*

@@ -789,7 +789,7 @@ static void test_out_of_memory(void **state)
 	assert_non_null(l);
 	for (step = 0; step < 3; step++) {
 		for (n = 0;; n++) {
-			pw__alloc_fail_after(n);
+			test_alloc_fail_after(n);
 			if (step == 0) {
 				rc = pw_repo_ref(&oid, repo, "refs/heads/sym");
 			} else if (step == 1) {
@@ -799,7 +799,7 @@ static void test_out_of_memory(void **state)
 				l->type = PW_OID_SHA1;
 				rc = pw_repo_foreach_ref(repo, list_cb, l);
 			}
-			pw__alloc_fail_after(-1);
+			test_alloc_fail_after(-1);
 			if (rc == 0)
 				break;
 			if (rc != PW_ENOMEM)

@@ -17,7 +17,7 @@
 
 #include "packwin/errors.h"
 #include "packwin/window.h"
-#include "util/alloc.h"
+#include "failalloc.h"
 
 static char tmpdir[512];
 static size_t page;
@@ -1014,7 +1014,7 @@ static void test_out_of_memory(void **state)
 		o.window_size = 2 * page;
 		o.memory_limit = 64 * page;
 		o.no_mmap = m->no_mmap;
-		pw__alloc_fail_after(n);
+		test_alloc_fail_after(n);
 		err = pw_wm_new(&wm, &o);
 		if (!err)
 			err = pw_wm_open(&f, wm, path);
@@ -1027,7 +1027,7 @@ static void test_out_of_memory(void **state)
 		}
 		if (!err)
 			err = pw_wm_read(buf, f, 100, sizeof(buf));
-		pw__alloc_fail_after(-1);
+		test_alloc_fail_after(-1);
 		if (!err) {
 			assert_true(check_bytes(buf, 60, 100, sizeof(buf)));
 			completed = 1;

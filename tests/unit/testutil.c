@@ -170,7 +170,7 @@ int collect_ids(const pw_repo_entry *e, void *payload)
 {
 	test_ids *ids = payload;
 
-	/* the test's own memory: plain realloc, which pw__alloc_fail_after leaves alone */
+	/* the test's own memory: plain realloc, which the failing allocators leave alone */
 	if (ids->n == ids->cap) {
 		size_t cap = ids->cap ? 2 * ids->cap : 256;
 		pw_oid *v = realloc(ids->v, cap * sizeof(*v));

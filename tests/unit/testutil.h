@@ -1,10 +1,11 @@
-/* testutil.h: helpers shared by the unit tests: a temporary folder and git in it, descriptor and mapping counts, digests of everything a pack or repository reads. */
+/* testutil.h: helpers shared by the unit tests: a temporary folder and git in it, descriptor and mapping counts, digests of everything a pack or repository reads (failalloc.h: allocators that fail on purpose). */
 #ifndef PW_TEST_UTIL_H
 #define PW_TEST_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "failalloc.h"
 #include "packwin/odb.h"
 #include "packwin/pack.h"
 

@@ -54,6 +54,16 @@ int pw__error_os(const char *fmt, ...)
 	return last.code;
 }
 
+int pw__error_wrap(int code)
+{
+	if (!last.code)
+		snprintf(last.msg, sizeof(last.msg), "%s", pw_error_name(code));
+	if (code != PW_EOS)
+		last.err = 0;
+	last.code = code;
+	return code;
+}
+
 int pw__error_nomem(void)
 {
 	return pw__error_set(PW_ENOMEM, "out of memory");

@@ -17,6 +17,15 @@ int pw__error_set(int code, const char *fmt, ...)
  */
 int pw__error_os(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/**
+ * Give this thread's last error the code `code`, keeping its message, and
+ * return `code`: `return pw__error_wrap(PW_ECHANGED);` instead of the
+ * undefined pw__error_set(code, "%s", pw_error_last()), which formats the
+ * buffer into itself. The saved errno stays only if `code` is PW_EOS. With
+ * no last error the message becomes the code's name.
+ */
+int pw__error_wrap(int code);
+
 /** Shorthand for an allocation failure. */
 int pw__error_nomem(void);
 

@@ -304,10 +304,7 @@ static void test_abbreviations(void **state)
 	pw_repo *repo;
 
 	(void)state;
-	if (access(ZLIB, R_OK) != 0) {
-		print_message("skipping: %s is not there\n", ZLIB);
-		return;
-	}
+	need_corpus(ZLIB);
 	repo = open_repo(ZLIB);
 	CHECK_ALL(repo, cases);
 	pw_repo_free(repo);

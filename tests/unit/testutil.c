@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "testutil.h"
@@ -143,6 +144,18 @@ size_t maps_under(const char *dir)
 			n++;
 	fclose(f);
 	return n;
+}
+
+void need_corpus(const char *path)
+{
+	const char *required = getenv("PW_REQUIRE_CORPUS");
+
+	if (access(path, R_OK) == 0)
+		return;
+	if (required && required[0] && strcmp(required, "0") != 0)
+		fail_msg("%s is not there, and PW_REQUIRE_CORPUS is set", path);
+	print_message("%s is not there: skipped\n", path);
+	skip();
 }
 
 uint64_t fnv(uint64_t h, const void *data, size_t len)

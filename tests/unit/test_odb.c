@@ -1946,6 +1946,7 @@ static void test_stream_no_restart(void **state)
 	assert_false(v.b.bad);
 	assert_true(v.b.at < size);
 	assert_int_equal(rc, PW_ECHANGED);
+	pw__hash_dispose(&v.b.h); /* the stream stopped before the digest was finished */
 	/* and the object is still readable from where it went */
 	stream_big(repo, hex, 7, size, 0);
 	pw_repo_free(repo);

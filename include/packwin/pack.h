@@ -59,10 +59,11 @@ PW_EXTERN(void) pw_dcache_get_stats(pw_dcache_stats *out, pw_dcache *cache);
  * Thread safety: every function taking a pw_pack, except pw_pack_free, may
  * be called concurrently on one pack from any number of threads. Each call
  * reads through cursors of its own; what a pack builds on first use (the
- * reverse index, under the pack's mutex; the base counts of
- * pw_pack_index_bases, published atomically) is built once whoever asks
- * first; the delta-base cache has its own mutex and may be shared by packs
- * and threads; errors are per thread. `base_lookup` is called from every
+ * idx of a pack from pw_pack_open_lazy and the reverse index, each under
+ * the pack's mutex; the base counts of pw_pack_index_bases, published
+ * atomically) is built once, by whichever thread asks first; the
+ * delta-base cache has its own mutex and may be shared by packs and
+ * threads; errors are per thread. `base_lookup` is called from every
  * reading thread, concurrently: it must be thread-safe. pw_pack_free must
  * not run concurrently with any other call on the pack, and the pack's
  * window manager (and a shared cache) must outlive it.

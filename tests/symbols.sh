@@ -4,7 +4,8 @@
 #   symbols.sh INCLUDE_DIR GENERATED_INCLUDE_DIR LIBRARY...
 #
 # The API is every function declared PW_EXTERN(type) name(...) in the
-# public headers (INCLUDE_DIR/packwin/*.h and the generated version.h).
+# public headers (INCLUDE_DIR/packwin/*.h, packwin/sys/*.h and the
+# generated version.h).
 # For each LIBRARY (.so: nm -D; .a: nm -g), the defined global symbols
 # must be exactly that list: an extra symbol (an internal leaking out) or
 # a missing one (a declared function not built) fails, naming it.
@@ -18,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Drop preprocessor lines and comments, join each header into one line
 # per statement so that declarations split over lines are seen whole,
 # then take the name after PW_EXTERN(...).
-for h in "$inc"/packwin/*.h "$geninc"/packwin/*.h; do
+for h in "$inc"/packwin/*.h "$inc"/packwin/sys/*.h "$geninc"/packwin/*.h; do
 	grep -v '^[[:space:]]*#' "$h" | perl -0pe 's{/\*.*?\*/}{}gs; s{//[^\n]*}{}g' |
 		tr '\n' ' ' | sed 's/;/;\n/g'
 done |

@@ -19,4 +19,16 @@
 #define PW_END_DECL
 #endif
 
+PW_BEGIN_DECL
+
+/**
+ * Free a string that a packwin function returned as the caller's to free
+ * (pw_repo_head_target); accepts NULL. Never use free(3) on such a string:
+ * it comes from packwin's allocator (packwin/sys/alloc.h), which need not
+ * be malloc's.
+ */
+PW_EXTERN(void) pw_string_free(char *s);
+
+PW_END_DECL
+
 #endif

@@ -19,7 +19,11 @@ typedef struct pw_repo_options {
 	unsigned int version;  /**< PW_REPO_OPTIONS_VERSION */
 	/** Window manager to read through; NULL: the repository makes its own from `wm_options`. */
 	pw_wm *wm;
-	/** Options of the repository's own manager (when `wm` is NULL). */
+	/**
+	 * Options of the repository's own manager (when `wm` is NULL). Its
+	 * `version` may stay 0 (as PW_REPO_OPTIONS_INIT leaves it): nested here,
+	 * 0 means PW_WM_OPTIONS_VERSION, so a zeroed struct is all defaults.
+	 */
 	pw_wm_options wm_options;
 	/** Shared delta-base cache; NULL: the repository makes its own. */
 	pw_dcache *dcache;
@@ -33,9 +37,12 @@ typedef struct pw_repo_options {
 	unsigned int max_alternates_depth;
 	/** Non-zero: `path` must be the repository itself; no upward search. */
 	int no_discover;
+	/** Longest delta chain followed in any pack (0: 10000, as pw_pack_options). */
+	unsigned int max_delta_depth;
 } pw_repo_options;
 
-#define PW_REPO_OPTIONS_INIT { PW_REPO_OPTIONS_VERSION, NULL, PW_WM_OPTIONS_INIT, NULL, 0, 0, PW_OID_UNKNOWN, 0, 0 }
+/** Initialiser of pw_repo_options: the version, every other field zero (default). */
+#define PW_REPO_OPTIONS_INIT { .version = PW_REPO_OPTIONS_VERSION }
 
 /**
  * Open a repository the way git finds one. `path` may be a work tree, its
@@ -44,7 +51,8 @@ typedef struct pw_repo_options {
  * upwards, as git does. `GIT_DIR` and `GIT_OBJECT_DIRECTORY` are honoured
  * when `path` is NULL. Registers every pack of the object directory and its
  * alternates (recursively, with a depth limit and cycle detection).
- * PW_ENOTFOUND: no repository there.
+ * PW_ENOTFOUND: no repository there. `opts` may be NULL for all defaults;
+ * its `version` must be PW_REPO_OPTIONS_VERSION (PW_EINVALID otherwise).
  */
 PW_EXTERN(int) pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts);
 
@@ -159,7 +167,8 @@ PW_EXTERN(int) pw_repo_ref(pw_oid *out, pw_repo *repo, const char *name);
 
 /**
  * Where HEAD points: `*target_out` gets a newly allocated ref name for a
- * symbolic HEAD (free() it), or NULL when detached.
+ * symbolic HEAD (the caller's: release it with pw_string_free), or NULL
+ * when detached.
  */
 PW_EXTERN(int) pw_repo_head_target(char **target_out, pw_repo *repo);
 

@@ -53,7 +53,21 @@ typedef struct pw_dcache_stats {
 } pw_dcache_stats;
 PW_EXTERN(void) pw_dcache_get_stats(pw_dcache_stats *out, pw_dcache *cache);
 
-/** An opened pack. */
+/**
+ * An opened pack.
+ *
+ * Thread safety: every function taking a pw_pack, except pw_pack_free, may
+ * be called concurrently on one pack from any number of threads. Each call
+ * reads through cursors of its own; what a pack builds on first use (the
+ * idx of a pack from pw_pack_open_lazy and the reverse index, each under
+ * the pack's mutex; the base counts of pw_pack_index_bases, published
+ * atomically) is built once, by whichever thread asks first; the
+ * delta-base cache has its own mutex and may be shared by packs and
+ * threads; errors are per thread. `base_lookup` is called from every
+ * reading thread, concurrently: it must be thread-safe. pw_pack_free must
+ * not run concurrently with any other call on the pack, and the pack's
+ * window manager (and a shared cache) must outlive it.
+ */
 typedef struct pw_pack pw_pack;
 
 #define PW_PACK_OPTIONS_VERSION 1
@@ -88,14 +102,16 @@ typedef struct pw_pack_options {
 	void *base_payload;
 } pw_pack_options;
 
-#define PW_PACK_OPTIONS_INIT { PW_PACK_OPTIONS_VERSION, PW_OID_UNKNOWN, NULL, 0, 0, 0, NULL, NULL }
+/** Initialiser of pw_pack_options: the version, every other field zero (default). */
+#define PW_PACK_OPTIONS_INIT { .version = PW_PACK_OPTIONS_VERSION }
 
 /**
  * Open a pack: `path` names the .pack or the .idx; the other is found
  * beside it, and the .rev file too when present. Both files are registered
  * with `wm` and read only through it. Checks the headers (magic, version,
  * fan-out monotonic, object counts agree, sizes consistent); checksums are
- * checked only by pw_pack_verify.
+ * checked only by pw_pack_verify. `opts` may be NULL for all defaults; its
+ * `version` must be PW_PACK_OPTIONS_VERSION (PW_EINVALID otherwise).
  */
 PW_EXTERN(int) pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 	const pw_pack_options *opts);
@@ -103,9 +119,9 @@ PW_EXTERN(int) pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 /**
  * Open a pack without its idx, for a caller that knows where the objects
  * are (a multi-pack-index naming pack and offset). `pack_path` names the
- * .pack; only it is registered with `wm` now. `opts` is required and its
- * `oid_type` must be given (there is no idx to detect it from):
- * PW_EINVALID otherwise. Checks the 12-byte header (magic, version 2 or 3)
+ * .pack; only it is registered with `wm` now. `opts` is required, its
+ * `version` must be PW_PACK_OPTIONS_VERSION and its `oid_type` must be
+ * given (there is no idx to detect it from): PW_EINVALID otherwise. Checks the 12-byte header (magic, version 2 or 3)
  * and that the file can hold the header, as many objects as the header
  * counts (one byte each at least) and the trailing checksum; the object
  * count is the header's.
@@ -277,7 +293,7 @@ typedef void (*pw_progress_cb)(uint64_t done, uint64_t total, void *payload);
 
 #define PW_VERIFY_OPTIONS_VERSION 1
 
-/** Verification options. */
+/** Verification options; zero fields mean "the default". */
 typedef struct pw_verify_options {
 	unsigned int version;    /**< PW_VERIFY_OPTIONS_VERSION */
 	unsigned int threads;    /**< worker threads; 0: one per online CPU */
@@ -285,14 +301,16 @@ typedef struct pw_verify_options {
 	void *payload;
 } pw_verify_options;
 
-#define PW_VERIFY_OPTIONS_INIT { PW_VERIFY_OPTIONS_VERSION, 0, NULL, NULL }
+/** Initialiser of pw_verify_options: the version, every other field zero (default). */
+#define PW_VERIFY_OPTIONS_INIT { .version = PW_VERIFY_OPTIONS_VERSION }
 
 /**
  * Verify the pack: the pack trailer checksum, the idx checksum and the
  * pack checksum recorded in it, every entry's CRC32 (idx v2), and every
  * object's id recomputed from its resolved content. Returns 0 when all is
  * good, PW_EVERIFY (or PW_ECORRUPT) with the first problem in the error
- * message otherwise.
+ * message otherwise. `opts` may be NULL for all defaults; its `version`
+ * must be PW_VERIFY_OPTIONS_VERSION (PW_EINVALID otherwise).
  */
 PW_EXTERN(int) pw_pack_verify(pw_pack *pack, const pw_verify_options *opts);
 

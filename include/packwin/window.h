@@ -41,7 +41,8 @@ typedef struct pw_wm_options {
 	int no_mmap;           /**< non-zero: fill windows with pread into buffers */
 } pw_wm_options;
 
-#define PW_WM_OPTIONS_INIT { PW_WM_OPTIONS_VERSION, PW_WM_SLIDING, 0, 0, 0, 0 }
+/** Initialiser of pw_wm_options: the version, every other field zero (default). */
+#define PW_WM_OPTIONS_INIT { .version = PW_WM_OPTIONS_VERSION }
 
 /** Counters of a manager, readable at any time (see pw_wm_stats). */
 typedef struct pw_wm_stats {
@@ -63,13 +64,23 @@ typedef struct pw_wm_stats {
 	                              after every unpinned window was unmapped */
 } pw_wm_stats;
 
-/** Create a manager. `opts` may be NULL for all defaults. */
+/**
+ * Create a manager. `opts` may be NULL for all defaults; its `version` must
+ * be PW_WM_OPTIONS_VERSION (PW_EINVALID otherwise, naming both versions).
+ */
 PW_EXTERN(int) pw_wm_new(pw_wm **out, const pw_wm_options *opts);
 
 /**
- * Free a manager. Every file must have been closed (pw_wm_close) first;
- * accepts NULL. Files still open are closed here (their handles become
- * invalid), so nothing the manager holds leaks.
+ * Free a manager; accepts NULL. Free first everything that reads through
+ * it: every pw_pack opened on it (pw_pack_free), every pw_repo given it as
+ * `wm` (pw_repo_free), every cursor (pw_cursor_release), every lent
+ * descriptor (pw_wm_return_fd). The manager does not know its packs and
+ * cannot check this. Files still registered are closed here (windows
+ * unmapped, descriptors closed, handles freed) so that nothing leaks, but
+ * a pack still holding such a file is left with dangling handles: any call
+ * on it afterwards, pw_pack_free included, is a use after free (undefined
+ * behaviour), and pointers pw_cursor_get returned into its windows point
+ * to unmapped memory.
  */
 PW_EXTERN(void) pw_wm_free(pw_wm *wm);
 

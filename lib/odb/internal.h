@@ -106,6 +106,7 @@ struct pw_repo {
 	pw_dcache *dcache;
 	int own_dcache;
 	uint64_t max_object_size;
+	unsigned int max_delta_depth; /* handed to every pack opened (0: its default) */
 
 	pw_objdir *dirs;    /* dirs[0]: the primary object directory */
 	size_t ndirs;

@@ -50,6 +50,7 @@ static int add_pack(pw_packlist *pl, const char *idx_path, const struct stat *is
 	po.oid_type = repo->oid_type;
 	po.dcache = repo->dcache;
 	po.max_object_size = repo->max_object_size;
+	po.max_delta_depth = repo->max_delta_depth;
 	po.base_lookup = pw__base_lookup;
 	po.base_payload = repo;
 	if ((error = pw_pack_open(&pack, repo->wm, idx_path, &po)) < 0)

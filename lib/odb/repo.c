@@ -79,13 +79,12 @@ out:
 }
 
 /*
- * The discovery helpers below return NULL both for "no repository here" and
- * for a failed allocation; this flag tells the two apart, so that running
- * out of memory is PW_ENOMEM and never "not a git repository" (or, searching
- * upwards, a parent's repository). Reset by pw_repo_open.
+ * The discovery helpers below tell "no repository here" from a failure
+ * through their return codes: running out of memory is PW_ENOMEM, never
+ * "not a git repository" (or, searching upwards, a parent's repository).
  */
-static _Thread_local int discovery_nomem;
 
+/* a + "/" + b, or NULL when out of memory. */
 static char *join(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
@@ -95,8 +94,6 @@ static char *join(const char *a, const char *b)
 		memcpy(s, a, la);
 		s[la] = '/';
 		memcpy(s + la + 1, b, lb + 1);
-	} else {
-		discovery_nomem = 1;
 	}
 	return s;
 }
@@ -113,19 +110,37 @@ static int is_file(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-/* Absolute, symlink-free form of `path` (NULL if it does not exist). */
-static char *absolute(const char *path)
+/*
+ * The absolute, symlink-free form of `path` into `*out`: NULL (errno set)
+ * if it does not resolve. 0, or PW_ENOMEM.
+ */
+static int absolute(char **out, const char *path)
 {
-	char buf[PATH_MAX], *copy;
+	char buf[PATH_MAX];
 
+	*out = NULL;
 	/* into our buffer: realpath's own allocation would bypass pw__malloc */
 	if (!realpath(path, buf))
-		return NULL;
-	if (!(copy = pw__strdup(buf))) {
-		discovery_nomem = 1;
-		errno = ENOMEM;
-	}
-	return copy;
+		return 0;
+	if (!(*out = pw__strdup(buf)))
+		return pw__error_nomem();
+	return 0;
+}
+
+/* absolute() of folder/rel, or of rel when it is absolute. */
+static int absolute_from(char **out, const char *folder, const char *rel)
+{
+	char *joined;
+	int error;
+
+	if (rel[0] == '/')
+		return absolute(out, rel);
+	*out = NULL;
+	if (!(joined = join(folder, rel)))
+		return pw__error_nomem();
+	error = absolute(out, joined);
+	pw__free(joined);
+	return error;
 }
 
 /* Strip trailing whitespace (the newline of a one-line file). */
@@ -136,46 +151,53 @@ static void chomp(char *s)
 		s[--n] = '\0';
 }
 
-/* The common directory of a gitdir: its `commondir` file, else itself. */
-static char *common_dir(const char *gitdir)
+/* The common directory of a gitdir: its `commondir` file, else itself. 0 or PW_ENOMEM. */
+static int common_dir(char **out, const char *gitdir)
 {
-	char *file = join(gitdir, "commondir"), *content = NULL, *result = NULL;
-	int rc = 0;
+	char *file = join(gitdir, "commondir"), *content = NULL;
+	int error = 0, rc;
 
-	if (file && is_file(file) && (rc = pw__read_small_file(&content, NULL, file, 4096)) == 0) {
-		chomp(content);
-		if (content[0] == '/') {
-			result = absolute(content);
+	*out = NULL;
+	if (!file)
+		return pw__error_nomem();
+	if (is_file(file)) {
+		rc = pw__read_small_file(&content, NULL, file, 4096);
+		if (rc == 0) {
+			chomp(content);
+			error = absolute_from(out, gitdir, content);
+		} else if (rc == PW_ENOMEM) {
+			error = rc;
 		} else {
-			char *rel = join(gitdir, content);
-			if (rel)
-				result = absolute(rel);
-			pw__free(rel);
+			pw_error_clear(); /* unreadable: git too falls back to the gitdir */
 		}
 	}
-	if (rc == PW_ENOMEM)
-		discovery_nomem = 1;
-	pw_error_clear();
 	pw__free(content);
 	pw__free(file);
-	if (!result && !(result = pw__strdup(gitdir)))
-		discovery_nomem = 1;
-	return result;
+	if (!error && !*out && !(*out = pw__strdup(gitdir)))
+		error = pw__error_nomem();
+	return error;
 }
 
-/* git's test: HEAD, and objects/ and refs/ in the common directory. */
+/* git's test: HEAD, and objects/ and refs/ in the common directory. 1 yes, 0 no, or PW_ENOMEM. */
 static int looks_like_gitdir(const char *dir, int need_objects)
 {
 	char *head = join(dir, "HEAD"), *common = NULL, *objects = NULL, *refs = NULL;
 	int ok = 0;
 
-	if (!head || !is_file(head))
+	if (!head) {
+		ok = pw__error_nomem();
 		goto out;
-	if (!(common = common_dir(dir)))
+	}
+	if (!is_file(head))
+		goto out;
+	if ((ok = common_dir(&common, dir)) < 0)
 		goto out;
 	objects = join(common, "objects");
 	refs = join(common, "refs");
-	ok = objects && refs && is_dir(refs) && (!need_objects || is_dir(objects));
+	if (!objects || !refs)
+		ok = pw__error_nomem();
+	else
+		ok = is_dir(refs) && (!need_objects || is_dir(objects));
 out:
 	pw__free(head);
 	pw__free(common);
@@ -184,75 +206,83 @@ out:
 	return ok;
 }
 
-/* A `.git` file: "gitdir: PATH", relative to the file's folder. */
-static char *read_gitfile(const char *file, const char *folder)
+/* A `.git` file: "gitdir: PATH", relative to the file's folder. `*out` NULL if none; 0 or PW_ENOMEM. */
+static int read_gitfile(char **out, const char *file, const char *folder)
 {
-	char *content = NULL, *result = NULL;
+	char *content = NULL;
+	int error;
 
-	if (pw__read_small_file(&content, NULL, file, 4096) < 0) {
-		if (pw_error_last_code() == PW_ENOMEM)
-			discovery_nomem = 1;
-		return NULL;
+	*out = NULL;
+	if ((error = pw__read_small_file(&content, NULL, file, 4096)) < 0) {
+		if (error == PW_ENOMEM)
+			return error;
+		pw_error_clear(); /* unreadable: no gitfile */
+		return 0;
 	}
 	chomp(content);
-	if (!strncmp(content, "gitdir: ", 8)) {
-		const char *target = content + 8;
-		if (target[0] == '/') {
-			result = absolute(target);
-		} else {
-			char *rel = join(folder, target);
-			if (rel)
-				result = absolute(rel);
-			pw__free(rel);
-		}
-	}
+	if (!strncmp(content, "gitdir: ", 8))
+		error = absolute_from(out, folder, content + 8);
 	pw__free(content);
-	return result;
+	return error;
 }
 
-/* The git directory for `dir` itself (work tree, .git or bare), or NULL. */
-static char *gitdir_at(const char *dir, int need_objects)
+/* The git directory for `dir` itself (work tree, .git or bare) into `*out`, NULL if none. 0 or PW_ENOMEM. */
+static int gitdir_at(char **out, const char *dir, int need_objects)
 {
-	char *dotgit = join(dir, ".git"), *result = NULL;
+	char *dotgit = join(dir, ".git"), *target = NULL;
 	struct stat st;
+	int error = 0, ok;
 
+	*out = NULL;
 	if (!dotgit)
-		return NULL;
+		return pw__error_nomem();
 	if (stat(dotgit, &st) == 0) {
-		if (S_ISDIR(st.st_mode) && looks_like_gitdir(dotgit, need_objects))
-			result = absolute(dotgit);
-		else if (S_ISREG(st.st_mode)) {
-			char *target = read_gitfile(dotgit, dir);
-			if (target && looks_like_gitdir(target, need_objects))
-				result = target;
-			else
-				pw__free(target);
+		if (S_ISDIR(st.st_mode)) {
+			if ((ok = looks_like_gitdir(dotgit, need_objects)) < 0)
+				error = ok;
+			else if (ok)
+				error = absolute(out, dotgit);
+		} else if (S_ISREG(st.st_mode)) {
+			if ((error = read_gitfile(&target, dotgit, dir)) == 0 && target) {
+				if ((ok = looks_like_gitdir(target, need_objects)) < 0)
+					error = ok;
+				else if (ok) {
+					*out = target;
+					target = NULL;
+				}
+			}
 		}
 	}
-	if (!result && looks_like_gitdir(dir, need_objects))
-		result = absolute(dir);
+	if (!error && !*out) {
+		if ((ok = looks_like_gitdir(dir, need_objects)) < 0)
+			error = ok;
+		else if (ok)
+			error = absolute(out, dir);
+	}
+	if (error < 0) {
+		/* even a result: a check that could not run may have chosen it */
+		pw__free(*out);
+		*out = NULL;
+	}
+	pw__free(target);
 	pw__free(dotgit);
-	return result;
+	return error;
 }
 
 static int find_gitdir(char **out, const char *path, int no_discover, int need_objects)
 {
-	char *dir = absolute(path), *slash;
+	char *dir, *slash;
+	int error;
 
+	*out = NULL;
+	if ((error = absolute(&dir, path)) < 0)
+		return error;
 	if (!dir)
 		return pw__error_os("cannot open repository %s", path);
 	for (;;) {
-		*out = gitdir_at(dir, need_objects);
-		if (discovery_nomem) {
-			/* even a result: a check that could not run may have chosen it */
-			pw__free(*out);
-			*out = NULL;
+		if ((error = gitdir_at(out, dir, need_objects)) < 0 || *out) {
 			pw__free(dir);
-			return pw__error_nomem();
-		}
-		if (*out) {
-			pw__free(dir);
-			return 0;
+			return error;
 		}
 		if (no_discover || !strcmp(dir, "/"))
 			break;
@@ -331,13 +361,16 @@ static int add_objdir(pw_repo *repo, const char *path, size_t *cap)
 	struct stat st;
 	char *abs;
 	size_t i;
+	int error;
 
 	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 		return PW_ENOTFOUND;
 	for (i = 0; i < repo->ndirs; i++)
 		if (repo->dirs[i].dev == st.st_dev && repo->dirs[i].ino == st.st_ino)
 			return 1; /* already there: an alternates cycle or duplicate */
-	if (!(abs = absolute(path)))
+	if ((error = absolute(&abs, path)) < 0)
+		return error;
+	if (!abs)
 		return pw__error_os("cannot resolve %s", path);
 	if (repo->ndirs == *cap) {
 		size_t n = *cap ? *cap * 2 : 4;
@@ -424,6 +457,7 @@ static int load_alternates(pw_repo *repo, size_t *cap, unsigned max_depth)
 int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 {
 	pw_repo_options defaults = PW_REPO_OPTIONS_INIT;
+	pw_wm_options wm_options;
 	const char *env_gitdir = path ? NULL : getenv("GIT_DIR");
 	const char *env_objdir = path ? NULL : getenv("GIT_OBJECT_DIRECTORY");
 	size_t cap = 0;
@@ -432,8 +466,20 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	int error;
 
 	*out = NULL;
+	if ((error = pw__check_version(opts, PW_REPO_OPTIONS_VERSION, "pw_repo_options")) < 0)
+		return error;
 	if (!opts)
 		opts = &defaults;
+	/*
+	 * The outer version vouches for the layout of the nested wm_options, so
+	 * its version 0 (PW_REPO_OPTIONS_INIT leaves it zero) is the current one.
+	 */
+	wm_options = opts->wm_options;
+	if (wm_options.version == 0)
+		wm_options.version = PW_WM_OPTIONS_VERSION;
+	else if ((error = pw__check_version(&wm_options, PW_WM_OPTIONS_VERSION,
+			"pw_repo_options.wm_options")) < 0)
+		return error;
 	if (!(repo = pw__calloc(1, sizeof(*repo))))
 		return pw__error_nomem();
 	if ((error = pw__sources_init(repo)) < 0) {
@@ -441,22 +487,23 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 		return error;
 	}
 	repo->max_object_size = opts->max_object_size;
+	repo->max_delta_depth = opts->max_delta_depth;
 
-	discovery_nomem = 0;
 	if (env_gitdir && env_gitdir[0]) {
-		if (!(repo->gitdir = absolute(env_gitdir)) || !looks_like_gitdir(repo->gitdir, !env_objdir)) {
-			error = discovery_nomem ? pw__error_nomem() :
-				pw__error_set(PW_ENOTFOUND, "GIT_DIR=%s: not a git repository", env_gitdir);
+		if ((error = absolute(&repo->gitdir, env_gitdir)) < 0)
+			goto fail;
+		if (!repo->gitdir || (error = looks_like_gitdir(repo->gitdir, !env_objdir)) == 0) {
+			error = pw__error_set(PW_ENOTFOUND, "GIT_DIR=%s: not a git repository", env_gitdir);
 			goto fail;
 		}
+		if (error < 0)
+			goto fail;
 	} else if ((error = find_gitdir(&repo->gitdir, path ? path : ".",
 			opts->no_discover, !env_objdir)) < 0) {
 		goto fail;
 	}
-	if (!(repo->commondir = common_dir(repo->gitdir)) || discovery_nomem) {
-		error = pw__error_nomem();
+	if ((error = common_dir(&repo->commondir, repo->gitdir)) < 0)
 		goto fail;
-	}
 	if ((error = read_object_format(&repo->oid_type, repo->commondir)) < 0)
 		goto fail;
 	if (opts->oid_type != PW_OID_UNKNOWN)
@@ -481,7 +528,7 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	if (opts->wm) {
 		repo->wm = opts->wm;
 	} else {
-		if ((error = pw_wm_new(&repo->wm, &opts->wm_options)) < 0)
+		if ((error = pw_wm_new(&repo->wm, &wm_options)) < 0)
 			goto fail;
 		repo->own_wm = 1;
 	}

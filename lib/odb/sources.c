@@ -1,5 +1,4 @@
 /* sources.c: the repository's object sources — lookups over them and the one rescan-and-retry loop. */
-#include <stdio.h>
 #include <string.h>
 
 #include "odb/internal.h"
@@ -183,11 +182,8 @@ static int op_stream(lookup *l, const pw_objloc *loc)
 	int error = loc->src->ops->stream(l->type, l->size, loc, l->id, stream_cb, l);
 
 	/* once bytes went out, a file changing underneath is the end: a second attempt would repeat them */
-	if (l->started && error == PW_ENOTFOUND) {
-		char msg[1024];
-		snprintf(msg, sizeof(msg), "%s", pw_error_last());
-		return pw__error_set(PW_ECHANGED, "%s", msg);
-	}
+	if (l->started && error == PW_ENOTFOUND)
+		return pw__error_wrap(PW_ECHANGED);
 	return error;
 }
 

@@ -78,6 +78,25 @@ __attribute__((destructor)) static void dexit(void)
 	}
 }
 
+/*
+ * From libdeflate 1.19 each decompressor takes the allocator; before, the
+ * process-wide hook is set by pw_set_allocator (util/alloc.c).
+ */
+static struct libdeflate_decompressor *alloc_decompressor(void)
+{
+#if LIBDEFLATE_VERSION_MAJOR > 1 || LIBDEFLATE_VERSION_MINOR >= 19
+	struct libdeflate_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.sizeof_options = sizeof(o);
+	o.malloc_func = pw__malloc;
+	o.free_func = pw__free;
+	return libdeflate_alloc_decompressor_ex(&o);
+#else
+	return libdeflate_alloc_decompressor();
+#endif
+}
+
 static struct libdeflate_decompressor *decompressor(void)
 {
 	struct libdeflate_decompressor *d;
@@ -86,7 +105,7 @@ static struct libdeflate_decompressor *decompressor(void)
 	if (!dkey_ok)
 		return NULL;
 	if (!(d = pthread_getspecific(dkey))) {
-		if ((d = libdeflate_alloc_decompressor()) && pthread_setspecific(dkey, d)) {
+		if ((d = alloc_decompressor()) && pthread_setspecific(dkey, d)) {
 			libdeflate_free_decompressor(d);
 			d = NULL;
 		}

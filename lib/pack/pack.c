@@ -151,6 +151,8 @@ int pw_pack_open(pw_pack **out, pw_wm *wm, const char *path,
 	*out = NULL;
 	if (!wm || !path)
 		return pw__error_set(PW_EINVALID, "pw_pack_open: no manager or path");
+	if ((error = pw__check_version(opts, PW_PACK_OPTIONS_VERSION, "pw_pack_options")) < 0)
+		return error;
 	if (!opts)
 		opts = &defaults;
 	if (opts->oid_type != PW_OID_UNKNOWN && !pw_oid_rawsz(opts->oid_type))
@@ -188,6 +190,8 @@ int pw_pack_open_lazy(pw_pack **out, pw_wm *wm, const char *pack_path,
 	*out = NULL;
 	if (!wm || !pack_path || !opts)
 		return pw__error_set(PW_EINVALID, "pw_pack_open_lazy: no manager, path or options");
+	if ((error = pw__check_version(opts, PW_PACK_OPTIONS_VERSION, "pw_pack_options")) < 0)
+		return error;
 	if (!pw_oid_rawsz(opts->oid_type))
 		return pw__error_set(PW_EINVALID,
 			"%s: a pack opened without its idx needs its object format", pack_path);

@@ -251,6 +251,8 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 	verifier v;
 	int error;
 
+	if ((error = pw__check_version(opts, PW_VERIFY_OPTIONS_VERSION, "pw_verify_options")) < 0)
+		return error;
 	if (!opts)
 		opts = &defaults;
 	if ((error = pw__rev_ensure(p)) < 0)

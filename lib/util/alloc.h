@@ -1,4 +1,4 @@
-/* alloc.h: the library's allocation wrappers, with a fail-after-N hook for tests. */
+/* alloc.h: the library's allocation wrappers over the installed pw_allocator (packwin/sys/alloc.h). */
 #ifndef PW_UTIL_ALLOC_H
 #define PW_UTIL_ALLOC_H
 
@@ -17,13 +17,6 @@ char *pw__strdup(const char *s);
  */
 void *pw__zalloc(void *opaque, unsigned int items, unsigned int size);
 void pw__zfree(void *opaque, void *p);
-
-/**
- * Test hook: make the allocation after `n` more succeed-able ones fail
- * (n = 0 fails the very next one); -1 turns failing off. Process-wide;
- * for single-threaded tests only.
- */
-void pw__alloc_fail_after(long n);
 
 /* Overflow-checked arithmetic: return non-zero on overflow. */
 #define PW_ADD_OVERFLOW(a, b, out) __builtin_add_overflow((a), (b), (out))

@@ -54,9 +54,32 @@ int pw__error_os(const char *fmt, ...)
 	return last.code;
 }
 
+int pw__error_wrap(int code)
+{
+	if (!last.code)
+		snprintf(last.msg, sizeof(last.msg), "%s", pw_error_name(code));
+	if (code != PW_EOS)
+		last.err = 0;
+	last.code = code;
+	return code;
+}
+
 int pw__error_nomem(void)
 {
 	return pw__error_set(PW_ENOMEM, "out of memory");
+}
+
+int pw__check_version(const void *opts, unsigned int expected, const char *name)
+{
+	unsigned int version;
+
+	if (!opts)
+		return 0;
+	/* every options struct starts with its version (memcpy: no aliasing games) */
+	memcpy(&version, opts, sizeof(version));
+	if (version == expected)
+		return 0;
+	return pw__error_set(PW_EINVALID, "%s: version %u, expected %u", name, version, expected);
 }
 
 const char *pw_error_last(void)

@@ -17,17 +17,15 @@ int pw_wm_new(pw_wm **out, const pw_wm_options *opts)
 	size_t page, unit, ws;
 	long sys_page;
 	pw_wm *wm;
+	int error;
 
 	if (!out)
 		return pw__error_set(PW_EINVALID, "pw_wm_new: out is NULL");
 	*out = NULL;
+	if ((error = pw__check_version(opts, PW_WM_OPTIONS_VERSION, "pw_wm_options")) < 0)
+		return error;
 	if (opts)
 		o = *opts;
-	/* Version 0 is a zero-initialised struct: all defaults. */
-	if (o.version != 0 && o.version != PW_WM_OPTIONS_VERSION)
-		return pw__error_set(PW_EINVALID,
-			"pw_wm_new: unsupported options version %u", o.version);
-	o.version = PW_WM_OPTIONS_VERSION;
 	if (o.mode != PW_WM_SLIDING && o.mode != PW_WM_WHOLE_FILE)
 		return pw__error_set(PW_EINVALID, "pw_wm_new: unknown mode %d",
 			(int)o.mode);

@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pw_repo_resolve(&id, repo, name);
 	pw_repo_ref(&id, repo, name);
 	pw_repo_head_target(&target, repo);
-	free(target);
+	pw_string_free(target);
 	pw_repo_foreach_ref(repo, ref_cb, NULL);
 
 	pw__refdb_init(&db, repo);

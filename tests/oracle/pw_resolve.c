@@ -77,7 +77,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "pw_resolve: HEAD: %s\n", pw_error_last());
 		else
 			printf("%s\n", target ? target : "detached");
-		free(target);
+		pw_string_free(target);
 	} else if (i < argc) {
 		for (; i < argc; i++)
 			resolve(repo, argv[i]);

@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,32 @@ static int run_repo(uint64_t *digest, const void *param)
 	err = pw_repo_open(&repo, repo_copy, &o);
 	if (!err)
 		err = digest_repo_objects(&h, repo);
+	pw_repo_free(repo);
+	*digest = h;
+	return err;
+}
+
+static char discover_from[700];
+
+/*
+ * Workload 4: find a linked work tree's repository from a folder deep in
+ * it (a gitfile to a gitdir with a commondir file), inside another
+ * repository: running out of memory anywhere in discovery must be
+ * PW_ENOMEM, never "not a git repository" nor the enclosing repository.
+ */
+static int run_discover(uint64_t *digest, const void *param)
+{
+	pw_repo_options o = PW_REPO_OPTIONS_INIT;
+	pw_repo *repo = NULL;
+	uint64_t h = FNV_OFFSET;
+	int err;
+
+	(void)param;
+	err = pw_repo_open(&repo, discover_from, &o);
+	if (!err) {
+		h = fnv(h, pw_repo_gitdir(repo), strlen(pw_repo_gitdir(repo)));
+		h = fnv(h, pw_repo_objdir(repo), strlen(pw_repo_objdir(repo)));
+	}
 	pw_repo_free(repo);
 	*digest = h;
 	return err;
@@ -166,9 +193,13 @@ static int group_setup(void **state)
 		return -1;
 	git_test_env();
 	snprintf(repo_copy, sizeof(repo_copy), "%s/r.git", tmpdir);
+	snprintf(discover_from, sizeof(discover_from), "%s/outer/main/../linked/a/b", tmpdir);
 	return sh_rc("cp -R '%s' r.git && echo loose | git --git-dir=r.git hash-object -w --stdin"
 		     " >/dev/null && head -c 100000 /dev/urandom | git --git-dir=r.git hash-object"
-		     " -w --stdin >/dev/null", BASIC_REPO) == 0 ? 0 : -1;
+		     " -w --stdin >/dev/null", BASIC_REPO) == 0 &&
+		sh_rc("git init -q outer && git clone -q '%s' outer/main && git -C outer/main"
+		      " worktree add -q --detach ../linked && mkdir -p outer/linked/a/b",
+			BASIC_REPO) == 0 ? 0 : -1;
 }
 
 typedef int (*workload)(uint64_t *digest, const void *param);
@@ -189,9 +220,9 @@ static long fail_every_n(workload w, const void *param, const char *name, long d
 	assert_int_equal(w(&want, param), 0);
 	for (;;) {
 		pw_error_clear();
-		pw__alloc_fail_after(n);
+		test_alloc_fail_after(n);
 		err = w(&got, param);
-		pw__alloc_fail_after(-1);
+		test_alloc_fail_after(-1);
 		runs++;
 		if (err == 0) {
 			assert_true(got == want);
@@ -256,6 +287,58 @@ static void test_lazy_pack(void **state)
 }
 
 /*
+ * Run `w` with only the N-th allocation failing, for every N until a run
+ * makes fewer than N allocations: a failure that a caller swallows shows
+ * up here as a different result or another error, where failing every
+ * allocation after the N-th would make a later one report PW_ENOMEM.
+ */
+static long fail_each_once(workload w, const void *param, const char *name)
+{
+	uint64_t want, got;
+	long n, failures = 0;
+	int err;
+
+	assert_int_equal(w(&want, param), 0);
+	for (n = 0;; n++) {
+		pw_error_clear();
+		test_alloc_fail_once(n);
+		err = w(&got, param);
+		test_alloc_fail_after(-1);
+		if (!test_alloc_failed()) {
+			assert_int_equal(err, 0);
+			break;
+		}
+		if (err == 0) {
+			if (got != want)
+				fail_msg("%s: allocation %ld failing alone gave another result", name, n);
+			continue;
+		}
+		if (err != PW_ENOMEM)
+			fail_msg("%s: allocation %ld failing alone gave %d (%s), not PW_ENOMEM", name,
+				n, err, pw_error_last());
+		failures++;
+	}
+	print_message("%s: %ld single failures, %ld ended in PW_ENOMEM\n", name, n, failures);
+	return failures;
+}
+
+static void test_discovery(void **state)
+{
+	char want[PATH_MAX];
+	pw_repo *repo = NULL;
+
+	(void)state;
+	/* the reference run lands in the linked work tree's gitdir, not in outer/.git */
+	assert_int_equal(pw_repo_open(&repo, discover_from, NULL), 0);
+	assert_non_null(realpath(tmp("outer/main/.git/worktrees/linked"), want));
+	assert_string_equal(pw_repo_gitdir(repo), want);
+	pw_repo_free(repo);
+	/* every N: discovery and the open take some 45 allocations */
+	assert_true(fail_every_n(run_discover, NULL, "discovery", 1000) > 30);
+	assert_true(fail_each_once(run_discover, NULL, "discovery") > 30);
+}
+
+/*
  * Failing allocations in the window manager alone are covered by
  * test_window.c's test_out_of_memory; here the layers above it.
  */
@@ -270,6 +353,7 @@ int main(void)
 		cmocka_unit_test_prestate(test_bigblob, (void *)&mode_pread),
 		cmocka_unit_test_prestate(test_lazy_pack, (void *)&mode_mmap),
 		cmocka_unit_test_prestate(test_lazy_pack, (void *)&mode_pread),
+		cmocka_unit_test(test_discovery),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, remove_tmpdir);

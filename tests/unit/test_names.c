@@ -304,10 +304,7 @@ static void test_abbreviations(void **state)
 	pw_repo *repo;
 
 	(void)state;
-	if (access(ZLIB, R_OK) != 0) {
-		print_message("skipping: %s is not there\n", ZLIB);
-		return;
-	}
+	need_corpus(ZLIB);
 	repo = open_repo(ZLIB);
 	CHECK_ALL(repo, cases);
 	pw_repo_free(repo);
@@ -610,9 +607,9 @@ static void test_out_of_memory(void **state)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		want = pw_repo_resolve(&id, repo, names[i]);
 		for (n = 0;; n++) {
-			pw__alloc_fail_after(n);
+			test_alloc_fail_after(n);
 			rc = pw_repo_resolve(&id, repo, names[i]);
-			pw__alloc_fail_after(-1);
+			test_alloc_fail_after(-1);
 			if (rc == want)
 				break;
 			if (rc != PW_ENOMEM)

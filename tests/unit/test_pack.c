@@ -820,6 +820,46 @@ static void test_max_delta_depth(void **state)
 	free(path);
 }
 
+/* Options of the wrong version are refused with both versions named; _INIT is all defaults. */
+static void test_options_version(void **state)
+{
+	const good_pack *g = good("packs/basic");
+	char *path = good_pack_path(g);
+	pw_pack_options po = PW_PACK_OPTIONS_INIT;
+	pw_verify_options vo = PW_VERIFY_OPTIONS_INIT;
+	pw_wm *wm = new_wm(BUDGET_DEFAULT);
+	pw_pack *p = NULL;
+	(void)state;
+
+	po.version = 7;
+	assert_int_equal(pw_pack_open(&p, wm, path, &po), PW_EINVALID);
+	assert_null(p);
+	assert_string_equal(pw_error_last(), "pw_pack_options: version 7, expected 1");
+	po.version = 0;
+	assert_int_equal(pw_pack_open(&p, wm, path, &po), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_pack_options: version 0, expected 1");
+
+	po.version = 5;
+	po.oid_type = PW_OID_SHA1;
+	assert_int_equal(pw_pack_open_lazy(&p, wm, path, &po), PW_EINVALID);
+	assert_null(p);
+	assert_string_equal(pw_error_last(), "pw_pack_options: version 5, expected 1");
+	po.oid_type = PW_OID_UNKNOWN;
+
+	po.version = PW_PACK_OPTIONS_VERSION;
+	assert_int_equal(pw_pack_open(&p, wm, path, &po), 0);
+	assert_int_equal(pw_pack_oid_type(p), PW_OID_SHA1);
+	vo.version = 2;
+	assert_int_equal(pw_pack_verify(p, &vo), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_verify_options: version 2, expected 1");
+	vo.version = PW_VERIFY_OPTIONS_VERSION;
+	vo.threads = 1;
+	assert_int_equal(pw_pack_verify(p, &vo), 0);
+	pw_pack_free(p);
+	pw_wm_free(wm);
+	free(path);
+}
+
 /*
  * fanout-inconsistent: the fan-out puts id 0 in no bucket, so lookups miss
  * it though it reads by offset (verify says why, see the table).
@@ -911,25 +951,40 @@ static void test_truncated_underneath(void **state)
 
 /* ------------------------------------------------------------- main */
 
+#define NGOOD (sizeof(good_packs) / sizeof(good_packs[0]))
+#define NCORRUPT (sizeof(corrupt_cases) / sizeof(corrupt_cases[0]))
+
+static const struct CMUnitTest fixed_tests[] = {
+	{"prefix ambiguity", test_prefix_ambiguity, NULL, NULL, NULL},
+	{"open paths", test_open_paths, make_tmpdir, remove_tmpdir, NULL},
+	{"fan-out lookup", test_fanout_lookup, NULL, NULL, NULL},
+	{"truncated underneath", test_truncated_underneath, make_tmpdir, remove_tmpdir, NULL},
+	{"max object size", test_max_object_size, NULL, NULL, NULL},
+	{"max delta depth", test_max_delta_depth, NULL, NULL, NULL},
+	{"options version", test_options_version, NULL, NULL, NULL},
+	{"corrupt table complete", test_corrupt_table_complete, NULL, NULL, NULL},
+};
+
+#define NFIXED (sizeof(fixed_tests) / sizeof(fixed_tests[0]))
+
+/*
+ * Every good pack and every corrupt case twice (default and tiny budget),
+ * named at run time: a static array of exactly that many, filled in main,
+ * so that the public cmocka_run_group_tests_name counts it.
+ */
+static struct CMUnitTest tests[2 * NGOOD + NFIXED + 2 * NCORRUPT];
+static good_state gs[2 * NGOOD];
+static char names[2 * NCORRUPT][160];
+
 int main(void)
 {
-	size_t ncorrupt = sizeof(corrupt_cases) / sizeof(corrupt_cases[0]);
-	size_t ngood = sizeof(good_packs) / sizeof(good_packs[0]);
 	size_t n = 0, i;
-	struct CMUnitTest *tests;
-	good_state *gs;
-	char(*names)[160];
-	int rc;
 
 	if (getenv("PW_TEST_DUMP")) {
 		dump_cases();
 		return 0;
 	}
-	tests = calloc(2 * ncorrupt + 2 * ngood + 8, sizeof(*tests));
-	gs = calloc(2 * ngood, sizeof(*gs));
-	names = calloc(2 * ncorrupt, sizeof(*names));
-	assert_true(tests && gs && names);
-	for (i = 0; i < ngood; i++) {
+	for (i = 0; i < NGOOD; i++) {
 		int b;
 		for (b = 0; b < 2; b++) {
 			good_state *s = &gs[2 * i + b];
@@ -940,18 +995,9 @@ int main(void)
 			tests[n++] = (struct CMUnitTest){s->name, test_good, NULL, NULL, s};
 		}
 	}
-	tests[n++] =
-	        (struct CMUnitTest){"prefix ambiguity", test_prefix_ambiguity, NULL, NULL, NULL};
-	tests[n++] = (struct CMUnitTest){
-	        "open paths", test_open_paths, make_tmpdir, remove_tmpdir, NULL};
-	tests[n++] = (struct CMUnitTest){"fan-out lookup", test_fanout_lookup, NULL, NULL, NULL};
-	tests[n++] = (struct CMUnitTest){"truncated underneath", test_truncated_underneath,
-	        make_tmpdir, remove_tmpdir, NULL};
-	tests[n++] = (struct CMUnitTest){"max object size", test_max_object_size, NULL, NULL, NULL};
-	tests[n++] = (struct CMUnitTest){"max delta depth", test_max_delta_depth, NULL, NULL, NULL};
-	tests[n++] = (struct CMUnitTest){
-	        "corrupt table complete", test_corrupt_table_complete, NULL, NULL, NULL};
-	for (i = 0; i < ncorrupt; i++) {
+	for (i = 0; i < NFIXED; i++)
+		tests[n++] = fixed_tests[i];
+	for (i = 0; i < NCORRUPT; i++) {
 		snprintf(names[2 * i], sizeof(names[0]), "corrupt %s", corrupt_cases[i].name);
 		snprintf(names[2 * i + 1], sizeof(names[0]), "corrupt %s (tiny budget)",
 		        corrupt_cases[i].name);
@@ -960,9 +1006,10 @@ int main(void)
 		tests[n++] = (struct CMUnitTest){
 		        names[2 * i + 1], test_corrupt_tiny, NULL, NULL, (void *)&corrupt_cases[i]};
 	}
-	rc = _cmocka_run_group_tests("test_pack", tests, n, NULL, NULL);
-	free(tests);
-	free(gs);
-	free(names);
-	return rc;
+	if (n != sizeof(tests) / sizeof(tests[0])) {
+		fprintf(stderr, "test_pack: %zu tests listed for %zu places\n", n,
+		        sizeof(tests) / sizeof(tests[0]));
+		return 1;
+	}
+	return cmocka_run_group_tests_name("test_pack", tests, NULL, NULL);
 }

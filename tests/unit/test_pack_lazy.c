@@ -497,9 +497,9 @@ static void test_idx_load_out_of_memory(void **state)
 	(void)state;
 	find_pack(path, sizeof(path), PACKS_DIR "/basic");
 	lazy = open_lazy(wm, path, PW_OID_SHA1, NULL);
-	pw__alloc_fail_after(0);
+	test_alloc_fail_after(0);
 	err = pw_pack_load_idx(lazy);
-	pw__alloc_fail_after(-1);
+	test_alloc_fail_after(-1);
 	assert_int_equal(err, PW_ENOMEM);
 	assert_int_equal(pw_pack_idx_loaded(lazy), 0);
 	assert_int_equal(pw_pack_nth_oid(&id, lazy, 0), 0);

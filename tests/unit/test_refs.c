@@ -190,7 +190,7 @@ static void test_basic_refs(void **state)
 
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/main");
-	free(target);
+	pw_string_free(target);
 
 	assert_error(pw_repo_ref(&id, repo, "refs/heads/nope"), PW_ENOTFOUND, "refs/heads/nope", NULL);
 	/* a one-level name is looked for in the git directory only */
@@ -271,10 +271,7 @@ static void test_corpus(void **state)
 		pw_oid id;
 		int rc;
 
-		if (access(cases[i].repo, R_OK) != 0) {
-			print_message("skipping %s: not there\n", cases[i].repo);
-			continue;
-		}
+		need_corpus(cases[i].repo);
 		repo = open_repo(cases[i].repo);
 		l = list_refs(repo, &rc);
 		assert_int_equal(rc, 0);
@@ -284,7 +281,7 @@ static void test_corpus(void **state)
 		free(l);
 		assert_int_equal(pw_repo_head_target(&target, repo), 0);
 		assert_string_equal(target, cases[i].head);
-		free(target);
+		pw_string_free(target);
 		assert_int_equal(pw_repo_ref(&id, repo, "HEAD"), 0);
 		assert_error(pw_repo_ref(&id, repo, "refs/heads/.keep"), PW_EINVALID, NULL, NULL);
 		pw_repo_free(repo);
@@ -384,7 +381,7 @@ static void test_dangling_and_unborn(void **state)
 	/* an unborn branch: HEAD names it, but it does not exist */
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/trunk");
-	free(target);
+	pw_string_free(target);
 	assert_error(pw_repo_ref(&oid, repo, "HEAD"), PW_ENOTFOUND, "refs/heads/trunk",
 		"does not exist");
 	l = list_refs(repo, &rc);
@@ -697,7 +694,7 @@ static void test_head_forms(void **state)
 	sh("rm r.git/HEAD && ln -s refs/heads/main r.git/HEAD");
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/main");
-	free(target);
+	pw_string_free(target);
 	assert_ref(repo, "HEAD", id.c2);
 
 	/* corrupt, then missing */
@@ -750,7 +747,7 @@ static void test_worktree(void **state)
 	repo = open_tmp("wt-linked");
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/other");
-	free(target);
+	pw_string_free(target);
 	assert_ref(repo, "HEAD", id.c1);
 	assert_ref(repo, "refs/heads/main", id.c2);
 	l = list_refs(repo, &rc);
@@ -763,7 +760,7 @@ static void test_worktree(void **state)
 	repo = open_tmp("wt-main");
 	assert_int_equal(pw_repo_head_target(&target, repo), 0);
 	assert_string_equal(target, "refs/heads/main");
-	free(target);
+	pw_string_free(target);
 	assert_ref(repo, "HEAD", id.c2);
 	pw_repo_free(repo);
 }
@@ -789,7 +786,7 @@ static void test_out_of_memory(void **state)
 	assert_non_null(l);
 	for (step = 0; step < 3; step++) {
 		for (n = 0;; n++) {
-			pw__alloc_fail_after(n);
+			test_alloc_fail_after(n);
 			if (step == 0) {
 				rc = pw_repo_ref(&oid, repo, "refs/heads/sym");
 			} else if (step == 1) {
@@ -799,7 +796,7 @@ static void test_out_of_memory(void **state)
 				l->type = PW_OID_SHA1;
 				rc = pw_repo_foreach_ref(repo, list_cb, l);
 			}
-			pw__alloc_fail_after(-1);
+			test_alloc_fail_after(-1);
 			if (rc == 0)
 				break;
 			if (rc != PW_ENOMEM)
@@ -809,7 +806,7 @@ static void test_out_of_memory(void **state)
 		}
 		if (step == 1) {
 			assert_string_equal(target, "refs/heads/main");
-			free(target);
+			pw_string_free(target);
 		}
 	}
 	assert_int_equal(l->refs, 5);

@@ -246,7 +246,7 @@ static int test_setup(void **state)
 {
 	(void)state;
 	reset_faults();
-	pw__alloc_fail_after(-1);
+	test_alloc_fail_after(-1);
 	return 0;
 }
 
@@ -254,7 +254,7 @@ static int test_teardown(void **state)
 {
 	(void)state;
 	reset_faults();
-	pw__alloc_fail_after(-1);
+	test_alloc_fail_after(-1);
 	return maps_under(PW_FIXTURES) == 0 && maps_under(tmpdir) == 0 ? 0 : -1;
 }
 
@@ -310,11 +310,11 @@ static void test_mmap_enomem_always(void **state)
 
 	/* and no heap either: PW_ENOMEM naming the file, nothing left behind */
 	fail_calls(&f_mmap, 1, LONG_MAX, ENOMEM);
-	pw__alloc_fail_after(12);
+	test_alloc_fail_after(12);
 	{
 		size_t fds = proc_fd_entries();
 		int err = pack_run(&got, NULL, BIGBLOB_PACK, &o);
-		pw__alloc_fail_after(-1);
+		test_alloc_fail_after(-1);
 		assert_int_equal(err, PW_ENOMEM);
 		assert_int_equal(proc_fd_entries(), fds);
 	}

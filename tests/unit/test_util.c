@@ -1,4 +1,5 @@
 /* test_util.c: the shared building blocks of lib/util — list, array, hex and path helpers. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 
 #include "util/alloc.h"
 #include "util/array.h"
+#include "util/error.h"
 #include "util/list.h"
 #include "util/str.h"
 
@@ -206,6 +208,65 @@ static void test_has_suffix(void **state)
 	assert_true(pw__has_suffix("x", ""));
 }
 
+typedef struct versioned {
+	unsigned int version;
+	int field;
+} versioned;
+
+static void test_check_version(void **state)
+{
+	versioned v = { 1, 5 };
+	(void)state;
+
+	pw_error_clear();
+	assert_int_equal(pw__check_version(NULL, 1, "pw_x_options"), 0);
+	assert_int_equal(pw__check_version(&v, 1, "pw_x_options"), 0);
+	assert_int_equal(pw_error_last_code(), PW_OK);
+	v.version = 7;
+	assert_int_equal(pw__check_version(&v, 1, "pw_x_options"), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_x_options: version 7, expected 1");
+	/* a zeroed struct that missed its _INIT macro is no version either */
+	v.version = 0;
+	assert_int_equal(pw__check_version(&v, 1, "pw_x_options"), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_x_options: version 0, expected 1");
+}
+
+static void test_error_wrap(void **state)
+{
+	char longmsg[1100];
+	(void)state;
+
+	pw__error_set(PW_ECORRUPT, "pack-1.pack: offset %d: bad header", 12);
+	assert_int_equal(pw__error_wrap(PW_ECHANGED), PW_ECHANGED);
+	assert_int_equal(pw_error_last_code(), PW_ECHANGED);
+	assert_string_equal(pw_error_last(), "pack-1.pack: offset 12: bad header");
+
+	/* the longest message there is survives whole */
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	pw__error_set(PW_ECORRUPT, "%s", longmsg);
+	longmsg[1023] = '\0'; /* what the 1024-byte buffer keeps */
+	assert_string_equal(pw_error_last(), longmsg);
+	pw__error_wrap(PW_ELIMIT);
+	assert_int_equal(pw_error_last_code(), PW_ELIMIT);
+	assert_string_equal(pw_error_last(), longmsg);
+
+	/* errno belongs to PW_EOS only */
+	errno = EACCES;
+	assert_int_equal(pw__error_os("cannot open %s", "x.idx"), PW_EOS);
+	assert_int_equal(pw__error_wrap(PW_EOS), PW_EOS);
+	assert_int_equal(pw_error_last_errno(), EACCES);
+	assert_string_equal(pw_error_last(), "cannot open x.idx: Permission denied");
+	pw__error_wrap(PW_ECHANGED);
+	assert_int_equal(pw_error_last_errno(), 0);
+	assert_string_equal(pw_error_last(), "cannot open x.idx: Permission denied");
+
+	/* nothing to wrap: the code's name */
+	pw_error_clear();
+	assert_int_equal(pw__error_wrap(PW_ECHANGED), PW_ECHANGED);
+	assert_string_equal(pw_error_last(), "file changed underneath");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -217,6 +278,8 @@ int main(void)
 		cmocka_unit_test(test_hex_round_trip),
 		cmocka_unit_test(test_path_join),
 		cmocka_unit_test(test_has_suffix),
+		cmocka_unit_test(test_check_version),
+		cmocka_unit_test(test_error_wrap),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -17,7 +17,7 @@
 
 #include "packwin/errors.h"
 #include "packwin/window.h"
-#include "util/alloc.h"
+#include "failalloc.h"
 
 static char tmpdir[512];
 static size_t page;
@@ -885,6 +885,10 @@ static void test_invalid_args(void **state)
 	o.version = 99;
 	assert_int_equal(pw_wm_new(&wm, &o), PW_EINVALID);
 	assert_null(wm);
+	assert_string_equal(pw_error_last(), "pw_wm_options: version 99, expected 1");
+	o.version = 0;
+	assert_int_equal(pw_wm_new(&wm, &o), PW_EINVALID);
+	assert_string_equal(pw_error_last(), "pw_wm_options: version 0, expected 1");
 	o.version = PW_WM_OPTIONS_VERSION;
 	o.mode = (pw_wm_mode)7;
 	assert_int_equal(pw_wm_new(&wm, &o), PW_EINVALID);
@@ -1010,7 +1014,7 @@ static void test_out_of_memory(void **state)
 		o.window_size = 2 * page;
 		o.memory_limit = 64 * page;
 		o.no_mmap = m->no_mmap;
-		pw__alloc_fail_after(n);
+		test_alloc_fail_after(n);
 		err = pw_wm_new(&wm, &o);
 		if (!err)
 			err = pw_wm_open(&f, wm, path);
@@ -1023,7 +1027,7 @@ static void test_out_of_memory(void **state)
 		}
 		if (!err)
 			err = pw_wm_read(buf, f, 100, sizeof(buf));
-		pw__alloc_fail_after(-1);
+		test_alloc_fail_after(-1);
 		if (!err) {
 			assert_true(check_bytes(buf, 60, 100, sizeof(buf)));
 			completed = 1;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "testutil.h"
@@ -145,6 +146,18 @@ size_t maps_under(const char *dir)
 	return n;
 }
 
+void need_corpus(const char *path)
+{
+	const char *required = getenv("PW_REQUIRE_CORPUS");
+
+	if (access(path, R_OK) == 0)
+		return;
+	if (required && required[0] && strcmp(required, "0") != 0)
+		fail_msg("%s is not there, and PW_REQUIRE_CORPUS is set", path);
+	print_message("%s is not there: skipped\n", path);
+	skip();
+}
+
 uint64_t fnv(uint64_t h, const void *data, size_t len)
 {
 	const unsigned char *p = data;
@@ -170,7 +183,7 @@ int collect_ids(const pw_repo_entry *e, void *payload)
 {
 	test_ids *ids = payload;
 
-	/* the test's own memory: plain realloc, which pw__alloc_fail_after leaves alone */
+	/* the test's own memory: plain realloc, which the failing allocators leave alone */
 	if (ids->n == ids->cap) {
 		size_t cap = ids->cap ? 2 * ids->cap : 256;
 		pw_oid *v = realloc(ids->v, cap * sizeof(*v));

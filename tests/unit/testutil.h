@@ -1,10 +1,11 @@
-/* testutil.h: helpers shared by the unit tests: a temporary folder and git in it, descriptor and mapping counts, digests of everything a pack or repository reads. */
+/* testutil.h: helpers shared by the unit tests: a temporary folder and git in it, descriptor and mapping counts, digests of everything a pack or repository reads (failalloc.h: allocators that fail on purpose). */
 #ifndef PW_TEST_UTIL_H
 #define PW_TEST_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "failalloc.h"
 #include "packwin/odb.h"
 #include "packwin/pack.h"
 
@@ -44,6 +45,14 @@ size_t proc_fds(void);
 
 /** Lines of /proc/self/maps naming a file under `dir`: the windows still mapped there. */
 size_t maps_under(const char *dir);
+
+/**
+ * A test needing the corpus repository (or file) `path` calls this first:
+ * when `path` is not there, the test is skipped (cmocka's skip(), listed as
+ * SKIPPED), or fails if PW_REQUIRE_CORPUS is set in the environment, as CI
+ * sets it, so that a corpus gone missing never passes unnoticed there.
+ */
+void need_corpus(const char *path);
 
 /** FNV-1a's starting value. */
 #define FNV_OFFSET 0xcbf29ce484222325ULL

@@ -48,6 +48,9 @@ int ps_ctx_init(struct ps_ctx *ctx, struct ps_site *site, size_t chunk, int no_s
 	ctx->site = site;
 	ctx->chunk = chunk;
 	ctx->no_sendfile = no_sendfile;
+	pw__list_init(&ctx->ready);
+	pw__list_init(&ctx->timers[PS_TL_MAIN].conns);
+	pw__list_init(&ctx->timers[PS_TL_LINGER].conns);
 	ctx->timers[PS_TL_MAIN].duration_ms = idle_ms;
 	ctx->timers[PS_TL_LINGER].duration_ms = idle_ms < LINGER_MS ? idle_ms : LINGER_MS;
 	if (no_sendfile && !(ctx->copybuf = malloc(chunk)))
@@ -73,23 +76,18 @@ void ps_ctx_tick(struct ps_ctx *ctx)
 	}
 }
 
-static void tl_remove(struct ps_ctx *ctx, struct ps_conn *c)
+static void tl_remove(struct ps_conn *c)
 {
-	struct ps_tlist *l;
-
-	if (c->tl >= PS_TL_COUNT)
-		return;
-	l = &ctx->timers[c->tl];
-	if (c->tprev)
-		c->tprev->tnext = c->tnext;
-	else
-		l->head = c->tnext;
-	if (c->tnext)
-		c->tnext->tprev = c->tprev;
-	else
-		l->tail = c->tprev;
-	c->tprev = c->tnext = NULL;
+	pw__list_remove(&c->tnode);
 	c->tl = 0xff;
+}
+
+/* The connection with the earliest deadline on list `which`, or NULL. */
+static struct ps_conn *tl_first(const struct ps_ctx *ctx, int which)
+{
+	pw_list *n = pw__list_first(&ctx->timers[which].conns);
+
+	return n ? PW_LIST_ENTRY(n, struct ps_conn, tnode) : NULL;
 }
 
 /* (Re)start c's deadline on list `which`: now + its duration, at the tail, so the list stays sorted. */
@@ -97,15 +95,10 @@ static void tl_set(struct ps_ctx *ctx, struct ps_conn *c, int which)
 {
 	struct ps_tlist *l = &ctx->timers[which];
 
-	tl_remove(ctx, c);
+	tl_remove(c);
 	c->deadline_ms = ctx->now_ms + l->duration_ms;
 	c->tl = (uint8_t)which;
-	c->tprev = l->tail;
-	if (l->tail)
-		l->tail->tnext = c;
-	else
-		l->head = c;
-	l->tail = c;
+	pw__list_push_back(&l->conns, &c->tnode);
 }
 
 static void ready_push(struct ps_ctx *ctx, struct ps_conn *c)
@@ -113,13 +106,7 @@ static void ready_push(struct ps_ctx *ctx, struct ps_conn *c)
 	if (c->in_ready)
 		return;
 	c->in_ready = 1;
-	c->rnext = NULL;
-	c->rprev = ctx->ready_tail;
-	if (ctx->ready_tail)
-		ctx->ready_tail->rnext = c;
-	else
-		ctx->ready_head = c;
-	ctx->ready_tail = c;
+	pw__list_push_back(&ctx->ready, &c->rnode);
 	ctx->ready_count++;
 }
 
@@ -127,25 +114,20 @@ static void ready_remove(struct ps_ctx *ctx, struct ps_conn *c)
 {
 	if (!c->in_ready)
 		return;
-	if (c->rprev)
-		c->rprev->rnext = c->rnext;
-	else
-		ctx->ready_head = c->rnext;
-	if (c->rnext)
-		c->rnext->rprev = c->rprev;
-	else
-		ctx->ready_tail = c->rprev;
-	c->rprev = c->rnext = NULL;
+	pw__list_remove(&c->rnode);
 	c->in_ready = 0;
 	ctx->ready_count--;
 }
 
 struct ps_conn *ps_ready_pop(struct ps_ctx *ctx)
 {
-	struct ps_conn *c = ctx->ready_head;
+	pw_list *n = pw__list_first(&ctx->ready);
+	struct ps_conn *c;
 
-	if (c)
-		ready_remove(ctx, c);
+	if (!n)
+		return NULL;
+	c = PW_LIST_ENTRY(n, struct ps_conn, rnode);
+	ready_remove(ctx, c);
 	return c;
 }
 
@@ -157,6 +139,8 @@ struct ps_conn *ps_conn_new(struct ps_ctx *ctx, int fd, const struct sockaddr *s
 		return NULL;
 	c->fd = fd;
 	c->tl = 0xff;
+	pw__list_init(&c->tnode);
+	pw__list_init(&c->rnode);
 	c->can_write = 1;
 	if (sa && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -220,7 +204,7 @@ static void free_rbuf(struct ps_conn *c)
 void ps_conn_close(struct ps_ctx *ctx, struct ps_conn *c)
 {
 	drop_response(ctx, c);
-	tl_remove(ctx, c);
+	tl_remove(c);
 	ready_remove(ctx, c);
 	if (ctx->copy_owner == c)
 		ctx->copy_owner = NULL;
@@ -633,19 +617,20 @@ void ps_conn_expire(struct ps_ctx *ctx)
 	int i;
 
 	for (i = 0; i < PS_TL_COUNT; i++)
-		while ((c = ctx->timers[i].head) && c->deadline_ms <= ctx->now_ms)
+		while ((c = tl_first(ctx, i)) && c->deadline_ms <= ctx->now_ms)
 			ps_conn_close(ctx, c);
 }
 
 int64_t ps_conn_next_deadline(const struct ps_ctx *ctx)
 {
+	const struct ps_conn *c;
 	int64_t best = -1, d;
 	int i;
 
 	for (i = 0; i < PS_TL_COUNT; i++) {
-		if (!ctx->timers[i].head)
+		if (!(c = tl_first(ctx, i)))
 			continue;
-		d = ctx->timers[i].head->deadline_ms - ctx->now_ms;
+		d = c->deadline_ms - ctx->now_ms;
 		if (d < 0)
 			d = 0;
 		if (best < 0 || d < best)
@@ -656,12 +641,12 @@ int64_t ps_conn_next_deadline(const struct ps_ctx *ctx)
 
 void ps_conn_close_idle(struct ps_ctx *ctx, int all)
 {
-	struct ps_conn *c, *next;
+	pw_list *it, *next;
 	int i;
 
 	for (i = 0; i < PS_TL_COUNT; i++) {
-		for (c = ctx->timers[i].head; c; c = next) {
-			next = c->tnext;
+		PW_LIST_FOREACH_SAFE(it, next, &ctx->timers[i].conns) {
+			struct ps_conn *c = PW_LIST_ENTRY(it, struct ps_conn, tnode);
 			if (all || c->state != PS_CONN_WRITING)
 				ps_conn_close(ctx, c);
 		}

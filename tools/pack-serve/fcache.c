@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fcache.h"
+#include "util/str.h"
 #include "../../lib/util/banned.h"
 
 /* Attempts of one lookup while the file keeps changing between stat and open. */
@@ -188,8 +189,7 @@ static void identity_etag(struct ps_fentry *e)
 static int trailer_etag(struct ps_fentry *e, int fd, const char *path)
 {
 	unsigned char raw[32];
-	size_t rawsz = name_rawsz(path), got = 0, i;
-	int n = 1;
+	size_t rawsz = name_rawsz(path), got = 0;
 
 	if (!rawsz || e->size < 12 + (uint64_t)rawsz) {
 		identity_etag(e); /* too short to have one: still served as it is */
@@ -204,9 +204,9 @@ static int trailer_etag(struct ps_fentry *e, int fd, const char *path)
 		got += (size_t)r;
 	}
 	e->etag[0] = '"';
-	for (i = 0; i < rawsz; i++)
-		n += snprintf(e->etag + n, sizeof(e->etag) - (size_t)n, "%02x", raw[i]);
-	snprintf(e->etag + n, sizeof(e->etag) - (size_t)n, "\"");
+	pw__hex_encode(e->etag + 1, raw, rawsz);
+	e->etag[1 + 2 * rawsz] = '"';
+	e->etag[2 + 2 * rawsz] = '\0';
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "gen.h"
+#include "util/str.h"
 #include "../../lib/util/banned.h"
 
 /* Generated bodies above this are refused: a refs tree this large is not a sane thing to serve. */
@@ -129,7 +130,7 @@ static int walk_mtime(time_t *t, const char *dir, unsigned depth)
 	for (i = 0; i < nsubs && !err; i++) {
 		char path[PATH_MAX];
 
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, subs[i]) >= sizeof(path))
+		if (pw__path_join(path, sizeof(path), dir, subs[i]))
 			continue;
 		err = walk_mtime(t, path, depth + 1);
 	}
@@ -197,7 +198,7 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 	int err = 0;
 
 	*mtime = 0;
-	if ((size_t)snprintf(packdir, sizeof(packdir), "%s/pack", objdir) >= sizeof(packdir))
+	if (pw__path_join(packdir, sizeof(packdir), objdir, "pack"))
 		return PW_ELIMIT;
 	if (stat(packdir, &st) == 0)
 		newer(mtime, &st);
@@ -232,7 +233,7 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 		size_t len = strlen(names[i]);
 
 		/* Both halves must be there, as git's own list has them. */
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", packdir, names[i]) >= sizeof(path) ||
+		if (pw__path_join(path, sizeof(path), packdir, names[i]) ||
 		    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%.*s.idx", packdir,
@@ -253,16 +254,15 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 void ps_gen_etag(char etag[72], const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	int n = 0;
+	unsigned int mdlen = 0;
 
-	etag[n++] = '"';
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen < 8) {
 		/* libcrypto failing here is next to impossible; the length still tells bodies apart */
 		snprintf(etag, 72, "\"len-%zx\"", len);
 		return;
 	}
-	for (i = 0; i < 8; i++)
-		n += snprintf(etag + n, 72 - (size_t)n, "%02x", md[i]);
-	snprintf(etag + n, 72 - (size_t)n, "\"");
+	etag[0] = '"';
+	pw__hex_encode(etag + 1, md, 8);
+	etag[17] = '"';
+	etag[18] = '\0';
 }

@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "output.h"
+#include "util/str.h"
 
 static const char batch_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] batch [--check] [--all] [--unordered]\n"
@@ -535,21 +536,12 @@ static int read_line(struct batch *b, struct input *in, char **line, size_t *len
 	return 1;
 }
 
-/* The value of a hex digit (either case), or -1. */
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static int all_hex(const char *s, size_t len)
 {
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (hexval((unsigned char)s[i]) < 0)
+		if (pw__hexval((unsigned char)s[i]) < 0)
 			return 0;
 	return 1;
 }
@@ -557,19 +549,10 @@ static int all_hex(const char *s, size_t len)
 /* A full-length hex id: parsed into `out` (1), or not one (0). One pass. */
 static int full_hex_id(pw_oid *out, const char *s, size_t len, const struct batch *b)
 {
-	size_t i;
-
 	if (len != b->hexsz)
 		return 0;
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < b->rawsz; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return 0;
-		out->id[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 1;
+	return pw__hex_decode(out->id, s, b->rawsz) == 0;
 }
 
 /*

@@ -14,6 +14,7 @@
 #include "gen.h"
 #include "http.h"
 #include "site.h"
+#include "util/alloc.h"
 #include "util/str.h"
 #include "../../lib/util/banned.h"
 
@@ -445,7 +446,7 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 			*why = ps_site_why("cannot list refs");
 	}
 	if (err < 0) {
-		free(buf.data);
+		pw__free(buf.data);
 		return status_of(err);
 	}
 	memset(out, 0, sizeof(*out));
@@ -573,7 +574,7 @@ void ps_body_release(struct ps_site *site, struct ps_body *body)
 		return;
 	if (body->priv_file && site)
 		ps_fcache_release(&site->fc, body);
-	free(body->priv_mem);
+	pw__free(body->priv_mem);
 	body->priv_mem = NULL;
 	body->mem = NULL;
 	body->priv_file = NULL;

@@ -119,6 +119,18 @@ int pc_lib_error(int code, const char *path)
 	return pc_exit_code(code);
 }
 
+int pc_counts_add(pc_counts *c, size_t i)
+{
+	if (i >= c->n) {
+		if (i == SIZE_MAX || PW_ARRAY_RESERVE(c, i + 1, 64) != 0)
+			return -1;
+		memset(c->v + c->n, 0, (c->cap - c->n) * sizeof(*c->v));
+		c->n = c->cap;
+	}
+	c->v[i]++;
+	return 0;
+}
+
 int pc_parse_size(size_t *out, const char *s, const char **why)
 {
 	uint64_t v = 0, mul = 1;

@@ -8,9 +8,17 @@
 
 #include <packwin.h>
 
+#include "util/alloc.h"
+#include "util/array.h"
 #include "exitcodes.h"
 
 #define PC_PROG "packcat"
+
+/* Counts by a small index (a delta chain length): v[0..n), zero where never counted. */
+typedef PW_ARRAY(uint64_t) pc_counts;
+
+/* Count one at index `i`, growing the array (with zeros) as needed. 0, or -1 (ENOMEM). */
+int pc_counts_add(pc_counts *c, size_t i);
 
 #if defined(__GNUC__)
 #define PC_PRINTF(f, a) __attribute__((format(printf, f, a)))

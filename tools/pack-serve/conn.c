@@ -15,7 +15,7 @@
 #include "log.h"
 #include "respond.h"
 
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /*
  * The request buffer starts small (most heads are a few hundred bytes)

@@ -10,7 +10,7 @@
 
 #include "fcache.h"
 #include "util/str.h"
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /* Attempts of one lookup while the file keeps changing between stat and open. */
 #define FC_ATTEMPTS 4

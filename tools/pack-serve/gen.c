@@ -14,7 +14,7 @@
 #include "util/alloc.h"
 #include "util/array.h"
 #include "util/str.h"
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /* Generated bodies above this are refused: a refs tree this large is not a sane thing to serve. */
 #define GEN_MAX_BYTES ((size_t)256 << 20)

@@ -9,8 +9,7 @@
 
 #include "util/str.h"
 
-/* lib/ is not on packserve_core's include path; the banned list is still ours. */
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /*
  * Everything here reads untrusted bytes: every scan is bounded by an explicit

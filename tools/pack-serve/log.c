@@ -10,7 +10,7 @@
 #include "log.h"
 
 #include "util/str.h"
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /* Most bytes of one logged string (request line, referer, user agent) before escaping. */
 #define PS_LOG_FIELD_MAX 2048

@@ -13,7 +13,7 @@
 #include "server.h"
 #include "site.h"
 
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /* Exit statuses (docs/pack-serve.1.md). Never renumber. */
 enum ps_exit {

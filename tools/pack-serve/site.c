@@ -16,7 +16,7 @@
 #include "site.h"
 #include "util/alloc.h"
 #include "util/str.h"
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /* Repository handles kept open for the generators (each holds its packs' idx files registered). */
 #define SITE_MAX_REPOS 16

@@ -10,6 +10,8 @@
 #include "output.h"
 #include "util/str.h"
 
+#include "util/banned.h"
+
 static const char batch_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] batch [--check] [--all] [--unordered]\n"
 	"                                      [--format FMT] [--threads N]\n"

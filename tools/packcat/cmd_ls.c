@@ -7,6 +7,8 @@
 
 #include "common.h"
 
+#include "util/banned.h"
+
 static const char ls_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] ls [PACK...]\n"
 	"\n"

@@ -8,6 +8,8 @@
 #include "common.h"
 #include "progress.h"
 
+#include "util/banned.h"
+
 static const char stats_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] stats [--json] [PACK...]\n"
 	"\n"

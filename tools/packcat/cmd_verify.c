@@ -9,6 +9,8 @@
 #include "common.h"
 #include "progress.h"
 
+#include "util/banned.h"
+
 static const char verify_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] verify [--threads N] [PACK...]\n"
 	"\n"

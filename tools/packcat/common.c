@@ -9,6 +9,8 @@
 
 #include "common.h"
 
+#include "util/banned.h"
+
 /* Print "packcat: " and the message as one line: newlines become spaces. */
 static void error_line(const char *fmt, va_list ap)
 {

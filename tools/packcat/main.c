@@ -8,6 +8,8 @@
 
 #include "common.h"
 
+#include "util/banned.h"
+
 struct pc_command {
 	const char *name;
 	pc_command_fn fn;

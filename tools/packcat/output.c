@@ -7,6 +7,8 @@
 #include "output.h"
 #include "util/str.h"
 
+#include "util/banned.h"
+
 int pc_out_init(struct pc_out *o, size_t cap)
 {
 	memset(o, 0, sizeof(*o));

@@ -36,7 +36,8 @@
 enum {
 	F_SHORT = 1,   /* move at most a few thousand bytes per call */
 	F_EAGAIN = 2,  /* every other call fails with EAGAIN */
-	F_EINTR = 4    /* every third call fails with EINTR first */
+	F_EINTR = 4,   /* every third call fails with EINTR first */
+	F_EINTR_ALWAYS = 8 /* every call fails with EINTR */
 };
 
 static struct {
@@ -57,7 +58,7 @@ ssize_t __wrap_sendfile64(int out_fd, int in_fd, off_t *offset, size_t count)
 {
 	unsigned int n = ++fault.calls;
 
-	if ((fault.mode & F_EINTR) && n % 3 == 0) {
+	if ((fault.mode & F_EINTR_ALWAYS) || ((fault.mode & F_EINTR) && n % 3 == 0)) {
 		errno = EINTR;
 		return -1;
 	}
@@ -238,6 +239,32 @@ static void test_eintr(void **state)
 	assert_true(fault.calls >= 3);
 }
 
+/* A signal storm: EINTR is retried, but a bounded number of times (16 calls), then the connection is closed. */
+static void test_eintr_forever_closes(void **state)
+{
+	struct fixture *f = *state;
+	struct ps_ctx ctx;
+	struct ps_conn *c;
+	struct ps_body body;
+
+	assert_int_equal(ps_ctx_init(&ctx, NULL, CHUNK, 0, 60), 0);
+	c = ps_conn_new(&ctx, f->sv[0], NULL);
+	assert_non_null(c);
+	memset(&body, 0, sizeof(body));
+	body.fd = f->file;
+	body.size = FILE_SIZE;
+	fault.mode = F_EINTR_ALWAYS;
+	assert_int_equal(ps_conn_begin(&ctx, c, HDR, sizeof(HDR) - 1, &body, 0, FILE_SIZE, 0), 0);
+	assert_int_equal(ps_conn_send_body(&ctx, c), PS_SEND_CLOSE);
+	assert_int_equal(fault.calls, 16);
+	assert_int_equal(ps_conn_body_sent(c), 0);
+	ps_conn_close(&ctx, c);
+	ps_ctx_free(&ctx);
+	/* The headers went out before the body was tried. */
+	assert_int_equal(drain_peer(f), 1);
+	assert_int_equal(f->got_len, sizeof(HDR) - 1);
+}
+
 static void test_all_faults(void **state)
 {
 	send_range(*state, F_SHORT | F_EAGAIN | F_EINTR, 0, 4096, 4096 + 300000);
@@ -408,6 +435,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eagain_every_other_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eintr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eintr_forever_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_sendfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_closes, setup, teardown),

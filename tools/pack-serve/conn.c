@@ -28,6 +28,19 @@
 #define LINGER_MS 2000
 /* EINTR is retried, but not forever. */
 #define EINTR_TRIES 16
+
+/*
+ * n = call, made again while it fails with EINTR, EINTR_TRIES times in all
+ * at most. `call` is a system call returning ssize_t; a signal storm then
+ * ends as an ordinary EINTR error instead of a loop that never yields.
+ */
+#define RETRY_EINTR(n, call) \
+	do { \
+		int tries_ = 0; \
+		do \
+			(n) = (call); \
+		while ((n) < 0 && errno == EINTR && ++tries_ < EINTR_TRIES); \
+	} while (0)
 /* Recv calls per turn while lingering (each drops up to sizeof(ctx->scratch)). */
 #define LINGER_READS 4
 
@@ -266,7 +279,6 @@ static int fill(struct ps_ctx *ctx, struct ps_conn *c)
 	uint32_t ncap;
 	ssize_t n;
 	char *p;
-	int tries = 0;
 
 	if (c->rlen == c->rcap) {
 		if (c->rcap >= RBUF_MAX)
@@ -279,12 +291,7 @@ static int fill(struct ps_ctx *ctx, struct ps_conn *c)
 		c->rbuf = p;
 		c->rcap = ncap;
 	}
-	for (;;) {
-		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
-		if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-			continue;
-		break;
-	}
+	RETRY_EINTR(n, recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0));
 	if (n > 0) {
 		if (c->rlen == 0) {
 			/* The first byte of a request: the whole head must come within the timeout from now. */
@@ -362,16 +369,10 @@ static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, siz
 {
 	struct ps_resp *r = c->resp;
 	ssize_t n;
-	int tries = 0;
 
 	if (ctx->copy_owner != c || ctx->copy_off != r->off || ctx->copy_len == 0) {
 		/* The buffer is shared: refill it unless it still holds exactly our next bytes. */
-		for (;;) {
-			n = pread(r->fd, ctx->copybuf, want, (off_t)r->off);
-			if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-				continue;
-			break;
-		}
+		RETRY_EINTR(n, pread(r->fd, ctx->copybuf, want, (off_t)r->off));
 		if (n < 0)
 			return send_error("read", errno);
 		if (n == 0) {
@@ -383,13 +384,7 @@ static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, siz
 		ctx->copy_pos = 0;
 		ctx->copy_len = (size_t)n;
 	}
-	tries = 0;
-	for (;;) {
-		n = send(c->fd, ctx->copybuf + ctx->copy_pos, ctx->copy_len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-			continue;
-		break;
-	}
+	RETRY_EINTR(n, send(c->fd, ctx->copybuf + ctx->copy_pos, ctx->copy_len, MSG_NOSIGNAL));
 	if (n < 0)
 		return send_error("send", errno);
 	r->off += (uint64_t)n;
@@ -410,7 +405,6 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	size_t want;
 	ssize_t n;
 	off_t pos;
-	int tries = 0;
 
 	if (!r)
 		return PS_SEND_DONE;
@@ -433,10 +427,8 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	}
 	while (r->hdr_off < r->hdr_len) {
 		/* MSG_MORE: the headers wait to share a packet with the body's first bytes. */
-		n = send(c->fd, r->hdr + r->hdr_off, r->hdr_len - r->hdr_off,
-			MSG_NOSIGNAL | (r->off < r->end ? MSG_MORE : 0));
-		if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-			continue;
+		RETRY_EINTR(n, send(c->fd, r->hdr + r->hdr_off, r->hdr_len - r->hdr_off,
+			MSG_NOSIGNAL | (r->off < r->end ? MSG_MORE : 0)));
 		if (n < 0)
 			return send_error("send", errno);
 		r->hdr_off += (uint32_t)n;
@@ -449,18 +441,11 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	want = left < ctx->chunk ? (size_t)left : ctx->chunk;
 	if (r->fd >= 0 && ctx->no_sendfile && ctx->copybuf)
 		return copy_chunk(ctx, c, want);
-	tries = 0;
-	for (;;) {
-		if (r->fd >= 0) {
-			pos = (off_t)r->off;
-			n = sendfile(c->fd, r->fd, &pos, want);
-		} else {
-			n = send(c->fd, r->mem + r->off, want, MSG_NOSIGNAL);
-		}
-		if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-			continue;
-		break;
-	}
+	pos = (off_t)r->off;
+	if (r->fd >= 0)
+		RETRY_EINTR(n, sendfile(c->fd, r->fd, &pos, want));
+	else
+		RETRY_EINTR(n, send(c->fd, r->mem + r->off, want, MSG_NOSIGNAL));
 	if (n < 0)
 		return send_error(r->fd >= 0 ? "sendfile" : "send", errno);
 	if (n == 0) {

@@ -75,7 +75,7 @@ static void unlink_entry(pw_dcache *c, centry *e)
 /*
  * Free entries chained through `hnext`. Called after unlocking: freeing a
  * large object may unmap it, and readers on other threads waited for that
- * inside the lock (a tenth of the CPU time of batch --all went to futexes).
+ * inside the lock (docs/PERFORMANCE.md: the cache lock in batch --all).
  */
 static void free_list(centry *e)
 {

@@ -413,11 +413,11 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	 * work waiting: cork the socket for the whole transfer, so the kernel
 	 * sends only full segments and pushes once per window instead of at
 	 * the end of every sendfile call (with TCP_NODELAY each call's tail went
-	 * out alone). Uncorking at the end flushes the last bytes. Measured
-	 * (perf task-clock, docs/PERFORMANCE.md): one download at a time
-	 * 0.43 -> 0.37 s/GB; but with 64 busy clients corking cost more
-	 * (idx 0.13 -> 0.19 s/GB, pack 0.118 -> 0.132), where the kernel's own
-	 * autocorking already batches the queued sends.
+	 * out alone). Uncorking at the end flushes the last bytes. It saves
+	 * CPU for one download at a time, but costs more with many busy
+	 * clients, where the kernel's own autocorking already batches the
+	 * queued sends (docs/PERFORMANCE.md, "pack-serve: one large download
+	 * at a time").
 	 */
 	if (!r->corked && r->fd >= 0 && r->end - r->off >= PS_CORK_MIN && r->hdr_off == 0 &&
 	    ctx->ready_count == 0) {

@@ -193,9 +193,8 @@ int main(int argc, char **argv)
 	/*
 	 * One malloc arena for all threads: read-ahead workers allocate the
 	 * objects and the main thread frees them after writing, so per-thread
-	 * arenas each kept their own slack. batch --all at 64m/64m peaked at
-	 * 146-149 MiB RSS instead of 152-156, with no measurable cost in time
-	 * (default budgets: 2.00 s against 2.05 s, 3 interleaved runs).
+	 * arenas each kept their own slack. Less peak memory, no cost in time
+	 * (docs/PERFORMANCE.md, "Figures behind code choices").
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	rc = run(&env, argc, argv);

@@ -167,6 +167,23 @@ static int drain_peer(struct fixture *f)
 
 static const char HDR[] = "HTTP/1.1 206 Partial Content\r\nContent-Length: x\r\n\r\n";
 
+/* A context and a connection over sv[0] with HDR then bytes [off, end) of the file begun on it. */
+static struct ps_conn *begin_file(struct fixture *f, struct ps_ctx *ctx, int no_sendfile,
+	uint64_t off, uint64_t end)
+{
+	struct ps_conn *c;
+	struct ps_body body;
+
+	assert_int_equal(ps_ctx_init(ctx, NULL, CHUNK, no_sendfile, 60), 0);
+	c = ps_conn_new(ctx, f->sv[0], NULL);
+	assert_non_null(c);
+	memset(&body, 0, sizeof(body));
+	body.fd = f->file;
+	body.size = FILE_SIZE;
+	assert_int_equal(ps_conn_begin(ctx, c, HDR, sizeof(HDR) - 1, &body, off, end, 0), 0);
+	return c;
+}
+
 /*
  * Send body bytes [off, end) after HDR through ps_conn_send_body with the
  * faults of `mode`, checking the one-chunk rule at every call; the peer
@@ -176,18 +193,11 @@ static void send_range(struct fixture *f, int mode, int no_sendfile, uint64_t of
 {
 	struct ps_ctx ctx;
 	struct ps_conn *c;
-	struct ps_body body;
 	enum ps_send_result r;
 	int i, waits = 0;
 
-	assert_int_equal(ps_ctx_init(&ctx, NULL, CHUNK, no_sendfile, 60), 0);
-	c = ps_conn_new(&ctx, f->sv[0], NULL);
-	assert_non_null(c);
-	memset(&body, 0, sizeof(body));
-	body.fd = f->file;
-	body.size = FILE_SIZE;
 	fault.mode = mode;
-	assert_int_equal(ps_conn_begin(&ctx, c, HDR, sizeof(HDR) - 1, &body, off, end, 0), 0);
+	c = begin_file(f, &ctx, no_sendfile, off, end);
 	for (i = 0; i < 1000000; i++) {
 		fault.turn_calls = 0;
 		r = ps_conn_send_body(&ctx, c);
@@ -245,16 +255,9 @@ static void test_eintr_forever_closes(void **state)
 	struct fixture *f = *state;
 	struct ps_ctx ctx;
 	struct ps_conn *c;
-	struct ps_body body;
 
-	assert_int_equal(ps_ctx_init(&ctx, NULL, CHUNK, 0, 60), 0);
-	c = ps_conn_new(&ctx, f->sv[0], NULL);
-	assert_non_null(c);
-	memset(&body, 0, sizeof(body));
-	body.fd = f->file;
-	body.size = FILE_SIZE;
 	fault.mode = F_EINTR_ALWAYS;
-	assert_int_equal(ps_conn_begin(&ctx, c, HDR, sizeof(HDR) - 1, &body, 0, FILE_SIZE, 0), 0);
+	c = begin_file(f, &ctx, 0, 0, FILE_SIZE);
 	assert_int_equal(ps_conn_send_body(&ctx, c), PS_SEND_CLOSE);
 	assert_int_equal(fault.calls, 16);
 	assert_int_equal(ps_conn_body_sent(c), 0);
@@ -286,18 +289,11 @@ static void test_truncated_closes(void **state)
 	struct fixture *f = *state;
 	struct ps_ctx ctx;
 	struct ps_conn *c;
-	struct ps_body body;
 	int i;
 
-	assert_int_equal(ps_ctx_init(&ctx, NULL, CHUNK, 0, 60), 0);
-	c = ps_conn_new(&ctx, f->sv[0], NULL);
-	assert_non_null(c);
-	memset(&body, 0, sizeof(body));
-	body.fd = f->file;
-	body.size = FILE_SIZE;
 	fault.mode = F_SHORT | F_EAGAIN;
 	fault.trunc_at = 150000;
-	assert_int_equal(ps_conn_begin(&ctx, c, HDR, sizeof(HDR) - 1, &body, 0, FILE_SIZE, 0), 0);
+	c = begin_file(f, &ctx, 0, 0, FILE_SIZE);
 	c->can_write = 1;
 	/* Through the state machine, as the event loop would: the step closes and frees c. */
 	for (i = 0; i < 1000000 && ctx.nconns > 0; i++) {

@@ -4,6 +4,7 @@
 #include "pack/internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
+#include "util/list.h"
 #include "util/banned.h"
 
 typedef struct centry {
@@ -11,7 +12,7 @@ typedef struct centry {
 	uint64_t offset;
 	pw_object *obj;
 	struct centry *hnext;            /* bucket chain */
-	struct centry *prev, *next;      /* LRU list: head is most recent */
+	pw_list lru;                     /* LRU list: head is most recent */
 } centry;
 
 struct pw_dcache {
@@ -19,7 +20,7 @@ struct pw_dcache {
 	size_t budget;
 	centry **buckets;
 	size_t nbuckets; /* power of two */
-	centry *head, *tail;
+	pw_list lru;     /* centry.lru, most recent first */
 	pw_dcache_stats st;
 };
 
@@ -52,33 +53,10 @@ int pw_dcache_new(pw_dcache **out, size_t budget)
 		pw__free(c);
 		return pw__error_nomem();
 	}
+	pw__list_init(&c->lru);
 	pthread_mutex_init(&c->lock, NULL);
 	*out = c;
 	return 0;
-}
-
-static void lru_unlink(pw_dcache *c, centry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		c->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		c->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push(pw_dcache *c, centry *e)
-{
-	e->prev = NULL;
-	e->next = c->head;
-	if (c->head)
-		c->head->prev = e;
-	c->head = e;
-	if (!c->tail)
-		c->tail = e;
 }
 
 /* Take `e` out of the table and the LRU list; the caller frees it (unlocked, see free_list). */
@@ -89,7 +67,7 @@ static void unlink_entry(pw_dcache *c, centry *e)
 	while (*pp != e)
 		pp = &(*pp)->hnext;
 	*pp = e->hnext;
-	lru_unlink(c, e);
+	pw__list_remove(&e->lru);
 	c->st.bytes -= charge(e->obj);
 	c->st.entries--;
 }
@@ -97,7 +75,7 @@ static void unlink_entry(pw_dcache *c, centry *e)
 /*
  * Free entries chained through `hnext`. Called after unlocking: freeing a
  * large object may unmap it, and readers on other threads waited for that
- * inside the lock (a tenth of the CPU time of batch --all went to futexes).
+ * inside the lock (docs/PERFORMANCE.md: the cache lock in batch --all).
  */
 static void free_list(centry *e)
 {
@@ -120,8 +98,8 @@ void pw_dcache_free(pw_dcache *c)
 {
 	if (!c)
 		return;
-	while (c->head)
-		remove_entry(c, c->head);
+	while (!pw__list_empty(&c->lru))
+		remove_entry(c, PW_LIST_ENTRY(pw__list_first(&c->lru), centry, lru));
 	pw__free(c->buckets);
 	pthread_mutex_destroy(&c->lock);
 	pw__free(c);
@@ -145,10 +123,7 @@ pw_object *pw__dcache_get(pw_dcache *c, const pw_pack *p, uint64_t offset)
 			break;
 	if (e) {
 		c->st.hits++;
-		if (c->head != e) {
-			lru_unlink(c, e);
-			lru_push(c, e);
-		}
+		pw__list_move_front(&c->lru, &e->lru);
 		/* take the reference under the lock: once unlocked, e may be evicted and reused */
 		obj = pw__object_ref(e->obj);
 	} else {
@@ -194,8 +169,8 @@ void pw__dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *
 	for (e = c->buckets[h]; e; e = e->hnext)
 		if (e->offset == offset && e->pack == p)
 			goto out;
-	while (c->tail && c->st.bytes + charge(obj) > c->budget) {
-		centry *t = c->tail;
+	while (!pw__list_empty(&c->lru) && c->st.bytes + charge(obj) > c->budget) {
+		centry *t = PW_LIST_ENTRY(pw__list_last(&c->lru), centry, lru);
 		unlink_entry(c, t);
 		t->hnext = evicted;
 		evicted = t;
@@ -208,7 +183,7 @@ void pw__dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *
 	e->obj = pw__object_ref(obj);
 	e->hnext = c->buckets[h];
 	c->buckets[h] = e;
-	lru_push(c, e);
+	pw__list_push_front(&c->lru, &e->lru);
 	c->st.bytes += charge(obj);
 	if (c->st.bytes > c->st.bytes_peak)
 		c->st.bytes_peak = c->st.bytes;
@@ -239,11 +214,11 @@ void pw__dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset)
 
 void pw__dcache_forget(pw_dcache *c, const pw_pack *p)
 {
-	centry *e, *next;
+	pw_list *it, *tmp;
 
 	pthread_mutex_lock(&c->lock);
-	for (e = c->head; e; e = next) {
-		next = e->next;
+	PW_LIST_FOREACH_SAFE(it, tmp, &c->lru) {
+		centry *e = PW_LIST_ENTRY(it, centry, lru);
 		if (e->pack == p)
 			remove_entry(c, e);
 	}

@@ -46,11 +46,11 @@ static int zerror(pw_pack *p, uint64_t entry_offset, z_stream *zs, int ret)
 
 #ifdef PW_HAVE_LIBDEFLATE
 /*
- * libdeflate inflates about twice as fast as zlib but needs all the input at
- * once and the exact output size. Both are at hand for an object whose
- * compressed bytes lie whole in the cursor's window, which is most objects;
- * anything else (or any failure, so that zlib names the error) takes zlib's
- * streaming path. One decompressor per thread.
+ * libdeflate inflates faster than zlib (docs/PERFORMANCE.md) but needs all
+ * the input at once and the exact output size. Both are at hand for an
+ * object whose compressed bytes lie whole in the cursor's window, which is
+ * most objects; anything else (or any failure, so that zlib names the
+ * error) takes zlib's streaming path. One decompressor per thread.
  */
 static pthread_key_t dkey;
 static pthread_once_t donce = PTHREAD_ONCE_INIT;

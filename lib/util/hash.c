@@ -9,7 +9,8 @@
 
 /*
  * OpenSSL 3 looks the implementation up again on every init given EVP_sha1();
- * fetching it once saves a few percent of a whole-pack verification.
+ * fetching it once takes that lookup off every object hashed (its share
+ * of verify is in docs/PERFORMANCE.md).
  */
 static EVP_MD *md_sha1, *md_sha256;
 static pthread_once_t md_once = PTHREAD_ONCE_INIT;

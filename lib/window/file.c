@@ -12,28 +12,14 @@
 #include "util/banned.h"
 
 /* The fd LRU list holds files whose descriptor is open and not lent. */
-static void fd_unlink(pw_wm *wm, pw_wm_file *f)
+static void fd_unlink(pw_wm_file *f)
 {
-	if (f->fd_prev)
-		f->fd_prev->fd_next = f->fd_next;
-	else
-		wm->fd_head = f->fd_next;
-	if (f->fd_next)
-		f->fd_next->fd_prev = f->fd_prev;
-	else
-		wm->fd_tail = f->fd_prev;
-	f->fd_prev = f->fd_next = NULL;
+	pw__list_remove(&f->fd_lru);
 }
 
 static void fd_append(pw_wm *wm, pw_wm_file *f)
 {
-	f->fd_next = NULL;
-	f->fd_prev = wm->fd_tail;
-	if (wm->fd_tail)
-		wm->fd_tail->fd_next = f;
-	else
-		wm->fd_head = f;
-	wm->fd_tail = f;
+	pw__list_push_back(&wm->fds, &f->fd_lru);
 }
 
 static void sys_close(pw_wm *wm, int fd)
@@ -49,7 +35,7 @@ static void close_fd(pw_wm_file *f)
 	if (f->fd < 0)
 		return;
 	if (!f->lent)
-		fd_unlink(f->wm, f);
+		fd_unlink(f);
 	sys_close(f->wm, f->fd);
 	f->fd = -1;
 }
@@ -58,12 +44,12 @@ static void close_fd(pw_wm_file *f)
 static int make_fd_room(pw_wm *wm, const char *path)
 {
 	while (wm->stats.fds >= wm->opts.fd_limit) {
-		pw_wm_file *victim = wm->fd_head;
-		if (!victim)
+		pw_list *oldest = pw__list_first(&wm->fds);
+		if (!oldest)
 			return pw__error_set(PW_ELIMIT,
 				"%s: cannot open: all %u descriptors of the budget are lent",
 				path, wm->opts.fd_limit);
-		close_fd(victim);
+		close_fd(PW_LIST_ENTRY(oldest, pw_wm_file, fd_lru));
 		wm->stats.fd_evictions++;
 	}
 	return 0;
@@ -114,6 +100,8 @@ int pw_wm_open(pw_wm_file **out, pw_wm *wm, const char *path)
 	f = pw__calloc(1, sizeof(*f));
 	if (!f)
 		return pw__error_nomem();
+	pw__list_init(&f->fd_lru);
+	pw__list_init(&f->node);
 	f->path = pw__strdup(path);
 	if (!f->path) {
 		pw__free(f);
@@ -137,10 +125,7 @@ int pw_wm_open(pw_wm_file **out, pw_wm *wm, const char *path)
 	f->mtime_nsec = st.st_mtim.tv_nsec;
 	f->fd = fd;
 	fd_append(wm, f);
-	f->next = wm->files;
-	if (wm->files)
-		wm->files->prev = f;
-	wm->files = f;
+	pw__list_push_front(&wm->files, &f->node);
 out:
 	pthread_mutex_unlock(&wm->lock);
 	if (err) {
@@ -161,21 +146,16 @@ void pw_wm_close(pw_wm_file *f)
 	wm = f->wm;
 	pthread_mutex_lock(&wm->lock);
 	/* Cursors and lent descriptors must be gone (documented); unmap all. */
-	while (f->nwins)
-		pw__window_destroy(f->wins[f->nwins - 1]);
+	while (f->wins.n)
+		pw__window_destroy(f->wins.v[f->wins.n - 1]);
 	if (f->lent && f->fd >= 0) {
 		f->lent = 0;
 		fd_append(wm, f); /* so that close_fd finds it listed */
 	}
 	close_fd(f);
-	if (f->prev)
-		f->prev->next = f->next;
-	else
-		wm->files = f->next;
-	if (f->next)
-		f->next->prev = f->prev;
+	pw__list_remove(&f->node);
 	pthread_mutex_unlock(&wm->lock);
-	pw__free(f->wins);
+	PW_ARRAY_FREE(&f->wins);
 	pw__free(f->path);
 	pw__free(f);
 }
@@ -248,7 +228,7 @@ int pw__file_fd(int *fd_out, pw_wm_file *f)
 				"(size %" PRIu64 ", registered %" PRIu64 ")",
 				f->path, (uint64_t)st.st_size, f->size);
 		if (!f->lent) {
-			fd_unlink(wm, f);
+			fd_unlink(f);
 			fd_append(wm, f);
 		}
 	}
@@ -293,7 +273,7 @@ int pw_wm_lend_fd(int *fd_out, pw_wm_file *f)
 	err = pw__file_fd(&fd, f);
 	if (!err) {
 		if (f->lent++ == 0)
-			fd_unlink(wm, f);
+			fd_unlink(f);
 		*fd_out = fd;
 	}
 	pthread_mutex_unlock(&wm->lock);

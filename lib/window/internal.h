@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include "packwin/window.h"
+#include "util/array.h"
+#include "util/list.h"
 
 /*
  * Locking: every field below that can change after pw_wm_open returns is
@@ -22,8 +24,8 @@ struct pw_window {
 	size_t charge;       /* len rounded up to pages: what the budget counts */
 	unsigned int pins;   /* cursors (and readers) holding the window */
 	int buffered;        /* base is pw__malloc'd (no-mmap mode, or mmap fell back) */
-	/* Unpinned windows only: the manager's LRU list, oldest at the head. */
-	pw_window *lru_prev, *lru_next;
+	/* On the manager's LRU list while unpinned (self-linked when pinned). */
+	pw_list lru;
 };
 
 struct pw_wm_file {
@@ -36,13 +38,12 @@ struct pw_wm_file {
 	long mtime_nsec;
 	int fd;                  /* -1 while closed to stay in the fd budget */
 	unsigned int lent;       /* outstanding pw_wm_lend_fd calls */
-	/* Files with fd >= 0 and lent == 0: the fd LRU list, oldest at the head. */
-	pw_wm_file *fd_prev, *fd_next;
-	/* Every open file of the manager, so pw_wm_free can close them. */
-	pw_wm_file *prev, *next;
+	/* On the manager's fd LRU list while fd >= 0 and lent == 0. */
+	pw_list fd_lru;
+	/* On the manager's list of every open file, so pw_wm_free can close them. */
+	pw_list node;
 	/* This file's windows sorted by start; max_len bounds every len. */
-	pw_window **wins;
-	size_t nwins, wins_cap;
+	PW_ARRAY(pw_window *) wins;
 	size_t max_len;
 };
 
@@ -51,10 +52,10 @@ struct pw_wm {
 	pw_wm_options opts; /* effective: defaults filled in, sizes rounded */
 	size_t page;        /* system page size */
 	size_t step;        /* window_size / 2: distance between window starts */
-	pw_window *lru_head, *lru_tail;
+	pw_list lru;        /* unpinned windows (pw_window.lru), oldest first */
 	uint64_t lru_bytes; /* charge of the unpinned windows: what eviction can free */
-	pw_wm_file *fd_head, *fd_tail;
-	pw_wm_file *files;
+	pw_list fds;        /* files with an open, unlent fd (pw_wm_file.fd_lru), oldest first */
+	pw_list files;      /* every open file (pw_wm_file.node) */
 	pw_wm_stats stats;
 };
 

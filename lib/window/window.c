@@ -22,28 +22,22 @@ static uint64_t page_up(uint64_t x, uint64_t page)
 /* The LRU list holds exactly the unpinned windows, least recently used first. */
 static void lru_unlink(pw_wm *wm, pw_window *w)
 {
-	if (w->lru_prev)
-		w->lru_prev->lru_next = w->lru_next;
-	else
-		wm->lru_head = w->lru_next;
-	if (w->lru_next)
-		w->lru_next->lru_prev = w->lru_prev;
-	else
-		wm->lru_tail = w->lru_prev;
-	w->lru_prev = w->lru_next = NULL;
+	pw__list_remove(&w->lru);
 	wm->lru_bytes -= w->charge;
 }
 
 static void lru_append(pw_wm *wm, pw_window *w)
 {
-	w->lru_next = NULL;
-	w->lru_prev = wm->lru_tail;
-	if (wm->lru_tail)
-		wm->lru_tail->lru_next = w;
-	else
-		wm->lru_head = w;
-	wm->lru_tail = w;
+	pw__list_push_back(&wm->lru, &w->lru);
 	wm->lru_bytes += w->charge;
+}
+
+/* The least recently used unpinned window, or NULL. */
+static pw_window *lru_oldest(const pw_wm *wm)
+{
+	pw_list *n = pw__list_first(&wm->lru);
+
+	return n ? PW_LIST_ENTRY(n, pw_window, lru) : NULL;
 }
 
 void pw__window_pin(pw_window *w)
@@ -62,11 +56,11 @@ void pw__window_unpin(pw_window *w)
 /* Index of the first window of `f` whose start is greater than `off`. */
 static size_t upper_bound(const pw_wm_file *f, uint64_t off)
 {
-	size_t lo = 0, hi = f->nwins;
+	size_t lo = 0, hi = f->wins.n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (f->wins[mid]->start <= off)
+		if (f->wins.v[mid]->start <= off)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -85,7 +79,7 @@ pw_window *pw__window_find(pw_wm_file *f, uint64_t off, size_t need)
 	 * window starting that far back could no longer reach `end`.
 	 */
 	while (i > 0) {
-		pw_window *w = f->wins[--i];
+		pw_window *w = f->wins.v[--i];
 		if (w->start + w->len >= end)
 			return w;
 		if (w->start + f->max_len < end)
@@ -98,18 +92,12 @@ static int wins_insert(pw_wm_file *f, pw_window *w)
 {
 	size_t i;
 
-	if (f->nwins == f->wins_cap) {
-		size_t cap = f->wins_cap ? f->wins_cap * 2 : 8;
-		pw_window **n = pw__realloc(f->wins, cap * sizeof(*n));
-		if (!n)
-			return pw__error_nomem();
-		f->wins = n;
-		f->wins_cap = cap;
-	}
+	if (PW_ARRAY_RESERVE(&f->wins, f->wins.n + 1, 8) != 0)
+		return pw__error_nomem();
 	i = upper_bound(f, w->start);
-	memmove(&f->wins[i + 1], &f->wins[i], (f->nwins - i) * sizeof(*f->wins));
-	f->wins[i] = w;
-	f->nwins++;
+	memmove(&f->wins.v[i + 1], &f->wins.v[i], (f->wins.n - i) * sizeof(*f->wins.v));
+	f->wins.v[i] = w;
+	f->wins.n++;
 	if (w->len > f->max_len)
 		f->max_len = w->len;
 	return 0;
@@ -119,14 +107,14 @@ static void wins_remove(pw_wm_file *f, pw_window *w)
 {
 	size_t i = upper_bound(f, w->start);
 
-	while (i > 0 && f->wins[i - 1] != w)
+	while (i > 0 && f->wins.v[i - 1] != w)
 		i--;
 	if (i == 0)
 		return; /* not there: cannot happen */
 	i--;
-	memmove(&f->wins[i], &f->wins[i + 1], (f->nwins - i - 1) * sizeof(*f->wins));
-	f->nwins--;
-	if (!f->nwins)
+	memmove(&f->wins.v[i], &f->wins.v[i + 1], (f->wins.n - i - 1) * sizeof(*f->wins.v));
+	f->wins.n--;
+	if (!f->wins.n)
 		f->max_len = 0;
 }
 
@@ -220,14 +208,15 @@ static int map_bytes(unsigned char **out, int *buffered, pw_wm_file *f, int fd,
 		return read_bytes(out, f, fd, start, len);
 	}
 	p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
-	if (p == MAP_FAILED && (errno == ENOMEM || errno == EAGAIN) && wm->lru_head) {
+	if (p == MAP_FAILED && (errno == ENOMEM || errno == EAGAIN) &&
+	    !pw__list_empty(&wm->lru)) {
 		/*
 		 * Out of address space or of mappings (vm.max_map_count), which
 		 * our budget does not see: as git's xmmap does, give back every
 		 * unpinned window and try once more.
 		 */
-		while (wm->lru_head) {
-			pw__window_destroy(wm->lru_head);
+		while (!pw__list_empty(&wm->lru)) {
+			pw__window_destroy(lru_oldest(wm));
 			wm->stats.evictions++;
 		}
 		p = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, (off_t)start);
@@ -280,8 +269,8 @@ int pw__window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need)
 			" bytes: %" PRIu64 " bytes are pinned by cursors",
 			f->path, off, need, me - ms, limit, pinned);
 
-	while (wm->stats.mapped + (de - ds) > limit && wm->lru_head) {
-		pw__window_destroy(wm->lru_head);
+	while (wm->stats.mapped + (de - ds) > limit && !pw__list_empty(&wm->lru)) {
+		pw__window_destroy(lru_oldest(wm));
 		wm->stats.evictions++;
 	}
 	room = page_down(limit - wm->stats.mapped, page);
@@ -303,6 +292,7 @@ int pw__window_create(pw_window **out, pw_wm_file *f, uint64_t off, size_t need)
 	if (!w)
 		return pw__error_nomem();
 	w->file = f;
+	pw__list_init(&w->lru);
 	w->start = s;
 	w->len = (size_t)((e < f->size ? e : f->size) - s);
 	w->charge = (size_t)(e - s);

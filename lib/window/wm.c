@@ -70,6 +70,9 @@ int pw_wm_new(pw_wm **out, const pw_wm_options *opts)
 		pw__free(wm);
 		return pw__error_set(PW_EOS, "pw_wm_new: cannot create mutex");
 	}
+	pw__list_init(&wm->lru);
+	pw__list_init(&wm->fds);
+	pw__list_init(&wm->files);
 	wm->opts = o;
 	wm->page = page;
 	wm->step = ws / 2;
@@ -82,8 +85,8 @@ void pw_wm_free(pw_wm *wm)
 	if (!wm)
 		return;
 	/* Files left open are closed, so nothing the manager holds leaks. */
-	while (wm->files)
-		pw_wm_close(wm->files);
+	while (!pw__list_empty(&wm->files))
+		pw_wm_close(PW_LIST_ENTRY(pw__list_first(&wm->files), pw_wm_file, node));
 	pthread_mutex_destroy(&wm->lock);
 	pw__free(wm);
 }

@@ -36,7 +36,8 @@
 enum {
 	F_SHORT = 1,   /* move at most a few thousand bytes per call */
 	F_EAGAIN = 2,  /* every other call fails with EAGAIN */
-	F_EINTR = 4    /* every third call fails with EINTR first */
+	F_EINTR = 4,   /* every third call fails with EINTR first */
+	F_EINTR_ALWAYS = 8 /* every call fails with EINTR */
 };
 
 static struct {
@@ -57,7 +58,7 @@ ssize_t __wrap_sendfile64(int out_fd, int in_fd, off_t *offset, size_t count)
 {
 	unsigned int n = ++fault.calls;
 
-	if ((fault.mode & F_EINTR) && n % 3 == 0) {
+	if ((fault.mode & F_EINTR_ALWAYS) || ((fault.mode & F_EINTR) && n % 3 == 0)) {
 		errno = EINTR;
 		return -1;
 	}
@@ -166,6 +167,23 @@ static int drain_peer(struct fixture *f)
 
 static const char HDR[] = "HTTP/1.1 206 Partial Content\r\nContent-Length: x\r\n\r\n";
 
+/* A context and a connection over sv[0] with HDR then bytes [off, end) of the file begun on it. */
+static struct ps_conn *begin_file(struct fixture *f, struct ps_ctx *ctx, int no_sendfile,
+	uint64_t off, uint64_t end)
+{
+	struct ps_conn *c;
+	struct ps_body body;
+
+	assert_int_equal(ps_ctx_init(ctx, NULL, CHUNK, no_sendfile, 60), 0);
+	c = ps_conn_new(ctx, f->sv[0], NULL);
+	assert_non_null(c);
+	memset(&body, 0, sizeof(body));
+	body.fd = f->file;
+	body.size = FILE_SIZE;
+	assert_int_equal(ps_conn_begin(ctx, c, HDR, sizeof(HDR) - 1, &body, off, end, 0), 0);
+	return c;
+}
+
 /*
  * Send body bytes [off, end) after HDR through ps_conn_send_body with the
  * faults of `mode`, checking the one-chunk rule at every call; the peer
@@ -175,18 +193,11 @@ static void send_range(struct fixture *f, int mode, int no_sendfile, uint64_t of
 {
 	struct ps_ctx ctx;
 	struct ps_conn *c;
-	struct ps_body body;
 	enum ps_send_result r;
 	int i, waits = 0;
 
-	assert_int_equal(ps_ctx_init(&ctx, NULL, CHUNK, no_sendfile, 60), 0);
-	c = ps_conn_new(&ctx, f->sv[0], NULL);
-	assert_non_null(c);
-	memset(&body, 0, sizeof(body));
-	body.fd = f->file;
-	body.size = FILE_SIZE;
 	fault.mode = mode;
-	assert_int_equal(ps_conn_begin(&ctx, c, HDR, sizeof(HDR) - 1, &body, off, end, 0), 0);
+	c = begin_file(f, &ctx, no_sendfile, off, end);
 	for (i = 0; i < 1000000; i++) {
 		fault.turn_calls = 0;
 		r = ps_conn_send_body(&ctx, c);
@@ -238,6 +249,25 @@ static void test_eintr(void **state)
 	assert_true(fault.calls >= 3);
 }
 
+/* A signal storm: EINTR is retried, but a bounded number of times (16 calls), then the connection is closed. */
+static void test_eintr_forever_closes(void **state)
+{
+	struct fixture *f = *state;
+	struct ps_ctx ctx;
+	struct ps_conn *c;
+
+	fault.mode = F_EINTR_ALWAYS;
+	c = begin_file(f, &ctx, 0, 0, FILE_SIZE);
+	assert_int_equal(ps_conn_send_body(&ctx, c), PS_SEND_CLOSE);
+	assert_int_equal(fault.calls, 16);
+	assert_int_equal(ps_conn_body_sent(c), 0);
+	ps_conn_close(&ctx, c);
+	ps_ctx_free(&ctx);
+	/* The headers went out before the body was tried. */
+	assert_int_equal(drain_peer(f), 1);
+	assert_int_equal(f->got_len, sizeof(HDR) - 1);
+}
+
 static void test_all_faults(void **state)
 {
 	send_range(*state, F_SHORT | F_EAGAIN | F_EINTR, 0, 4096, 4096 + 300000);
@@ -259,18 +289,11 @@ static void test_truncated_closes(void **state)
 	struct fixture *f = *state;
 	struct ps_ctx ctx;
 	struct ps_conn *c;
-	struct ps_body body;
 	int i;
 
-	assert_int_equal(ps_ctx_init(&ctx, NULL, CHUNK, 0, 60), 0);
-	c = ps_conn_new(&ctx, f->sv[0], NULL);
-	assert_non_null(c);
-	memset(&body, 0, sizeof(body));
-	body.fd = f->file;
-	body.size = FILE_SIZE;
 	fault.mode = F_SHORT | F_EAGAIN;
 	fault.trunc_at = 150000;
-	assert_int_equal(ps_conn_begin(&ctx, c, HDR, sizeof(HDR) - 1, &body, 0, FILE_SIZE, 0), 0);
+	c = begin_file(f, &ctx, 0, 0, FILE_SIZE);
 	c->can_write = 1;
 	/* Through the state machine, as the event loop would: the step closes and frees c. */
 	for (i = 0; i < 1000000 && ctx.nconns > 0; i++) {
@@ -281,7 +304,7 @@ static void test_truncated_closes(void **state)
 		drain_peer(f);
 	}
 	assert_int_equal(ctx.nconns, 0);
-	assert_null(ctx.ready_head);
+	assert_null(ps_ready_pop(&ctx));
 	assert_int_equal(fault.zeros, 1);
 	ps_ctx_free(&ctx);
 	/* The peer gets the headers and the bytes before the truncation, then EOF. */
@@ -408,6 +431,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_short_counts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eagain_every_other_call, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eintr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_eintr_forever_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_all_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_sendfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_closes, setup, teardown),

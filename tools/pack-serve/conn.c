@@ -15,7 +15,7 @@
 #include "log.h"
 #include "respond.h"
 
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /*
  * The request buffer starts small (most heads are a few hundred bytes)
@@ -28,6 +28,19 @@
 #define LINGER_MS 2000
 /* EINTR is retried, but not forever. */
 #define EINTR_TRIES 16
+
+/*
+ * n = call, made again while it fails with EINTR, EINTR_TRIES times in all
+ * at most. `call` is a system call returning ssize_t; a signal storm then
+ * ends as an ordinary EINTR error instead of a loop that never yields.
+ */
+#define RETRY_EINTR(n, call) \
+	do { \
+		int tries_ = 0; \
+		do \
+			(n) = (call); \
+		while ((n) < 0 && errno == EINTR && ++tries_ < EINTR_TRIES); \
+	} while (0)
 /* Recv calls per turn while lingering (each drops up to sizeof(ctx->scratch)). */
 #define LINGER_READS 4
 
@@ -48,6 +61,9 @@ int ps_ctx_init(struct ps_ctx *ctx, struct ps_site *site, size_t chunk, int no_s
 	ctx->site = site;
 	ctx->chunk = chunk;
 	ctx->no_sendfile = no_sendfile;
+	pw__list_init(&ctx->ready);
+	pw__list_init(&ctx->timers[PS_TL_MAIN].conns);
+	pw__list_init(&ctx->timers[PS_TL_LINGER].conns);
 	ctx->timers[PS_TL_MAIN].duration_ms = idle_ms;
 	ctx->timers[PS_TL_LINGER].duration_ms = idle_ms < LINGER_MS ? idle_ms : LINGER_MS;
 	if (no_sendfile && !(ctx->copybuf = malloc(chunk)))
@@ -73,23 +89,18 @@ void ps_ctx_tick(struct ps_ctx *ctx)
 	}
 }
 
-static void tl_remove(struct ps_ctx *ctx, struct ps_conn *c)
+static void tl_remove(struct ps_conn *c)
 {
-	struct ps_tlist *l;
-
-	if (c->tl >= PS_TL_COUNT)
-		return;
-	l = &ctx->timers[c->tl];
-	if (c->tprev)
-		c->tprev->tnext = c->tnext;
-	else
-		l->head = c->tnext;
-	if (c->tnext)
-		c->tnext->tprev = c->tprev;
-	else
-		l->tail = c->tprev;
-	c->tprev = c->tnext = NULL;
+	pw__list_remove(&c->tnode);
 	c->tl = 0xff;
+}
+
+/* The connection with the earliest deadline on list `which`, or NULL. */
+static struct ps_conn *tl_first(const struct ps_ctx *ctx, int which)
+{
+	pw_list *n = pw__list_first(&ctx->timers[which].conns);
+
+	return n ? PW_LIST_ENTRY(n, struct ps_conn, tnode) : NULL;
 }
 
 /* (Re)start c's deadline on list `which`: now + its duration, at the tail, so the list stays sorted. */
@@ -97,15 +108,10 @@ static void tl_set(struct ps_ctx *ctx, struct ps_conn *c, int which)
 {
 	struct ps_tlist *l = &ctx->timers[which];
 
-	tl_remove(ctx, c);
+	tl_remove(c);
 	c->deadline_ms = ctx->now_ms + l->duration_ms;
 	c->tl = (uint8_t)which;
-	c->tprev = l->tail;
-	if (l->tail)
-		l->tail->tnext = c;
-	else
-		l->head = c;
-	l->tail = c;
+	pw__list_push_back(&l->conns, &c->tnode);
 }
 
 static void ready_push(struct ps_ctx *ctx, struct ps_conn *c)
@@ -113,13 +119,7 @@ static void ready_push(struct ps_ctx *ctx, struct ps_conn *c)
 	if (c->in_ready)
 		return;
 	c->in_ready = 1;
-	c->rnext = NULL;
-	c->rprev = ctx->ready_tail;
-	if (ctx->ready_tail)
-		ctx->ready_tail->rnext = c;
-	else
-		ctx->ready_head = c;
-	ctx->ready_tail = c;
+	pw__list_push_back(&ctx->ready, &c->rnode);
 	ctx->ready_count++;
 }
 
@@ -127,25 +127,20 @@ static void ready_remove(struct ps_ctx *ctx, struct ps_conn *c)
 {
 	if (!c->in_ready)
 		return;
-	if (c->rprev)
-		c->rprev->rnext = c->rnext;
-	else
-		ctx->ready_head = c->rnext;
-	if (c->rnext)
-		c->rnext->rprev = c->rprev;
-	else
-		ctx->ready_tail = c->rprev;
-	c->rprev = c->rnext = NULL;
+	pw__list_remove(&c->rnode);
 	c->in_ready = 0;
 	ctx->ready_count--;
 }
 
 struct ps_conn *ps_ready_pop(struct ps_ctx *ctx)
 {
-	struct ps_conn *c = ctx->ready_head;
+	pw_list *n = pw__list_first(&ctx->ready);
+	struct ps_conn *c;
 
-	if (c)
-		ready_remove(ctx, c);
+	if (!n)
+		return NULL;
+	c = PW_LIST_ENTRY(n, struct ps_conn, rnode);
+	ready_remove(ctx, c);
 	return c;
 }
 
@@ -157,6 +152,8 @@ struct ps_conn *ps_conn_new(struct ps_ctx *ctx, int fd, const struct sockaddr *s
 		return NULL;
 	c->fd = fd;
 	c->tl = 0xff;
+	pw__list_init(&c->tnode);
+	pw__list_init(&c->rnode);
 	c->can_write = 1;
 	if (sa && sa->sa_family == AF_INET) {
 		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
@@ -220,7 +217,7 @@ static void free_rbuf(struct ps_conn *c)
 void ps_conn_close(struct ps_ctx *ctx, struct ps_conn *c)
 {
 	drop_response(ctx, c);
-	tl_remove(ctx, c);
+	tl_remove(c);
 	ready_remove(ctx, c);
 	if (ctx->copy_owner == c)
 		ctx->copy_owner = NULL;
@@ -282,7 +279,6 @@ static int fill(struct ps_ctx *ctx, struct ps_conn *c)
 	uint32_t ncap;
 	ssize_t n;
 	char *p;
-	int tries = 0;
 
 	if (c->rlen == c->rcap) {
 		if (c->rcap >= RBUF_MAX)
@@ -295,12 +291,7 @@ static int fill(struct ps_ctx *ctx, struct ps_conn *c)
 		c->rbuf = p;
 		c->rcap = ncap;
 	}
-	for (;;) {
-		n = recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0);
-		if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-			continue;
-		break;
-	}
+	RETRY_EINTR(n, recv(c->fd, c->rbuf + c->rlen, c->rcap - c->rlen, 0));
 	if (n > 0) {
 		if (c->rlen == 0) {
 			/* The first byte of a request: the whole head must come within the timeout from now. */
@@ -378,16 +369,10 @@ static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, siz
 {
 	struct ps_resp *r = c->resp;
 	ssize_t n;
-	int tries = 0;
 
 	if (ctx->copy_owner != c || ctx->copy_off != r->off || ctx->copy_len == 0) {
 		/* The buffer is shared: refill it unless it still holds exactly our next bytes. */
-		for (;;) {
-			n = pread(r->fd, ctx->copybuf, want, (off_t)r->off);
-			if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-				continue;
-			break;
-		}
+		RETRY_EINTR(n, pread(r->fd, ctx->copybuf, want, (off_t)r->off));
 		if (n < 0)
 			return send_error("read", errno);
 		if (n == 0) {
@@ -399,13 +384,7 @@ static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, siz
 		ctx->copy_pos = 0;
 		ctx->copy_len = (size_t)n;
 	}
-	tries = 0;
-	for (;;) {
-		n = send(c->fd, ctx->copybuf + ctx->copy_pos, ctx->copy_len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-			continue;
-		break;
-	}
+	RETRY_EINTR(n, send(c->fd, ctx->copybuf + ctx->copy_pos, ctx->copy_len, MSG_NOSIGNAL));
 	if (n < 0)
 		return send_error("send", errno);
 	r->off += (uint64_t)n;
@@ -426,7 +405,6 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	size_t want;
 	ssize_t n;
 	off_t pos;
-	int tries = 0;
 
 	if (!r)
 		return PS_SEND_DONE;
@@ -435,11 +413,11 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	 * work waiting: cork the socket for the whole transfer, so the kernel
 	 * sends only full segments and pushes once per window instead of at
 	 * the end of every sendfile call (with TCP_NODELAY each call's tail went
-	 * out alone). Uncorking at the end flushes the last bytes. Measured
-	 * (perf task-clock, docs/PERFORMANCE.md): one download at a time
-	 * 0.43 -> 0.37 s/GB; but with 64 busy clients corking cost more
-	 * (idx 0.13 -> 0.19 s/GB, pack 0.118 -> 0.132), where the kernel's own
-	 * autocorking already batches the queued sends.
+	 * out alone). Uncorking at the end flushes the last bytes. It saves
+	 * CPU for one download at a time, but costs more with many busy
+	 * clients, where the kernel's own autocorking already batches the
+	 * queued sends (docs/PERFORMANCE.md, "pack-serve: one large download
+	 * at a time").
 	 */
 	if (!r->corked && r->fd >= 0 && r->end - r->off >= PS_CORK_MIN && r->hdr_off == 0 &&
 	    ctx->ready_count == 0) {
@@ -449,10 +427,8 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	}
 	while (r->hdr_off < r->hdr_len) {
 		/* MSG_MORE: the headers wait to share a packet with the body's first bytes. */
-		n = send(c->fd, r->hdr + r->hdr_off, r->hdr_len - r->hdr_off,
-			MSG_NOSIGNAL | (r->off < r->end ? MSG_MORE : 0));
-		if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-			continue;
+		RETRY_EINTR(n, send(c->fd, r->hdr + r->hdr_off, r->hdr_len - r->hdr_off,
+			MSG_NOSIGNAL | (r->off < r->end ? MSG_MORE : 0)));
 		if (n < 0)
 			return send_error("send", errno);
 		r->hdr_off += (uint32_t)n;
@@ -465,18 +441,11 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	want = left < ctx->chunk ? (size_t)left : ctx->chunk;
 	if (r->fd >= 0 && ctx->no_sendfile && ctx->copybuf)
 		return copy_chunk(ctx, c, want);
-	tries = 0;
-	for (;;) {
-		if (r->fd >= 0) {
-			pos = (off_t)r->off;
-			n = sendfile(c->fd, r->fd, &pos, want);
-		} else {
-			n = send(c->fd, r->mem + r->off, want, MSG_NOSIGNAL);
-		}
-		if (n < 0 && errno == EINTR && ++tries < EINTR_TRIES)
-			continue;
-		break;
-	}
+	pos = (off_t)r->off;
+	if (r->fd >= 0)
+		RETRY_EINTR(n, sendfile(c->fd, r->fd, &pos, want));
+	else
+		RETRY_EINTR(n, send(c->fd, r->mem + r->off, want, MSG_NOSIGNAL));
 	if (n < 0)
 		return send_error(r->fd >= 0 ? "sendfile" : "send", errno);
 	if (n == 0) {
@@ -633,19 +602,20 @@ void ps_conn_expire(struct ps_ctx *ctx)
 	int i;
 
 	for (i = 0; i < PS_TL_COUNT; i++)
-		while ((c = ctx->timers[i].head) && c->deadline_ms <= ctx->now_ms)
+		while ((c = tl_first(ctx, i)) && c->deadline_ms <= ctx->now_ms)
 			ps_conn_close(ctx, c);
 }
 
 int64_t ps_conn_next_deadline(const struct ps_ctx *ctx)
 {
+	const struct ps_conn *c;
 	int64_t best = -1, d;
 	int i;
 
 	for (i = 0; i < PS_TL_COUNT; i++) {
-		if (!ctx->timers[i].head)
+		if (!(c = tl_first(ctx, i)))
 			continue;
-		d = ctx->timers[i].head->deadline_ms - ctx->now_ms;
+		d = c->deadline_ms - ctx->now_ms;
 		if (d < 0)
 			d = 0;
 		if (best < 0 || d < best)
@@ -656,12 +626,12 @@ int64_t ps_conn_next_deadline(const struct ps_ctx *ctx)
 
 void ps_conn_close_idle(struct ps_ctx *ctx, int all)
 {
-	struct ps_conn *c, *next;
+	pw_list *it, *next;
 	int i;
 
 	for (i = 0; i < PS_TL_COUNT; i++) {
-		for (c = ctx->timers[i].head; c; c = next) {
-			next = c->tnext;
+		PW_LIST_FOREACH_SAFE(it, next, &ctx->timers[i].conns) {
+			struct ps_conn *c = PW_LIST_ENTRY(it, struct ps_conn, tnode);
 			if (all || c->state != PS_CONN_WRITING)
 				ps_conn_close(ctx, c);
 		}

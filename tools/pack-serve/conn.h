@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/list.h"
 #include "http.h"
 #include "site.h"
 
@@ -20,7 +21,7 @@ struct ps_resp;
  * and expiry only ever looks at the head: O(1) per operation.
  */
 struct ps_tlist {
-	struct ps_conn *head, *tail;
+	pw_list conns;            /* ps_conn.tnode, earliest deadline first */
 	int64_t duration_ms;
 };
 
@@ -42,7 +43,7 @@ struct ps_ctx {
 	int64_t now_ms;           /* CLOCK_MONOTONIC, refreshed once per loop turn */
 	int stopping;             /* shutting down: answer nothing new, close after each response */
 	struct ps_tlist timers[PS_TL_COUNT];
-	struct ps_conn *ready_head, *ready_tail; /* connections with work to do without waiting */
+	pw_list ready;            /* ps_conn.rnode: connections with work to do without waiting */
 	unsigned int ready_count;
 	unsigned int nconns;      /* connections this worker holds */
 	atomic_uint *global_conns; /* all workers' connections (NULL in tests) */
@@ -76,8 +77,8 @@ struct ps_conn {
 	uint32_t rlen, rcap;  /* request buffer: allocated when bytes arrive */
 	char *rbuf;
 	struct ps_resp *resp; /* the response in flight, if any */
-	struct ps_conn *tprev, *tnext;
-	struct ps_conn *rprev, *rnext;
+	pw_list tnode;        /* on ctx->timers[tl] */
+	pw_list rnode;        /* on ctx->ready while in_ready */
 	int64_t deadline_ms;
 	int64_t t_start_ns;   /* the current request's first byte */
 	struct ps_peer peer;

@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "fcache.h"
-#include "../../lib/util/banned.h"
+#include "util/str.h"
+#include "util/banned.h"
 
 /* Attempts of one lookup while the file keeps changing between stat and open. */
 #define FC_ATTEMPTS 4
@@ -34,7 +35,7 @@ struct ps_fentry {
 	unsigned held;                  /* bodies lent from it */
 	int stale;
 	struct ps_fentry *hnext;        /* hash chain */
-	struct ps_fentry *prev, *next;  /* LRU */
+	pw_list lru;                    /* on ps_fcache.lru while in the table */
 };
 
 static _Thread_local char why_buf[256];
@@ -71,6 +72,7 @@ int ps_fcache_init(struct ps_fcache *fc, pw_wm *wm, pthread_mutex_t *lock,
 	fc->lock = lock;
 	fc->root = root;
 	fc->rootlen = strlen(root);
+	pw__list_init(&fc->lru);
 	/* Enough entries that every descriptor of the budget has a few paths to choose from. */
 	fc->max = fd_limit > 64 ? (size_t)fd_limit * 4 : 256;
 	while (buckets < fc->max * 2)
@@ -79,30 +81,6 @@ int ps_fcache_init(struct ps_fcache *fc, pw_wm *wm, pthread_mutex_t *lock,
 		return PW_ENOMEM;
 	fc->mask = buckets - 1;
 	return 0;
-}
-
-static void lru_unlink(struct ps_fcache *fc, struct ps_fentry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		fc->lru_head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		fc->lru_tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-static void lru_push(struct ps_fcache *fc, struct ps_fentry *e)
-{
-	e->prev = NULL;
-	e->next = fc->lru_head;
-	if (fc->lru_head)
-		fc->lru_head->prev = e;
-	else
-		fc->lru_tail = e;
-	fc->lru_head = e;
 }
 
 static void entry_free(struct ps_fentry *e)
@@ -122,7 +100,7 @@ static void entry_remove(struct ps_fcache *fc, struct ps_fentry *e)
 	if (*pp) {
 		*pp = e->hnext;
 		e->hnext = NULL;
-		lru_unlink(fc, e);
+		pw__list_remove(&e->lru);
 		fc->count--;
 	}
 	if (e->held)
@@ -144,21 +122,25 @@ static struct ps_fentry *entry_find(struct ps_fcache *fc, const char *path, uint
 /* Evict unheld entries, least recently used first, down to the cap. Lock held. */
 static void evict(struct ps_fcache *fc)
 {
-	struct ps_fentry *e = fc->lru_tail, *prev;
+	pw_list *it, *prev;
 
-	while (fc->count > fc->max && e) {
-		prev = e->prev;
+	PW_LIST_FOREACH_REVERSE_SAFE(it, prev, &fc->lru) {
+		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, lru);
+		if (fc->count <= fc->max)
+			break;
 		if (!e->held)
 			entry_remove(fc, e);
-		e = prev;
 	}
 }
 
 void ps_fcache_dispose(struct ps_fcache *fc)
 {
-	while (fc->lru_head) {
-		fc->lru_head->held = 0;
-		entry_remove(fc, fc->lru_head);
+	pw_list *first;
+
+	while ((first = pw__list_first(&fc->lru)) != NULL) {
+		struct ps_fentry *e = PW_LIST_ENTRY(first, struct ps_fentry, lru);
+		e->held = 0;
+		entry_remove(fc, e);
 	}
 	free(fc->table);
 	fc->table = NULL;
@@ -207,8 +189,7 @@ static void identity_etag(struct ps_fentry *e)
 static int trailer_etag(struct ps_fentry *e, int fd, const char *path)
 {
 	unsigned char raw[32];
-	size_t rawsz = name_rawsz(path), got = 0, i;
-	int n = 1;
+	size_t rawsz = name_rawsz(path), got = 0;
 
 	if (!rawsz || e->size < 12 + (uint64_t)rawsz) {
 		identity_etag(e); /* too short to have one: still served as it is */
@@ -223,9 +204,9 @@ static int trailer_etag(struct ps_fentry *e, int fd, const char *path)
 		got += (size_t)r;
 	}
 	e->etag[0] = '"';
-	for (i = 0; i < rawsz; i++)
-		n += snprintf(e->etag + n, sizeof(e->etag) - (size_t)n, "%02x", raw[i]);
-	snprintf(e->etag + n, sizeof(e->etag) - (size_t)n, "\"");
+	pw__hex_encode(e->etag + 1, raw, rawsz);
+	e->etag[1 + 2 * rawsz] = '"';
+	e->etag[2 + 2 * rawsz] = '\0';
 	return 0;
 }
 
@@ -355,8 +336,7 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 		e = entry_find(fc, path, h);
 		if (e && same_identity(e, &st)) {
 			e->held++;
-			lru_unlink(fc, e);
-			lru_push(fc, e);
+			pw__list_move_front(&fc->lru, &e->lru);
 			pthread_mutex_unlock(fc->lock);
 			/* Outside our lock: a descriptor evicted meanwhile is re-opened (and re-checked) here. */
 			err = pw_wm_lend_fd(&fd, e->file);
@@ -390,7 +370,7 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 		e->held = 1;
 		e->hnext = fc->table[h & fc->mask];
 		fc->table[h & fc->mask] = e;
-		lru_push(fc, e);
+		pw__list_push_front(&fc->lru, &e->lru);
 		fc->count++;
 		evict(fc);
 		pthread_mutex_unlock(fc->lock);

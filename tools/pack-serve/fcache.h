@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "packwin.h"
+#include "util/list.h"
 #include "http.h"
 #include "site.h"
 
@@ -20,7 +21,7 @@ struct ps_fcache {
 	struct ps_fentry **table;
 	size_t mask;                /* buckets - 1 (a power of two) */
 	size_t count, max;
-	struct ps_fentry *lru_head, *lru_tail; /* most recently used first */
+	pw_list lru;                /* ps_fentry.lru, most recently used first */
 };
 
 int ps_fcache_init(struct ps_fcache *fc, pw_wm *wm, pthread_mutex_t *lock,

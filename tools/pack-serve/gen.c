@@ -11,12 +11,20 @@
 #include <openssl/evp.h>
 
 #include "gen.h"
-#include "../../lib/util/banned.h"
+#include "util/alloc.h"
+#include "util/array.h"
+#include "util/str.h"
+#include "util/banned.h"
 
 /* Generated bodies above this are refused: a refs tree this large is not a sane thing to serve. */
 #define GEN_MAX_BYTES ((size_t)256 << 20)
 /* Folders under refs/ deeper than this are not looked at for the mtime (git refuses such names anyway). */
 #define GEN_MAX_DEPTH 32
+/* Caps on what one folder may hold before the listing is refused. */
+#define GEN_MAX_SUBDIRS 65536
+#define GEN_MAX_PACKS 1048576
+
+typedef char dir_name[NAME_MAX + 1];
 
 static int buf_add(struct ps_buf *b, const char *data, size_t len)
 {
@@ -25,17 +33,8 @@ static int buf_add(struct ps_buf *b, const char *data, size_t len)
 	if (__builtin_add_overflow(b->len, len, &need) ||
 	    __builtin_add_overflow(need, 1, &need) || need > GEN_MAX_BYTES)
 		return PW_ELIMIT;
-	if (need > b->cap) {
-		size_t cap = b->cap ? b->cap : 4096;
-		char *p;
-
-		while (cap < need)
-			cap *= 2; /* cannot overflow: need <= GEN_MAX_BYTES */
-		if (!(p = realloc(b->data, cap)))
-			return PW_ENOMEM;
-		b->data = p;
-		b->cap = cap;
-	}
+	if (pw__array_reserve((void **)&b->data, &b->cap, need, 1, 4096) != 0)
+		return PW_ENOMEM;
 	memcpy(b->data + b->len, data, len);
 	b->len += len;
 	b->data[b->len] = '\0';
@@ -89,8 +88,8 @@ static void newer(time_t *t, const struct stat *st)
  */
 static int walk_mtime(time_t *t, const char *dir, unsigned depth)
 {
-	char (*subs)[NAME_MAX + 1] = NULL;
-	size_t nsubs = 0, cap = 0, i, len;
+	PW_ARRAY(dir_name) subs = PW_ARRAY_INIT;
+	size_t i, len;
 	struct dirent *d;
 	struct stat st;
 	DIR *dh;
@@ -106,34 +105,27 @@ static int walk_mtime(time_t *t, const char *dir, unsigned depth)
 			continue;
 		if (d->d_type != DT_DIR && d->d_type != DT_UNKNOWN)
 			continue;
-		if (nsubs == cap) {
-			size_t n = cap ? cap * 2 : 8;
-			void *p;
-
-			if (n > 65536) {
-				err = PW_ELIMIT;
-				break;
-			}
-			if (!(p = realloc(subs, n * sizeof(*subs)))) {
-				err = PW_ENOMEM;
-				break;
-			}
-			subs = p;
-			cap = n;
+		if (subs.n == GEN_MAX_SUBDIRS) {
+			err = PW_ELIMIT;
+			break;
+		}
+		if (PW_ARRAY_RESERVE(&subs, subs.n + 1, 8) != 0) {
+			err = PW_ENOMEM;
+			break;
 		}
 		len = strnlen(d->d_name, NAME_MAX);
-		memcpy(subs[nsubs], d->d_name, len);
-		subs[nsubs++][len] = '\0';
+		memcpy(subs.v[subs.n], d->d_name, len);
+		subs.v[subs.n++][len] = '\0';
 	}
 	closedir(dh);
-	for (i = 0; i < nsubs && !err; i++) {
+	for (i = 0; i < subs.n && !err; i++) {
 		char path[PATH_MAX];
 
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, subs[i]) >= sizeof(path))
+		if (pw__path_join(path, sizeof(path), dir, subs.v[i]))
 			continue;
 		err = walk_mtime(t, path, depth + 1);
 	}
-	free(subs);
+	PW_ARRAY_FREE(&subs);
 	return err;
 }
 
@@ -185,11 +177,12 @@ static int cmp_names(const void *a, const void *b)
 
 /* Room for "pack-" + 64 hex + ".pack" and the NUL. */
 #define PACK_NAME_MAX 80
+typedef char pack_name_buf[PACK_NAME_MAX];
 
 int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 {
-	char (*names)[PACK_NAME_MAX] = NULL;
-	size_t n = 0, cap = 0, i;
+	PW_ARRAY(pack_name_buf) names = PW_ARRAY_INIT;
+	size_t i;
 	char packdir[PATH_MAX];
 	struct dirent *d;
 	struct stat st;
@@ -197,7 +190,7 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 	int err = 0;
 
 	*mtime = 0;
-	if ((size_t)snprintf(packdir, sizeof(packdir), "%s/pack", objdir) >= sizeof(packdir))
+	if (pw__path_join(packdir, sizeof(packdir), objdir, "pack"))
 		return PW_ELIMIT;
 	if (stat(packdir, &st) == 0)
 		newer(mtime, &st);
@@ -205,46 +198,39 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 		while ((d = readdir(dh)) != NULL) {
 			if (!pack_name(d->d_name, ".pack"))
 				continue;
-			if (n == cap) {
-				size_t c2 = cap ? cap * 2 : 16;
-				void *p;
-
-				if (c2 > 1048576) {
-					err = PW_ELIMIT;
-					break;
-				}
-				if (!(p = realloc(names, c2 * sizeof(*names)))) {
-					err = PW_ENOMEM;
-					break;
-				}
-				names = p;
-				cap = c2;
+			if (names.n == GEN_MAX_PACKS) {
+				err = PW_ELIMIT;
+				break;
+			}
+			if (PW_ARRAY_RESERVE(&names, names.n + 1, 16) != 0) {
+				err = PW_ENOMEM;
+				break;
 			}
 			/* pack_name() bounded the length below PACK_NAME_MAX */
-			memcpy(names[n++], d->d_name, strlen(d->d_name) + 1);
+			memcpy(names.v[names.n++], d->d_name, strlen(d->d_name) + 1);
 		}
 		closedir(dh);
 	}
-	if (n > 1)
-		qsort(names, n, sizeof(*names), cmp_names);
-	for (i = 0; i < n && !err; i++) {
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_names);
+	for (i = 0; i < names.n && !err; i++) {
 		char path[PATH_MAX];
-		size_t len = strlen(names[i]);
+		size_t len = strlen(names.v[i]);
 
 		/* Both halves must be there, as git's own list has them. */
-		if ((size_t)snprintf(path, sizeof(path), "%s/%s", packdir, names[i]) >= sizeof(path) ||
+		if (pw__path_join(path, sizeof(path), packdir, names.v[i]) ||
 		    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if ((size_t)snprintf(path, sizeof(path), "%s/%.*s.idx", packdir,
-			(int)(len - 5), names[i]) >= sizeof(path) ||
+			(int)(len - 5), names.v[i]) >= sizeof(path) ||
 		    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
 		if ((err = buf_add(out, "P ", 2)) < 0 ||
-		    (err = buf_add(out, names[i], len)) < 0 ||
+		    (err = buf_add(out, names.v[i], len)) < 0 ||
 		    (err = buf_add(out, "\n", 1)) < 0)
 			break;
 	}
-	free(names);
+	PW_ARRAY_FREE(&names);
 	if (!err)
 		err = buf_add(out, "\n", 1);
 	return err;
@@ -253,16 +239,15 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 void ps_gen_etag(char etag[72], const void *data, size_t len)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
-	int n = 0;
+	unsigned int mdlen = 0;
 
-	etag[n++] = '"';
 	if (EVP_Digest(data, len, md, &mdlen, EVP_sha1(), NULL) != 1 || mdlen < 8) {
 		/* libcrypto failing here is next to impossible; the length still tells bodies apart */
 		snprintf(etag, 72, "\"len-%zx\"", len);
 		return;
 	}
-	for (i = 0; i < 8; i++)
-		n += snprintf(etag + n, 72 - (size_t)n, "%02x", md[i]);
-	snprintf(etag + n, 72 - (size_t)n, "\"");
+	etag[0] = '"';
+	pw__hex_encode(etag + 1, md, 8);
+	etag[17] = '"';
+	etag[18] = '\0';
 }

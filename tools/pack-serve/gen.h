@@ -7,7 +7,7 @@
 
 #include "packwin.h"
 
-/* A growable byte buffer; `data` is malloc'd (free it) and kept NUL-terminated. */
+/* A growable byte buffer; `data` is pw__malloc'd (pw__free it) and kept NUL-terminated. */
 struct ps_buf {
 	char *data;
 	size_t len, cap;

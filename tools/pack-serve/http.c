@@ -7,8 +7,9 @@
 #include "http.h"
 #include "http_lex.h"
 
-/* lib/ is not on packserve_core's include path; the banned list is still ours. */
-#include "../../lib/util/banned.h"
+#include "util/str.h"
+
+#include "util/banned.h"
 
 /*
  * Everything here reads untrusted bytes: every scan is bounded by an explicit
@@ -350,17 +351,6 @@ int ps_http_parse(struct ps_request *req, const char *buf, size_t len)
 	return (int)req->header_bytes;
 }
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Is the segment of `n` bytes, `dots` of which are '.', a "." or ".." segment? */
 static int dot_segment(size_t n, size_t dots)
 {
@@ -395,8 +385,8 @@ int ps_http_decode_path(char *out, size_t cap, const char *target, size_t target
 				int hi, lo;
 				if (target_len - i < 3)
 					return -400;
-				hi = hex_value((unsigned char)target[i + 1]);
-				lo = hex_value((unsigned char)target[i + 2]);
+				hi = pw__hexval((unsigned char)target[i + 1]);
+				lo = pw__hexval((unsigned char)target[i + 2]);
 				if (hi < 0 || lo < 0)
 					return -400;
 				c = (unsigned char)(hi << 4 | lo);

@@ -7,8 +7,7 @@
 #include "http.h"
 #include "http_lex.h"
 
-/* lib/ is not on packserve_core's include path; the banned list is still ours. */
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /*
  * Every value here comes off the network: scans are bounded by the given

@@ -9,7 +9,8 @@
 #include "conn.h"
 #include "log.h"
 
-#include "../../lib/util/banned.h"
+#include "util/str.h"
+#include "util/banned.h"
 
 /* Most bytes of one logged string (request line, referer, user agent) before escaping. */
 #define PS_LOG_FIELD_MAX 2048
@@ -64,7 +65,6 @@ void ps_log_flush(struct ps_log *log)
 /* Append `s` escaped: '"', '\' and bytes outside printable ASCII become \" \\ \xHH; "-" when absent. */
 static size_t put_escaped(char *out, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	size_t i, o = 0;
 	unsigned char ch;
 
@@ -82,8 +82,8 @@ static size_t put_escaped(char *out, const char *s, size_t len)
 		} else if (ch < 0x20 || ch >= 0x7f) {
 			out[o++] = '\\';
 			out[o++] = 'x';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
+			pw__hex_encode(out + o, &ch, 1); /* its NUL is overwritten next */
+			o += 2;
 		} else {
 			out[o++] = (char)ch;
 		}

@@ -9,12 +9,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <packwin/version.h>
-
+#include "cli.h"
 #include "server.h"
 #include "site.h"
 
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /* Exit statuses (docs/pack-serve.1.md). Never renumber. */
 enum ps_exit {
@@ -59,17 +58,15 @@ static void usage(void)
 		"SIGTERM stops it. See pack-serve(1).\n");
 }
 
-static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int usage_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 
 static int usage_error(const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cli_vusage_error("pack-serve", NULL, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "pack-serve: %s; see 'pack-serve --help'\n", msg);
 	return PS_EXIT_USAGE;
 }
 
@@ -95,32 +92,14 @@ static int parse_uint(unsigned int *out, const char *opt, const char *s, unsigne
 	return 0;
 }
 
-/* A byte count with an optional k, m or g suffix (powers of 1024), as packcat's SIZE. */
+/* A SIZE, as packcat's, within [min, max]. */
 static int parse_size(size_t *out, const char *opt, const char *s, uint64_t min, uint64_t max)
 {
-	uint64_t v = 0, mul = 1;
-	const char *p = s;
+	char why[80];
+	uint64_t v;
 
-	if (*p < '0' || *p > '9')
-		return usage_error("%s: '%s' is not a size", opt, s);
-	for (; *p >= '0' && *p <= '9'; p++)
-		if (__builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
-			return usage_error("%s: '%s' is too large", opt, s);
-	if (*p == 'k' || *p == 'K')
-		mul = (uint64_t)1 << 10;
-	else if (*p == 'm' || *p == 'M')
-		mul = (uint64_t)1 << 20;
-	else if (*p == 'g' || *p == 'G')
-		mul = (uint64_t)1 << 30;
-	if (mul != 1)
-		p++;
-	if (*p)
-		return usage_error("%s: '%s' is not a size", opt, s);
-	if (__builtin_mul_overflow(v, mul, &v) || v > max)
-		return usage_error("%s: '%s' is too large", opt, s);
-	if (v < min)
-		return usage_error("%s: '%s' is too small", opt, s);
+	if (cli_parse_size(&v, s, min, max, why, sizeof(why)) < 0)
+		return usage_error("%s: '%s' is %s", opt, s, why);
 	*out = (size_t)v;
 	return 0;
 }
@@ -141,7 +120,7 @@ static rlim_t raise_nofile(void)
 }
 
 enum {
-	OPT_THREADS = 256,
+	OPT_THREADS = CLI_OPT_LONG,
 	OPT_MAX_CONNECTIONS,
 	OPT_IDLE_TIMEOUT,
 	OPT_SHUTDOWN_TIMEOUT,
@@ -167,19 +146,6 @@ static const struct option options[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 }
 };
-
-static int getopt_error(int c, char **argv)
-{
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
-
-	if (c == ':')
-		return usage_error("option '%s' needs a value", arg);
-	if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '='))
-		return usage_error("option '%s' takes no value", arg);
-	if (optopt && optopt < 256)
-		return usage_error("unknown option '-%c'", optopt);
-	return usage_error("unknown option '%s'", arg);
-}
 
 /* Parse argv into `o` and `*root`. Returns -1 to go on, or an exit status. */
 static int parse_args(struct ps_server_opts *o, unsigned int *fd_limit, int *max_given,
@@ -232,10 +198,11 @@ static int parse_args(struct ps_server_opts *o, unsigned int *fd_limit, int *max
 			usage();
 			return PS_EXIT_OK;
 		case OPT_VERSION:
-			printf("pack-serve version %s (libpackwin %s)\n", PACKWIN_VERSION, pw_version());
+			cli_print_version("pack-serve");
 			return PS_EXIT_OK;
 		default:
-			return getopt_error(c, argv);
+			cli_getopt_error("pack-serve", NULL, c, argv);
+			return PS_EXIT_USAGE;
 		}
 		if (rc)
 			return rc;

@@ -7,7 +7,7 @@
 
 #include "respond.h"
 
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /* Longest decoded path we look up; a longer one is 414 like a long request line. */
 #define PS_PATH_MAX 4096

@@ -20,7 +20,7 @@
 #include "log.h"
 #include "server.h"
 
-#include "../../lib/util/banned.h"
+#include "util/banned.h"
 
 /* Events taken per epoll_wait, and connections accepted per loop turn. */
 #define PS_EVENTS 256

@@ -14,7 +14,9 @@
 #include "gen.h"
 #include "http.h"
 #include "site.h"
-#include "../../lib/util/banned.h"
+#include "util/alloc.h"
+#include "util/str.h"
+#include "util/banned.h"
 
 /* Repository handles kept open for the generators (each holds its packs' idx files registered). */
 #define SITE_MAX_REPOS 16
@@ -72,11 +74,6 @@ static int stat_is(const char *path, mode_t type)
 	return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == type;
 }
 
-static int join(char *out, const char *a, const char *b)
-{
-	return (size_t)snprintf(out, PATH_MAX, "%s/%s", a, b) < PATH_MAX ? 0 : -1;
-}
-
 /* Read a small file (a .git file, commondir) whole, first line only, NUL-terminated. */
 static int read_line(char *out, size_t cap, const char *path)
 {
@@ -104,7 +101,7 @@ static int resolve_rel(char *out, const char *dir, const char *rel)
 {
 	if (rel[0] == '/')
 		return (size_t)snprintf(out, PATH_MAX, "%s", rel) < PATH_MAX ? 0 : -1;
-	return join(out, dir, rel);
+	return pw__path_join(out, PATH_MAX, dir, rel);
 }
 
 /*
@@ -120,14 +117,15 @@ static int looks_like_gitdir(struct loc *l, const char *dir, int linked)
 	if ((size_t)snprintf(l->gitdir, PATH_MAX, "%s", dir) >= PATH_MAX)
 		return 0;
 	memcpy(l->commondir, l->gitdir, PATH_MAX);
-	if (join(path, dir, "HEAD") || !stat_is(path, S_IFREG))
+	if (pw__path_join(path, PATH_MAX, dir, "HEAD") || !stat_is(path, S_IFREG))
 		return 0;
-	if (linked && !join(path, dir, "commondir") && !read_line(line, sizeof(line), path) &&
+	if (linked && !pw__path_join(path, PATH_MAX, dir, "commondir") &&
+	    !read_line(line, sizeof(line), path) &&
 	    resolve_rel(l->commondir, dir, line))
 		return 0;
-	if (join(path, l->commondir, "objects") || !stat_is(path, S_IFDIR))
+	if (pw__path_join(path, PATH_MAX, l->commondir, "objects") || !stat_is(path, S_IFDIR))
 		return 0;
-	if (join(path, l->commondir, "refs") || !stat_is(path, S_IFDIR))
+	if (pw__path_join(path, PATH_MAX, l->commondir, "refs") || !stat_is(path, S_IFDIR))
 		return 0;
 	return 1;
 }
@@ -138,7 +136,7 @@ static int repo_at(struct loc *l, const char *dir, int bare_ok)
 	char dotgit[PATH_MAX], line[PATH_MAX], target[PATH_MAX];
 	struct stat st;
 
-	if (join(dotgit, dir, ".git"))
+	if (pw__path_join(dotgit, PATH_MAX, dir, ".git"))
 		return 0;
 	if (stat(dotgit, &st) == 0) {
 		if (S_ISDIR(st.st_mode) && looks_like_gitdir(l, dotgit, 0))
@@ -244,7 +242,7 @@ static int locate(struct loc *l, const char **rel, struct ps_site *site, const c
 	slot = name_slot(name, len);
 	if (loc_cached(l, site, name, slot))
 		return 0;
-	if (join(dir, site->root, name))
+	if (pw__path_join(dir, PATH_MAX, site->root, name))
 		return -404;
 	if (repo_at(l, dir, 1)) {
 		loc_remember(site, name, slot, l);
@@ -254,7 +252,7 @@ static int locate(struct loc *l, const char **rel, struct ps_site *site, const c
 	if (len > 4 && !strcmp(name + len - 4, ".git") &&
 	    ps_http_valid_repo_name(name, len - 4)) {
 		name[len - 4] = '\0';
-		if (!join(dir, site->root, name) && repo_at(l, dir, 0)) {
+		if (!pw__path_join(dir, PATH_MAX, site->root, name) && repo_at(l, dir, 0)) {
 			name[len - 4] = '.';
 			loc_remember(site, name, slot, l);
 			return 0;
@@ -305,7 +303,7 @@ static int repo_get(struct ps_repo_ent **out, struct ps_site *site, const char *
 	struct stat st;
 	int err;
 
-	if (!join(packdir, common, "objects/pack") && stat(packdir, &st) == 0)
+	if (!pw__path_join(packdir, PATH_MAX, common, "objects/pack") && stat(packdir, &st) == 0)
 		pm = st.st_mtim;
 	if (stat(key, &st) != 0)
 		return PW_ENOTFOUND;
@@ -392,7 +390,7 @@ static int confined(struct ps_site *site, const char *dir, const char *name, int
 {
 	char path[PATH_MAX], real[PATH_MAX];
 
-	if (join(path, dir, name))
+	if (pw__path_join(path, PATH_MAX, dir, name))
 		return 0;
 	if (!realpath(path, real))
 		return !must_exist && errno == ENOENT;
@@ -427,7 +425,8 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 	if (!confined(site, real_common, "objects", 1))
 		return -404;
 	if (kind == PS_KIND_INFO_PACKS) {
-		if (join(objdir, real_common, "objects") || !confined(site, objdir, "pack", 0))
+		if (pw__path_join(objdir, PATH_MAX, real_common, "objects") ||
+		    !confined(site, objdir, "pack", 0))
 			return -404;
 		err = ps_gen_info_packs(&buf, &mtime, objdir);
 		if (err < 0)
@@ -447,7 +446,7 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 			*why = ps_site_why("cannot list refs");
 	}
 	if (err < 0) {
-		free(buf.data);
+		pw__free(buf.data);
 		return status_of(err);
 	}
 	memset(out, 0, sizeof(*out));
@@ -553,14 +552,14 @@ int ps_site_lookup(struct ps_body *out, struct ps_site *site, const char *path, 
 	case PS_KIND_INFO_PACKS:
 		return generate(out, site, &l, kind, why);
 	case PS_KIND_HEAD:
-		if (join(file, l.gitdir, rel))
+		if (pw__path_join(file, PATH_MAX, l.gitdir, rel))
 			return -404;
 		break;
 	case PS_KIND_PACK:
 	case PS_KIND_IDX:
 	case PS_KIND_REV:
 	case PS_KIND_LOOSE:
-		if (join(file, l.commondir, rel))
+		if (pw__path_join(file, PATH_MAX, l.commondir, rel))
 			return -404;
 		break;
 	default:
@@ -575,7 +574,7 @@ void ps_body_release(struct ps_site *site, struct ps_body *body)
 		return;
 	if (body->priv_file && site)
 		ps_fcache_release(&site->fc, body);
-	free(body->priv_mem);
+	pw__free(body->priv_mem);
 	body->priv_mem = NULL;
 	body->mem = NULL;
 	body->priv_file = NULL;

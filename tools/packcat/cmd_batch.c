@@ -8,6 +8,9 @@
 
 #include "common.h"
 #include "output.h"
+#include "util/str.h"
+
+#include "util/banned.h"
 
 static const char batch_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] batch [--check] [--all] [--unordered]\n"
@@ -78,8 +81,7 @@ struct segment {
 };
 
 struct format {
-	struct segment *seg;
-	size_t n;
+	PW_ARRAY(struct segment) seg;
 	unsigned int need;
 };
 
@@ -102,13 +104,11 @@ static int format_add(struct format *f, enum atom atom, const char *text, size_t
 
 	if (atom == ATOM_TEXT && len == 0)
 		return 0;
-	if (!(seg = realloc(f->seg, (f->n + 1) * sizeof(*seg))))
+	if (!(seg = PW_ARRAY_ALLOC(&f->seg, 8)))
 		return -1;
-	f->seg = seg;
-	seg[f->n].atom = atom;
-	seg[f->n].text = text;
-	seg[f->n].len = len;
-	f->n++;
+	seg->atom = atom;
+	seg->text = text;
+	seg->len = len;
 	return 0;
 }
 
@@ -182,7 +182,7 @@ struct object_line {
 
 static void put_line(struct batch *b, const struct object_line *l)
 {
-	const struct segment *s = b->format.seg, *end = s + b->format.n;
+	const struct segment *s = b->format.seg.v, *end = s + b->format.seg.n;
 	const char *name;
 
 	for (; s < end; s++) {
@@ -470,8 +470,8 @@ static int batch_all(struct batch *b)
 /* ---- names on standard input ---- */
 
 struct input {
-	char *buf;
-	size_t cap, start, end; /* unread bytes: buf[start, end) */
+	PW_ARRAY(char) buf;     /* unread bytes: buf.v[start, buf.n) */
+	size_t start;
 	int eof;
 };
 
@@ -489,28 +489,23 @@ static int read_line(struct batch *b, struct input *in, char **line, size_t *len
 	for (;;) {
 		ssize_t n;
 
-		nl = memchr(in->buf + in->start, '\n', in->end - in->start);
-		if (nl || (in->eof && in->end > in->start))
+		nl = memchr(in->buf.v + in->start, '\n', in->buf.n - in->start);
+		if (nl || (in->eof && in->buf.n > in->start))
 			break;
 		if (in->eof)
 			return 0;
 		if (in->start > 0) {
-			memmove(in->buf, in->buf + in->start, in->end - in->start);
-			in->end -= in->start;
+			memmove(in->buf.v, in->buf.v + in->start, in->buf.n - in->start);
+			in->buf.n -= in->start;
 			in->start = 0;
 		}
-		if (in->cap - in->end < 2) { /* room for a byte and a NUL */
-			char *buf = realloc(in->buf, in->cap * 2);
-
-			if (!buf) {
-				pc_error("out of memory for a line of %zu bytes", in->end);
-				return -PC_EXIT_LIMIT;
-			}
-			in->buf = buf;
-			in->cap *= 2;
+		/* room for a byte and a NUL */
+		if (PW_ARRAY_RESERVE(&in->buf, in->buf.n + 2, IN_SIZE) != 0) {
+			pc_error("out of memory for a line of %zu bytes", in->buf.n);
+			return -PC_EXIT_LIMIT;
 		}
 		pc_out_flush(&b->out);
-		n = read(STDIN_FILENO, in->buf + in->end, in->cap - in->end - 1);
+		n = read(STDIN_FILENO, in->buf.v + in->buf.n, in->buf.cap - in->buf.n - 1);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -519,29 +514,20 @@ static int read_line(struct batch *b, struct input *in, char **line, size_t *len
 		}
 		if (n == 0)
 			in->eof = 1;
-		in->end += (size_t)n;
+		in->buf.n += (size_t)n;
 	}
-	*line = in->buf + in->start;
+	*line = in->buf.v + in->start;
 	if (nl) {
 		*len = (size_t)(nl - *line);
 		in->start += *len + 1;
 		if (*len && (*line)[*len - 1] == '\r')
 			(*len)--;
 	} else {
-		*len = in->end - in->start;
-		in->start = in->end;
+		*len = in->buf.n - in->start;
+		in->start = in->buf.n;
 	}
 	(*line)[*len] = '\0'; /* over the '\n' or '\r', or in the spare byte */
 	return 1;
-}
-
-/* The value of a hex digit (either case), or -1. */
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 static int all_hex(const char *s, size_t len)
@@ -549,7 +535,7 @@ static int all_hex(const char *s, size_t len)
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (hexval((unsigned char)s[i]) < 0)
+		if (pw__hexval((unsigned char)s[i]) < 0)
 			return 0;
 	return 1;
 }
@@ -557,19 +543,10 @@ static int all_hex(const char *s, size_t len)
 /* A full-length hex id: parsed into `out` (1), or not one (0). One pass. */
 static int full_hex_id(pw_oid *out, const char *s, size_t len, const struct batch *b)
 {
-	size_t i;
-
 	if (len != b->hexsz)
 		return 0;
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < b->rawsz; i++) {
-		int hi = hexval((unsigned char)s[2 * i]), lo = hexval((unsigned char)s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return 0;
-		out->id[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 1;
+	return pw__hex_decode(out->id, s, b->rawsz) == 0;
 }
 
 /*
@@ -627,15 +604,14 @@ static int batch_stdin(struct batch *b)
 	int rc;
 
 	memset(&in, 0, sizeof(in));
-	if (!(in.buf = malloc(IN_SIZE))) {
+	if (PW_ARRAY_RESERVE(&in.buf, IN_SIZE, IN_SIZE) != 0) {
 		pc_error("out of memory");
 		return PC_EXIT_LIMIT;
 	}
-	in.cap = IN_SIZE;
 	while ((rc = read_line(b, &in, &line, &len)) > 0)
 		if ((rc = batch_line(b, line)) != 0 || b->out.error)
 			break;
-	free(in.buf);
+	PW_ARRAY_FREE(&in.buf);
 	return rc < 0 ? -rc : rc;
 }
 
@@ -711,6 +687,6 @@ int cmd_batch(struct pc_env *env, int argc, char **argv)
 	}
 out:
 	pc_out_free(&b.out);
-	free(b.format.seg);
+	PW_ARRAY_FREE(&b.format.seg);
 	return rc;
 }

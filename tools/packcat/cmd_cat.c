@@ -6,6 +6,8 @@
 
 #include "common.h"
 
+#include "util/banned.h"
+
 static const char cat_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] cat (-t|-s|-e|-p|TYPE) OBJECT\n"
 	"\n"

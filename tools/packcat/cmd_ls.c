@@ -7,6 +7,8 @@
 
 #include "common.h"
 
+#include "util/banned.h"
+
 static const char ls_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] ls [PACK...]\n"
 	"\n"
@@ -26,41 +28,18 @@ static const char ls_usage[] =
 /* A large buffer: a pack of millions of objects is millions of lines. */
 static char stdout_buf[1 << 18];
 
-/* Counts of objects by delta chain length; [0] counts non-deltas. */
-struct histogram {
-	uint64_t *n;
-	size_t len;
-};
-
-static int histogram_add(struct histogram *h, uint32_t depth)
-{
-	if (depth >= h->len) {
-		size_t len = h->len ? h->len : 64;
-		uint64_t *n;
-
-		while (len <= depth)
-			len *= 2;
-		if (!(n = realloc(h->n, len * sizeof(*n))))
-			return -1;
-		memset(n + h->len, 0, (len - h->len) * sizeof(*n));
-		h->n = n;
-		h->len = len;
-	}
-	h->n[depth]++;
-	return 0;
-}
-
 /* git's wording (index-pack.c show_pack_info), singular for one object. */
-static void histogram_print(const struct histogram *h)
+/* `h` counts objects by delta chain length; [0] counts non-deltas. */
+static void histogram_print(const pc_counts *h)
 {
 	size_t d;
 
-	if (h->len && h->n[0])
-		printf("non delta: %" PRIu64 " object%s\n", h->n[0], h->n[0] == 1 ? "" : "s");
-	for (d = 1; d < h->len; d++)
-		if (h->n[d])
-			printf("chain length = %zu: %" PRIu64 " object%s\n", d, h->n[d],
-				h->n[d] == 1 ? "" : "s");
+	if (h->n && h->v[0])
+		printf("non delta: %" PRIu64 " object%s\n", h->v[0], h->v[0] == 1 ? "" : "s");
+	for (d = 1; d < h->n; d++)
+		if (h->v[d])
+			printf("chain length = %zu: %" PRIu64 " object%s\n", d, h->v[d],
+				h->v[d] == 1 ? "" : "s");
 }
 
 /* The index in `offsets` (ascending) of `off`, or -1. */
@@ -86,7 +65,7 @@ static int ls_pack(pw_pack *pack, const char *path)
 {
 	uint64_t *offsets = NULL; /* in pack order, so ascending */
 	uint32_t *pos = NULL;     /* idx position of each, in pack order */
-	struct histogram hist = { NULL, 0 };
+	pc_counts hist = PW_ARRAY_INIT;
 	char hex[PW_OID_MAX_HEXSZ + 1], base_hex[PW_OID_MAX_HEXSZ + 1];
 	pw_oid_t fmt;
 	uint32_t count, n;
@@ -148,7 +127,7 @@ static int ls_pack(pw_pack *pack, const char *path)
 					goto lib_error;
 			}
 		}
-		if (histogram_add(&hist, depth) < 0) {
+		if (pc_counts_add(&hist, depth) < 0) {
 			pc_error("%s: out of memory", path);
 			rc = PC_EXIT_LIMIT;
 			goto out;
@@ -170,7 +149,7 @@ static int ls_pack(pw_pack *pack, const char *path)
 lib_error:
 	rc = pc_lib_error(err, path);
 out:
-	free(hist.n);
+	PW_ARRAY_FREE(&hist);
 	free(pos);
 	free(offsets);
 	return rc;

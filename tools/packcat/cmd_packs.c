@@ -5,6 +5,8 @@
 
 #include "common.h"
 
+#include "util/banned.h"
+
 static const char packs_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] packs\n"
 	"\n"

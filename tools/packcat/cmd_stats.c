@@ -8,6 +8,8 @@
 #include "common.h"
 #include "progress.h"
 
+#include "util/banned.h"
+
 static const char stats_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] stats [--json] [PACK...]\n"
 	"\n"
@@ -48,13 +50,11 @@ struct big_object {
 };
 
 struct stats {
-	struct pack_info *packs;
-	size_t npacks;
+	PW_ARRAY(struct pack_info) packs;
 	struct bytes total;
 	struct bytes by_type[5];  /* commit, tree, blob, tag by pw_object_t */
 	struct bytes whole, ofs_delta, ref_delta, loose;
-	uint64_t *chains;         /* objects by delta chain length */
-	size_t chains_len;
+	pc_counts chains;         /* objects by delta chain length */
 	struct big_object largest[LARGEST_MAX];
 	size_t nlargest;
 };
@@ -67,24 +67,6 @@ static void bytes_add(struct bytes *b, uint64_t size, uint64_t inflated, uint64_
 	b->size += size;
 	b->inflated += inflated;
 	b->in_pack += in_pack;
-}
-
-static int chains_add(struct stats *st, uint32_t depth)
-{
-	if (depth >= st->chains_len) {
-		size_t len = st->chains_len ? st->chains_len : 64;
-		uint64_t *n;
-
-		while (len <= depth)
-			len *= 2;
-		if (!(n = realloc(st->chains, len * sizeof(*n))))
-			return -1;
-		memset(n + st->chains_len, 0, (len - st->chains_len) * sizeof(*n));
-		st->chains = n;
-		st->chains_len = len;
-	}
-	st->chains[depth]++;
-	return 0;
 }
 
 /* Whether `a` comes before `b` among the largest: bigger, then by id. */
@@ -122,13 +104,12 @@ static int stats_pack(struct stats *st, pw_pack *pack, const char *path)
 	uint32_t count, n;
 	int err = 0, rc = PC_EXIT_OK, progressing = 0;
 
-	if (!(pi = realloc(st->packs, (st->npacks + 1) * sizeof(*pi))))
+	if (PW_ARRAY_RESERVE(&st->packs, st->packs.n + 1, 8) != 0)
 		goto nomem;
-	st->packs = pi;
-	pi = &st->packs[st->npacks];
+	pi = &st->packs.v[st->packs.n];
 	if (!(pi->path = strdup(pw_pack_path(pack))))
 		goto nomem;
-	st->npacks++;
+	st->packs.n++;
 	count = pw_pack_count(pack);
 	pi->objects = count;
 	pi->bytes = pw_pack_size(pack);
@@ -167,7 +148,7 @@ static int stats_pack(struct stats *st, pw_pack *pack, const char *path)
 		}
 		bytes_add(&st->by_type[o.type], o.size, e.size, e.packed_size);
 		bytes_add(&st->total, o.size, e.size, e.packed_size);
-		if (chains_add(st, depth) < 0)
+		if (pc_counts_add(&st->chains, depth) < 0)
 			goto nomem;
 		largest_add(st, &o);
 		pc_progress_update(&progress, n + 1);
@@ -234,7 +215,7 @@ static int stats_loose_one(const pw_repo_entry *entry, void *payload)
 	bytes_add(&w->st->loose, info.size, info.size, info.disk_size);
 	bytes_add(&w->st->by_type[info.type], info.size, info.size, info.disk_size);
 	bytes_add(&w->st->total, info.size, info.size, info.disk_size);
-	if (chains_add(w->st, 0) < 0) {
+	if (pc_counts_add(&w->st->chains, 0) < 0) {
 		pc_error("%s: out of memory", pw_repo_objdir(w->repo));
 		w->rc = PC_EXIT_LIMIT;
 		return 1;
@@ -282,10 +263,10 @@ static void print_text(const struct stats *st, struct pc_env *env)
 	size_t i, n;
 	int t;
 
-	for (i = 0; i < st->npacks; i++)
+	for (i = 0; i < st->packs.n; i++)
 		printf("pack %s: %" PRIu32 " objects, %" PRIu64 " bytes, %s, idx v%d\n",
-			st->packs[i].path, st->packs[i].objects, st->packs[i].bytes,
-			pw_oid_type_name(st->packs[i].fmt), st->packs[i].idx_version);
+			st->packs.v[i].path, st->packs.v[i].objects, st->packs.v[i].bytes,
+			pw_oid_type_name(st->packs.v[i].fmt), st->packs.v[i].idx_version);
 
 	printf("\n%-12s %12s %15s %15s %15s\n", "type", "objects", "size", "inflated", "in-pack");
 	for (t = PW_OBJ_COMMIT; t <= PW_OBJ_TAG; t++)
@@ -310,9 +291,9 @@ static void print_text(const struct stats *st, struct pc_env *env)
 	}
 
 	printf("\n%-12s %12s\n", "chain length", "objects");
-	for (i = 0; i < st->chains_len; i++)
-		if (st->chains[i])
-			printf("%-12zu %12" PRIu64 "\n", i, st->chains[i]);
+	for (i = 0; i < st->chains.n; i++)
+		if (st->chains.v[i])
+			printf("%-12zu %12" PRIu64 "\n", i, st->chains.v[i]);
 
 	printf("\nlargest objects:\n");
 	for (i = 0; i < st->nlargest; i++)
@@ -341,15 +322,15 @@ static void print_json(const struct stats *st, struct pc_env *env)
 	int t;
 
 	printf("{\n  \"packs\": [");
-	for (i = 0; i < st->npacks; i++) {
+	for (i = 0; i < st->packs.n; i++) {
 		printf("%s\n    {\"path\": ", i ? "," : "");
-		pc_json_string(stdout, st->packs[i].path);
+		pc_json_string(stdout, st->packs.v[i].path);
 		printf(", \"objects\": %" PRIu32 ", \"bytes\": %" PRIu64
 			", \"object_format\": \"%s\", \"idx_version\": %d}",
-			st->packs[i].objects, st->packs[i].bytes,
-			pw_oid_type_name(st->packs[i].fmt), st->packs[i].idx_version);
+			st->packs.v[i].objects, st->packs.v[i].bytes,
+			pw_oid_type_name(st->packs.v[i].fmt), st->packs.v[i].idx_version);
 	}
-	printf("%s],\n", st->npacks ? "\n  " : "");
+	printf("%s],\n", st->packs.n ? "\n  " : "");
 
 	json_bytes("  ", "total", &st->total, 0);
 	printf("  \"types\": {\n");
@@ -362,14 +343,14 @@ static void print_json(const struct stats *st, struct pc_env *env)
 	json_bytes("    ", "loose", &st->loose, 1);
 	printf("  },\n");
 
-	for (i = 0; i < st->chains_len; i++)
-		if (st->chains[i])
+	for (i = 0; i < st->chains.n; i++)
+		if (st->chains.v[i])
 			max_depth = i;
 	printf("  \"delta_chains\": {\n    \"max_depth\": %zu,\n    \"histogram\": [", max_depth);
-	for (i = 0; i < st->chains_len; i++)
-		if (st->chains[i])
+	for (i = 0; i < st->chains.n; i++)
+		if (st->chains.v[i])
 			printf("%s\n      {\"depth\": %zu, \"objects\": %" PRIu64 "}",
-				nchains++ ? "," : "", i, st->chains[i]);
+				nchains++ ? "," : "", i, st->chains.v[i]);
 	printf("%s]\n  },\n", nchains ? "\n    " : "");
 
 	printf("  \"largest\": [");
@@ -427,9 +408,9 @@ int cmd_stats(struct pc_env *env, int argc, char **argv)
 	else
 		print_text(&st, env);
 out:
-	for (k = 0; k < st.npacks; k++)
-		free(st.packs[k].path);
-	free(st.packs);
-	free(st.chains);
+	for (k = 0; k < st.packs.n; k++)
+		free(st.packs.v[k].path);
+	PW_ARRAY_FREE(&st.packs);
+	PW_ARRAY_FREE(&st.chains);
 	return rc;
 }

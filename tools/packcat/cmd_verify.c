@@ -9,6 +9,8 @@
 #include "common.h"
 #include "progress.h"
 
+#include "util/banned.h"
+
 static const char verify_usage[] =
 	"usage: packcat [GLOBAL OPTIONS] verify [--threads N] [PACK...]\n"
 	"\n"
@@ -87,27 +89,18 @@ static int verify_pack_file(struct pc_env *env, const char *path, unsigned int t
 }
 
 /* The ids of the repository's loose objects. */
-struct loose_ids {
-	pw_oid *ids;
-	size_t n, cap;
-};
+typedef PW_ARRAY(pw_oid) loose_ids;
 
 static int collect_loose(const pw_repo_entry *entry, void *payload)
 {
-	struct loose_ids *l = payload;
+	loose_ids *l = payload;
+	pw_oid *slot;
 
 	if (entry->pack)
 		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		pw_oid *ids = realloc(l->ids, cap * sizeof(*ids));
-
-		if (!ids)
-			return PW_ENOMEM;
-		l->ids = ids;
-		l->cap = cap;
-	}
-	l->ids[l->n++] = entry->id;
+	if (!(slot = PW_ARRAY_ALLOC(l, 256)))
+		return PW_ENOMEM;
+	*slot = entry->id;
 	return 0;
 }
 
@@ -200,7 +193,7 @@ out:
 static int verify_repository(struct pc_env *env, unsigned int threads)
 {
 	struct pc_progress progress;
-	struct loose_ids loose = { NULL, 0, 0 };
+	loose_ids loose = PW_ARRAY_INIT;
 	pw_oid_t fmt;
 	size_t i, n;
 	int err, rc, worst = PC_EXIT_OK;
@@ -227,12 +220,12 @@ static int verify_repository(struct pc_env *env, unsigned int threads)
 		goto out;
 	pc_progress_start(&progress, "Checking loose objects", loose.n);
 	for (i = 0; i < loose.n; i++) {
-		worst = worse(worst, verify_loose(env->repo, &loose.ids[i], fmt));
+		worst = worse(worst, verify_loose(env->repo, &loose.v[i], fmt));
 		pc_progress_update(&progress, i + 1);
 	}
 	pc_progress_stop(&progress, worst == PC_EXIT_OK);
 out:
-	free(loose.ids);
+	PW_ARRAY_FREE(&loose);
 	return worst;
 }
 

@@ -1,4 +1,4 @@
-/* common.c: helpers shared by packcat's commands: errors, SIZEs, opening packs, counters. */
+/* common.c: helpers shared by packcat's commands: errors, counts, opening packs, counters. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "common.h"
+
+#include "util/banned.h"
 
 /* Print "packcat: " and the message as one line: newlines become spaces. */
 static void error_line(const char *fmt, va_list ap)
@@ -35,30 +37,18 @@ void pc_error(const char *fmt, ...)
 
 int pc_usage_error(const char *cmd, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	cli_vusage_error(PC_PROG, cmd, fmt, ap);
 	va_end(ap);
-	if (cmd)
-		pc_error("%s: %s; see '%s %s --help'", cmd, msg, PC_PROG, cmd);
-	else
-		pc_error("%s; see '%s --help'", msg, PC_PROG);
 	return PC_EXIT_USAGE;
 }
 
 int pc_getopt_error(const char *cmd, int c, char **argv)
 {
-	const char *arg = optind > 0 ? argv[optind - 1] : "";
-
-	if (c == ':')
-		return pc_usage_error(cmd, "option '%s' needs a value", arg);
-	if (optopt && !strncmp(arg, "--", 2) && strchr(arg, '='))
-		return pc_usage_error(cmd, "option '%s' takes no value", arg);
-	if (optopt && optopt < PC_OPT_LONG)
-		return pc_usage_error(cmd, "unknown option '-%c'", optopt);
-	return pc_usage_error(cmd, "unknown option '%s'", arg);
+	cli_getopt_error(PC_PROG, cmd, c, argv);
+	return PC_EXIT_USAGE;
 }
 
 int pc_exit_code(int code)
@@ -119,53 +109,16 @@ int pc_lib_error(int code, const char *path)
 	return pc_exit_code(code);
 }
 
-int pc_parse_size(size_t *out, const char *s, const char **why)
+int pc_counts_add(pc_counts *c, size_t i)
 {
-	uint64_t v = 0, mul = 1;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9') {
-		*why = "not a size (a byte count, or with a k, m or g suffix)";
-		return -1;
+	if (i >= c->n) {
+		if (i == SIZE_MAX || PW_ARRAY_RESERVE(c, i + 1, 64) != 0)
+			return -1;
+		memset(c->v + c->n, 0, (c->cap - c->n) * sizeof(*c->v));
+		c->n = c->cap;
 	}
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (__builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, (uint64_t)(*p - '0'), &v))
-			goto too_large;
-	}
-	switch (*p) {
-	case '\0':
-		break;
-	case 'k': case 'K':
-		mul = (uint64_t)1 << 10;
-		p++;
-		break;
-	case 'm': case 'M':
-		mul = (uint64_t)1 << 20;
-		p++;
-		break;
-	case 'g': case 'G':
-		mul = (uint64_t)1 << 30;
-		p++;
-		break;
-	default:
-		break;
-	}
-	if (*p) {
-		*why = "not a size (a byte count, or with a k, m or g suffix)";
-		return -1;
-	}
-	if (__builtin_mul_overflow(v, mul, &v) || v > SIZE_MAX)
-		goto too_large;
-	if (v == 0) {
-		*why = "too small (must be at least 1)";
-		return -1;
-	}
-	*out = (size_t)v;
+	c->v[i]++;
 	return 0;
-too_large:
-	*why = "too large";
-	return -1;
 }
 
 int pc_parse_count(unsigned int *out, const char *s, const char **why)

@@ -8,9 +8,18 @@
 
 #include <packwin.h>
 
+#include "cli.h"
+#include "util/alloc.h"
+#include "util/array.h"
 #include "exitcodes.h"
 
 #define PC_PROG "packcat"
+
+/* Counts by a small index (a delta chain length): v[0..n), zero where never counted. */
+typedef PW_ARRAY(uint64_t) pc_counts;
+
+/* Count one at index `i`, growing the array (with zeros) as needed. 0, or -1 (ENOMEM). */
+int pc_counts_add(pc_counts *c, size_t i);
 
 #if defined(__GNUC__)
 #define PC_PRINTF(f, a) __attribute__((format(printf, f, a)))
@@ -59,14 +68,11 @@ void pc_error(const char *fmt, ...) PC_PRINTF(1, 2);
 
 /*
  * Misuse of command `cmd` (NULL for the global options): one line on stderr
- * pointing at the help. Returns PC_EXIT_USAGE.
+ * pointing at the help (cli_usage_error). Returns PC_EXIT_USAGE.
  */
 int pc_usage_error(const char *cmd, const char *fmt, ...) PC_PRINTF(2, 3);
 
-/*
- * After getopt_long returned '?' or ':' (with opterr = 0 and a leading ':'
- * in the option string): say which option was wrong. Returns PC_EXIT_USAGE.
- */
+/* cli_getopt_error for packcat's command `cmd` (NULL: the global options). Returns PC_EXIT_USAGE. */
 int pc_getopt_error(const char *cmd, int c, char **argv);
 
 /*
@@ -81,13 +87,9 @@ int pc_lib_error(int code, const char *path);
 int pc_exit_code(int code);
 
 /*
- * Parse a SIZE: a byte count, optionally followed by k, m or g (powers of
- * 1024). Returns 0, or -1 for anything else (junk, sign, overflow), with a
- * reason in *why.
+ * Parse a plain decimal count that fits an unsigned int. Returns 0, or -1
+ * for anything else (junk, sign, overflow), with a reason in *why.
  */
-int pc_parse_size(size_t *out, const char *s, const char **why);
-
-/* Parse a plain decimal count that fits an unsigned int. As pc_parse_size. */
 int pc_parse_count(unsigned int *out, const char *s, const char **why);
 
 /*
@@ -144,6 +146,6 @@ void pc_print_counters(FILE *f, struct pc_env *env);
 void pc_json_string(FILE *f, const char *s);
 
 /* getopt_long values of long options without a short form start here. */
-#define PC_OPT_LONG 256
+#define PC_OPT_LONG CLI_OPT_LONG
 
 #endif

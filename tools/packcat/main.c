@@ -8,6 +8,8 @@
 
 #include "common.h"
 
+#include "util/banned.h"
+
 struct pc_command {
 	const char *name;
 	pc_command_fn fn;
@@ -55,11 +57,6 @@ static void usage(void)
 		"Run 'packcat COMMAND --help' for a command's own options.\n");
 }
 
-static void version(void)
-{
-	printf("packcat version %s (libpackwin %s)\n", PACKWIN_VERSION, pw_version());
-}
-
 enum {
 	OPT_WINDOW_SIZE = PC_OPT_LONG,
 	OPT_MEMORY_LIMIT,
@@ -87,10 +84,12 @@ static const struct option global_options[] = {
 
 static int size_option(size_t *out, const char *opt, const char *arg)
 {
-	const char *why;
+	char why[80];
+	uint64_t v;
 
-	if (pc_parse_size(out, arg, &why) < 0)
+	if (cli_parse_size(&v, arg, 1, SIZE_MAX, why, sizeof(why)) < 0)
 		return pc_usage_error(NULL, "%s: '%s' is %s", opt, arg, why);
+	*out = (size_t)v;
 	return 0;
 }
 
@@ -149,7 +148,7 @@ static int parse_globals(struct pc_options *o, int argc, char **argv)
 			usage();
 			return PC_EXIT_OK;
 		case OPT_VERSION:
-			version();
+			cli_print_version(PC_PROG);
 			return PC_EXIT_OK;
 		default:
 			return pc_getopt_error(NULL, c, argv);
@@ -194,9 +193,8 @@ int main(int argc, char **argv)
 	/*
 	 * One malloc arena for all threads: read-ahead workers allocate the
 	 * objects and the main thread frees them after writing, so per-thread
-	 * arenas each kept their own slack. batch --all at 64m/64m peaked at
-	 * 146-149 MiB RSS instead of 152-156, with no measurable cost in time
-	 * (default budgets: 2.00 s against 2.05 s, 3 interleaved runs).
+	 * arenas each kept their own slack. Less peak memory, no cost in time
+	 * (docs/PERFORMANCE.md, "Figures behind code choices").
 	 */
 	mallopt(M_ARENA_MAX, 1);
 	rc = run(&env, argc, argv);

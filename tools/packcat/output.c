@@ -5,6 +5,9 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "util/str.h"
+
+#include "util/banned.h"
 
 int pc_out_init(struct pc_out *o, size_t cap)
 {
@@ -90,14 +93,10 @@ void pc_out_u64(struct pc_out *o, uint64_t v)
 
 void pc_out_hex(struct pc_out *o, const pw_oid *id, size_t rawsz)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char *p = reserve(o, 2 * rawsz);
-	size_t i;
+	/* One more byte: pw__hex_encode ends with a NUL that the next put overwrites. */
+	unsigned char *p = reserve(o, 2 * rawsz + 1);
 
-	for (i = 0; i < rawsz; i++) {
-		*p++ = (unsigned char)hex[id->id[i] >> 4];
-		*p++ = (unsigned char)hex[id->id[i] & 15];
-	}
+	pw__hex_encode((char *)p, id->id, rawsz);
 	o->len += 2 * rawsz;
 }
 

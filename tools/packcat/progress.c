@@ -5,6 +5,8 @@
 
 #include "progress.h"
 
+#include "util/banned.h"
+
 static void update(struct pc_progress *p, uint64_t done, uint64_t total);
 
 void pc_progress_start(struct pc_progress *p, const char *title, uint64_t total)

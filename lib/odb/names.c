@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "odb/parse.h"
 #include "odb/refs.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -549,53 +550,22 @@ static int resolve_rev(pw_oid *out, resolver *r, const char *str, size_t len, en
 
 /* ------------------------------------------------------------------ paths */
 
-/* One tree entry, bounds-checked (git's decode_tree_entry). */
-static int tree_entry(unsigned int *mode, const unsigned char **ename, size_t *elen,
-	const unsigned char **raw, const unsigned char *data, size_t size, size_t *pos,
-	size_t rawsz)
-{
-	size_t p = *pos, digits = 0;
-	const unsigned char *nul;
-
-	*mode = 0;
-	while (p < size && data[p] != ' ') {
-		if (data[p] < '0' || data[p] > '7' || ++digits > 7)
-			return -1;
-		*mode = (*mode << 3) + (data[p] - '0');
-		p++;
-	}
-	if (p >= size || digits == 0)
-		return -1;
-	p++;
-	if ((nul = memchr(data + p, '\0', size - p)) == NULL || nul == data + p)
-		return -1;
-	*ename = data + p;
-	*elen = (size_t)(nul - (data + p));
-	p += *elen + 1;
-	if (size - p < rawsz)
-		return -1;
-	*raw = data + p;
-	*pos = p + rawsz;
-	return 0;
-}
-
 /*
  * Look `path` up from tree `*id` (git's get_tree_entry / find_tree_entry,
  * iteratively): "" is the tree itself, "dir/" a subtree.
  */
 static int tree_path(pw_oid *id, resolver *r, const char *path, const char *rev, size_t revlen)
 {
-	size_t rest = 0, restlen = strlen(path), rawsz = r->repo->rawsz;
+	size_t rest = 0, restlen = strlen(path);
 	char hex[PW_OID_MAX_HEXSZ + 1];
 	pw_object *obj = NULL;
 	int error = 0;
 
 	while (restlen > 0) {
-		const unsigned char *data, *ename, *raw;
 		const char *name = path + rest;
-		size_t size, pos = 0, elen;
-		unsigned int mode;
-		int descend = 0, found = 0;
+		pw__tree_entry e;
+		pw__tree_iter it;
+		int descend = 0, found = 0, more;
 
 		if ((error = pw_repo_read(&obj, r->repo, id)) < 0)
 			goto out;
@@ -605,40 +575,39 @@ static int tree_path(pw_oid *id, resolver *r, const char *path, const char *rev,
 				type_name(pw_object_type(obj)));
 			goto out;
 		}
-		data = pw_object_data(obj);
-		size = pw_object_size(obj);
-		while (pos < size) {
-			size_t at = pos;
+		pw__tree_iter_init(&it, pw_object_data(obj), pw_object_size(obj), r->repo->oid_type);
+		while ((more = pw__tree_next(&e, &it)) > 0) {
 			int cmp;
 
-			if (tree_entry(&mode, &ename, &elen, &raw, data, size, &pos, rawsz) < 0) {
-				error = pw__error_set(PW_ECORRUPT,
-					"tree %s: malformed entry at offset %zu",
-					pw_oid_tostr(hex, id, r->repo->oid_type), at);
-				goto out;
-			}
-			if (elen > restlen)
+			if (e.name_len > restlen)
 				continue;
-			cmp = memcmp(name, ename, elen);
+			cmp = memcmp(name, e.name, e.name_len);
 			if (cmp > 0)
 				continue;
 			if (cmp < 0)
 				break; /* entries are sorted: it is not here */
-			if (elen == restlen) {
+			if (e.name_len == restlen) {
 				found = 1;
-			} else if (name[elen] != '/') {
+			} else if (name[e.name_len] != '/') {
 				continue;
-			} else if ((mode & 0170000) != 0040000) {
+			} else if (pw__tree_entry_type(e.mode) != PW_OBJ_TREE) {
 				break; /* "file/more" */
-			} else if (elen + 1 == restlen) {
+			} else if (e.name_len + 1 == restlen) {
 				found = 1; /* "dir/" */
 			} else {
 				descend = 1;
-				rest += elen + 1;
-				restlen -= elen + 1;
+				rest += e.name_len + 1;
+				restlen -= e.name_len + 1;
 			}
-			pw_oid_fromraw(id, raw, r->repo->oid_type);
+			*id = e.id;
 			break;
+		}
+		if (more < 0) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", pw_error_last());
+			error = pw__error_set(PW_ECORRUPT, "%s %s", why,
+				pw_oid_tostr(hex, id, r->repo->oid_type));
+			goto out;
 		}
 		pw_object_free(obj);
 		obj = NULL;

@@ -23,10 +23,6 @@
 #include "packwin/pack.h"
 #include "packwin/sys/alloc.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-
 #define BASIC_REPO PW_FIXTURES "/repos/basic.git"
 #define BASIC_PACK PW_FIXTURES "/packs/basic/pack-a010ff1ec291039d046916b82cd91f22fe55cdfb.pack"
 #define BIGBLOB PW_FIXTURES "/packs/bigblob/pack-c8e3965d465eef3167852c711ae99d2549c6e833.pack"

@@ -26,10 +26,6 @@
 #include "packwin/pack.h"
 #include "util/alloc.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-
 #define BASIC_REPO PW_FIXTURES "/repos/basic.git"
 #define LONGCHAIN PW_FIXTURES "/packs/longchain/pack-9d2fa131bc99972c32c178a98fe17066c203aa70.pack"
 #define BIGBLOB PW_FIXTURES "/packs/bigblob/pack-c8e3965d465eef3167852c711ae99d2549c6e833.pack"

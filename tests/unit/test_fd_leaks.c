@@ -24,13 +24,6 @@
 #include "packwin/odb.h"
 #include "packwin/pack.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-#ifndef PW_CORPUS
-#error "PW_CORPUS must name the corpus folder"
-#endif
-
 struct mode {
 	int no_mmap;
 };

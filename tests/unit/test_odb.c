@@ -33,13 +33,6 @@
 #include "odb/internal.h"
 #include "util/hash.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-#ifndef PW_CORPUS
-#error "PW_CORPUS must name the corpus folder"
-#endif
-
 #define BASIC PW_FIXTURES "/repos/basic.git"
 #define SHA256 PW_FIXTURES "/repos/sha256.git"
 #define CRAFT PW_FIXTURES "/craft-pack.py"

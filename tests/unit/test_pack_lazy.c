@@ -30,13 +30,6 @@
 #include "util/alloc.h"
 #include "util/hash.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-#ifndef PW_CORPUS
-#error "PW_CORPUS must name the corpus folder"
-#endif
-
 #define PACKS_DIR PW_FIXTURES "/packs"
 #define CORRUPT_DIR PW_FIXTURES "/corrupt"
 

@@ -27,10 +27,6 @@
 #include "conn.h"
 #include "testutil.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-
 /* ------------------------------------------------------- sendfile faults */
 
 enum {

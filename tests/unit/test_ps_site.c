@@ -22,10 +22,6 @@
 #include "testutil.h"
 #include "site.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-
 #define BASIC PW_FIXTURES "/repos/basic.git"
 #define SHA256 PW_FIXTURES "/repos/sha256.git"
 #define BASIC_PACK "a010ff1ec291039d046916b82cd91f22fe55cdfb"

@@ -26,13 +26,6 @@
 #include "odb/refs.h"
 #include "util/alloc.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-#ifndef PW_CORPUS
-#error "PW_CORPUS must name the corpus folder"
-#endif
-
 #define BASIC PW_FIXTURES "/repos/basic.git"
 #define SHA256 PW_FIXTURES "/repos/sha256.git"
 

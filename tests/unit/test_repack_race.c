@@ -27,10 +27,6 @@
 #include "packwin/errors.h"
 #include "packwin/odb.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-
 #define BASIC PW_FIXTURES "/repos/basic.git"
 /* How long git keeps changing the repository (seconds); the whole test stays well under 30 s. */
 #define RACE_SECONDS 8.0

@@ -28,10 +28,6 @@
 #include "packwin/odb.h"
 #include "packwin/pack.h"
 
-#ifndef PW_FIXTURES
-#error "PW_FIXTURES must name the fixtures folder"
-#endif
-
 #define BASIC_REPO PW_FIXTURES "/repos/basic.git"
 #define LONGCHAIN_DIR PW_FIXTURES "/packs/longchain"
 #define LONGCHAIN_NAME "pack-9d2fa131bc99972c32c178a98fe17066c203aa70"

@@ -9,6 +9,14 @@
 #include "packwin/odb.h"
 #include "packwin/pack.h"
 
+/* The build names where the fixtures and the corpus are (tests/CMakeLists.txt). */
+#ifndef PW_FIXTURES
+#error "PW_FIXTURES must name the fixtures folder"
+#endif
+#ifndef PW_CORPUS
+#error "PW_CORPUS must name the corpus folder"
+#endif
+
 /** The test's temporary folder, made by make_tmpdir. */
 extern char tmpdir[512];
 

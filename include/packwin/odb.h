@@ -14,6 +14,13 @@ typedef struct pw_repo pw_repo;
 
 #define PW_REPO_OPTIONS_VERSION 1
 
+/**
+ * Where a repository says what it worked around (a multi-pack-index it
+ * does not trust, ...): one line, no newline, each at most once per cause.
+ * Called from whichever thread met it; must not call back into packwin.
+ */
+typedef void (*pw_warn_cb)(const char *msg, void *payload);
+
 /** Repository options; zero fields mean "the default". */
 typedef struct pw_repo_options {
 	unsigned int version;  /**< PW_REPO_OPTIONS_VERSION */
@@ -39,6 +46,9 @@ typedef struct pw_repo_options {
 	int no_discover;
 	/** Longest delta chain followed in any pack (0: 10000, as pw_pack_options). */
 	unsigned int max_delta_depth;
+	/** Warnings go here (NULL: they are only counted, see pw_repo_get_stats). */
+	pw_warn_cb warn;
+	void *warn_payload;
 } pw_repo_options;
 
 /** Initialiser of pw_repo_options: the version, every other field zero (default). */
@@ -145,6 +155,18 @@ PW_EXTERN(pw_pack *) pw_repo_pack(pw_repo *repo, size_t n);
 
 /** Look for packs added or removed since the last scan. */
 PW_EXTERN(int) pw_repo_rescan(pw_repo *repo);
+
+/** Counters of a repository's object sources. */
+typedef struct pw_repo_stats {
+	size_t packs;             /**< live packs (pw_repo_pack_count) */
+	size_t packs_idx_loaded;  /**< of those, how many have their .idx open */
+	size_t midx_files;        /**< multi-pack-index files in use (each chain layer counts) */
+	size_t midx_packs;        /**< live packs found through them, not through their .idx */
+	uint64_t midx_fallbacks;  /**< multi-pack-indexes found unusable so far (each warned once) */
+} pw_repo_stats;
+
+/** Fill `out` with the repository's counters now. */
+PW_EXTERN(void) pw_repo_get_stats(pw_repo_stats *out, pw_repo *repo);
 
 /**
  * All ids starting with `hexlen` hex digits of `hex` (4 <= hexlen),

@@ -24,8 +24,8 @@ static int prefix_once(pw_repo *repo, void *arg, int *no_retry)
 	int error = 0;
 
 	a->out->n = 0;
-	for (i = 0; i < repo->nsources && !error; i++)
-		error = repo->sources[i]->ops->prefix(a->out, repo->sources[i], a->prefix, a->hexlen);
+	for (i = 0; i < repo->sources.n && !error; i++)
+		error = repo->sources.v[i]->ops->prefix(a->out, repo->sources.v[i], a->prefix, a->hexlen);
 	/* nothing at all: a concurrent repack may have moved things, look again */
 	if (!error && !a->out->n)
 		return PW_ENOTFOUND;

@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <sys/types.h>
 
+#include "odb/config.h"
 #include "packwin/odb.h"
 #include "util/array.h"
 
@@ -32,6 +33,8 @@ typedef struct pw_packent {
 	pw_file_id idx_id, pack_id; /* stat before opening: a rescan seeing other files re-registers */
 	int seen;           /* mark for rescans */
 	int dead;           /* gone from disk: skipped, freed with the repository */
+	int covered;        /* a multi-pack-index in use names it: found through that, not its idx */
+	int lazy;           /* opened for a multi-pack-index, without its idx (idx_id unknown) */
 	int64_t mtime;      /* of the .pack: newest first, as git searches */
 } pw_packent;
 
@@ -85,15 +88,21 @@ struct pw_source {
 	pw_repo *repo;
 };
 
-/* The packs source: every pack with its own .idx, newest first. */
+typedef struct pw_midxsrc pw_midxsrc;
+
+/*
+ * The packs source: every pack with its own .idx that no multi-pack-index
+ * covers, newest first. It also registers the packs multi-pack-indexes
+ * name (opened without their idx) and keeps those sources (midxsrc.c).
+ */
 typedef struct pw_packlist {
 	pw_source base;
-	PW_ARRAY(pw_packent) packs;   /* live packs first, then dead ones */
-	size_t nlive;
+	PW_ARRAY(pw_packent) packs;   /* searched ones first, then covered, then dead */
+	size_t nlive;                 /* live: searched and covered */
+	size_t nsearch;               /* searched here: live and not covered */
 	_Atomic size_t last_hit;      /* index of the pack that answered last (a hint) */
+	PW_ARRAY(pw_midxsrc *) midxs; /* every multi-pack-index seen, usable or not */
 } pw_packlist;
-
-#define PW__MAX_SOURCES 4
 
 struct pw_repo {
 	char *gitdir;       /* absolute */
@@ -111,18 +120,25 @@ struct pw_repo {
 	pw_objdir *dirs;    /* dirs[0]: the primary object directory */
 	size_t ndirs;
 
+	pw_config config;   /* the repository's config file, read at open */
+	int use_midx;       /* core.multiPackIndex (default true) */
+	pw_warn_cb warn;    /* where warnings go (NULL: nowhere) */
+	void *warn_payload;
+
 	/* the sources: read under the read lock, refreshed under the write lock */
 	pthread_rwlock_t lock;
-	pw_source *sources[PW__MAX_SOURCES];
-	size_t nsources;
+	PW_ARRAY(pw_source *) sources; /* multi-pack-indexes, packs, loose: rebuilt by each rescan */
 	pw_packlist packs;
 	pw_source loose;
 	_Atomic uint64_t generation; /* bumped by each refresh that changes a source */
+	_Atomic uint64_t midx_fallbacks; /* multi-pack-indexes found unusable */
 };
 
 /* repo.c */
 int pw__repo_error(pw_repo *repo, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/** Say `fmt` through the repository's warning callback (nothing without one). */
+void pw__repo_warn(pw_repo *repo, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* sources.c: the source list, lookups over it, the one rescan-and-retry loop */
 /** Set up the sources of a repository whose object directories are known. */
@@ -144,6 +160,28 @@ int pw__base_lookup(pw_object **out, const pw_oid *id, unsigned depth, void *pay
 
 /* packlist.c: the packs source */
 extern const pw_source_ops pw__packlist_ops;
+/**
+ * Register the pack `idx_name` ("pack-….idx") of pack directory `packdir`
+ * for a multi-pack-index of object directory `dir`: opened without its
+ * idx unless registered already, marked seen and covered. PW_ENOTFOUND
+ * if its .pack is not there.
+ */
+int pw__packlist_cover(pw_pack **out, pw_packlist *pl, const char *packdir, const char *idx_name);
+
+/* midxsrc.c: the multi-pack-index sources */
+extern const pw_source_ops pw__midx_ops;
+/**
+ * Under the write lock, before the packs of `dir` are scanned: (re)load
+ * the multi-pack-index and the chain of object directory `dir` when they
+ * changed, and cover the packs of those in use. `*changed` counts what
+ * came, went or was found unusable (a warning says why, once per file).
+ */
+int pw__midx_refresh(pw_packlist *pl, size_t dir, size_t *changed);
+/** Append the usable multi-pack-index sources to the repository's list, in git's order. */
+int pw__midx_add_sources(pw_packlist *pl);
+void pw__midx_free_all(pw_packlist *pl);
+/** Files (chain layers) of a multi-pack-index source. */
+size_t pw__midx_layers(pw_source *src);
 /* What packed locations answer (shared with any source that names pack and offset). */
 int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id, unsigned depth);
 int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base);

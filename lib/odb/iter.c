@@ -70,16 +70,21 @@ static int collect_once(pw_repo *repo, void *arg, int *no_retry)
 	c->e.n = 0;
 	c->nonempty = 0;
 	/* the sources know their counts: one allocation of the right size (loose grows it) */
-	for (i = 0; i < repo->nsources; i++)
-		want += repo->sources[i]->ops->count(repo->sources[i]);
+	for (i = 0; i < repo->sources.n; i++)
+		want += repo->sources.v[i]->ops->count(repo->sources.v[i]);
 	if (want && PW_ARRAY_RESERVE(&c->e, want, 1024) < 0)
 		return pw__error_nomem();
-	for (i = 0; i < repo->nsources && !error; i++) {
+	c->single_pack = 0;
+	for (i = 0; i < repo->sources.n && !error; i++) {
 		size_t before = c->e.n;
-		error = repo->sources[i]->ops->collect(&c->e, repo->sources[i], c->storage_order);
-		c->nonempty += c->e.n > before;
+		error = repo->sources.v[i]->ops->collect(&c->e, repo->sources.v[i], c->storage_order);
+		if (c->e.n > before) {
+			c->nonempty++;
+			/* one pack alone, through its idx, is in oid order already */
+			c->single_pack = repo->sources.v[i] == &repo->packs.base && repo->packs.nsearch == 1;
+		}
 	}
-	c->single_pack = c->nonempty == 1 && repo->packs.nlive == 1 && c->e.n && c->e.v[0].pack;
+	c->single_pack = c->single_pack && c->nonempty == 1;
 	return error;
 }
 

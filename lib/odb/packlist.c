@@ -1,4 +1,4 @@
-/* packlist.c: the packs source — every pack with its own .idx, scanned and rescanned, searched newest and last-hit first. */
+/* packlist.c: the packs source — every pack with its own .idx, scanned and rescanned, searched newest and last-hit first; the registry of every pack. */
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -19,6 +19,8 @@ static int cmp_mtime_desc(const void *a, const void *b)
 	const pw_packent *x = a, *y = b;
 	if (x->dead != y->dead)
 		return x->dead - y->dead;
+	if (x->covered != y->covered)
+		return x->covered - y->covered;
 	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->idx_path, y->idx_path);
 }
 
@@ -37,9 +39,13 @@ static int same_file(const pw_file_id *id, const struct stat *st)
 		id->mtime_sec == (int64_t)st->st_mtim.tv_sec && id->mtime_nsec == st->st_mtim.tv_nsec;
 }
 
-/* `ist`, `pst`: the idx and the pack as stat saw them before opening (a later change is then seen). */
-static int add_pack(pw_packlist *pl, const char *idx_path, const struct stat *ist,
-	const struct stat *pst)
+/*
+ * `ist`, `pst`: the idx and the pack as stat saw them before opening (a
+ * later change is then seen). `ist` NULL: for a multi-pack-index, opened
+ * without its idx.
+ */
+static int add_pack(pw_packent **out, pw_packlist *pl, const char *idx_path,
+	const struct stat *ist, const struct stat *pst)
 {
 	pw_repo *repo = pl->base.repo;
 	pw_pack_options po = PW_PACK_OPTIONS_INIT;
@@ -53,7 +59,9 @@ static int add_pack(pw_packlist *pl, const char *idx_path, const struct stat *is
 	po.max_delta_depth = repo->max_delta_depth;
 	po.base_lookup = pw__base_lookup;
 	po.base_payload = repo;
-	if ((error = pw_pack_open(&pack, repo->wm, idx_path, &po)) < 0)
+	error = ist ? pw_pack_open(&pack, repo->wm, idx_path, &po) :
+		pw_pack_open_lazy(&pack, repo->wm, idx_path, &po);
+	if (error < 0)
 		return error;
 	if (!(pe = PW_ARRAY_ALLOC(&pl->packs, 8))) {
 		pw_pack_free(pack);
@@ -62,7 +70,9 @@ static int add_pack(pw_packlist *pl, const char *idx_path, const struct stat *is
 	memset(pe, 0, sizeof(*pe));
 	pe->pack = pack;
 	pe->mtime = (int64_t)pst->st_mtime;
-	file_id(&pe->idx_id, ist);
+	if (ist)
+		file_id(&pe->idx_id, ist);
+	pe->lazy = !ist;
 	file_id(&pe->pack_id, pst);
 	pe->seen = 1;
 	if (!(pe->idx_path = pw__strdup(idx_path))) {
@@ -70,6 +80,43 @@ static int add_pack(pw_packlist *pl, const char *idx_path, const struct stat *is
 		pl->packs.n--;
 		return pw__error_nomem();
 	}
+	*out = pe;
+	return 0;
+}
+
+/* The live entry registered for `idx_path`, or NULL. */
+static pw_packent *live_entry(pw_packlist *pl, const char *idx_path)
+{
+	size_t i;
+
+	for (i = 0; i < pl->packs.n; i++)
+		if (!pl->packs.v[i].dead && !strcmp(pl->packs.v[i].idx_path, idx_path))
+			return &pl->packs.v[i];
+	return NULL;
+}
+
+int pw__packlist_cover(pw_pack **out, pw_packlist *pl, const char *packdir, const char *idx_name)
+{
+	char idx_path[PATH_MAX], pack_path[PATH_MAX];
+	size_t len = strlen(idx_name);
+	pw_packent *pe;
+	struct stat pst;
+	int error;
+
+	if (pw__path_join(idx_path, sizeof(idx_path), packdir, idx_name) < 0 ||
+	    snprintf(pack_path, sizeof(pack_path), "%s/%.*s.pack", packdir,
+		(int)(len - 4) & 0xff, idx_name) >= (int)sizeof(pack_path))
+		return pw__error_set(PW_ELIMIT, "%s: path too long", packdir);
+	if (stat(pack_path, &pst) < 0 || !S_ISREG(pst.st_mode))
+		return pw__error_set(PW_ENOTFOUND, "%s: no such pack", pack_path);
+	/* a pack seen before, whatever way it was opened, is the same pack if its .pack is */
+	if (!(pe = live_entry(pl, idx_path)) || !same_file(&pe->pack_id, &pst)) {
+		if ((error = add_pack(&pe, pl, idx_path, NULL, &pst)) < 0)
+			return error;
+	}
+	pe->seen = 1;
+	pe->covered = 1;
+	*out = pe->pack;
 	return 0;
 }
 
@@ -87,7 +134,8 @@ static int scan_dir(pw_packlist *pl, const char *objdir, size_t *added)
 		return 0; /* no packs yet */
 	while (!error && (de = readdir(dir)) != NULL) {
 		struct stat ist, pst;
-		size_t i, len = strlen(de->d_name);
+		size_t len = strlen(de->d_name);
+		pw_packent *pe;
 		int known = 0;
 
 		if (!pw__has_suffix(de->d_name, ".idx") || strncmp(de->d_name, "pack-", 5))
@@ -105,25 +153,30 @@ static int scan_dir(pw_packlist *pl, const char *objdir, size_t *added)
 		if (stat(packpath, &pst) < 0 || !S_ISREG(pst.st_mode) ||
 		    stat(path, &ist) < 0 || !S_ISREG(ist.st_mode))
 			continue;
-		for (i = 0; i < pl->packs.n; i++) {
-			pw_packent *pe = &pl->packs.v[i];
-			if (!pe->dead && !strcmp(pe->idx_path, path)) {
-				/*
-				 * `git repack -a` of unchanged objects renames a new pack
-				 * of the same name over the old one: once our descriptors
-				 * are closed the old files cannot be re-opened, so the
-				 * entry goes dead and the new files are registered.
-				 */
-				if (same_file(&pe->idx_id, &ist) && same_file(&pe->pack_id, &pst)) {
-					pe->seen = 1;
-					known = 1;
+		if ((pe = live_entry(pl, path)) != NULL) {
+			/*
+			 * `git repack -a` of unchanged objects renames a new pack
+			 * of the same name over the old one: once our descriptors
+			 * are closed the old files cannot be re-opened, so the
+			 * entry goes dead and the new files are registered. A pack
+			 * a multi-pack-index named was opened without its idx: its
+			 * .pack says whether it is the same.
+			 */
+			if (pe->covered) {
+				known = 1;
+			} else if (same_file(&pe->pack_id, &pst) &&
+			    (pe->lazy || same_file(&pe->idx_id, &ist))) {
+				if (pe->lazy) {
+					file_id(&pe->idx_id, &ist);
+					pe->lazy = 0;
 				}
-				break;
+				pe->seen = 1;
+				known = 1;
 			}
 		}
 		if (known)
 			continue;
-		error = add_pack(pl, path, &ist, &pst);
+		error = add_pack(&pe, pl, path, &ist, &pst);
 		if (!error)
 			(*added)++;
 		if (error == PW_ENOTFOUND || error == PW_ECHANGED) {
@@ -144,9 +197,13 @@ static int packlist_refresh(pw_source *src, size_t *changed)
 	int error = 0;
 
 	for (i = 0; i < pl->packs.n; i++)
-		pl->packs.v[i].seen = 0;
-	for (i = 0; i < repo->ndirs && !error; i++)
+		pl->packs.v[i].seen = pl->packs.v[i].covered = 0;
+	for (i = 0; i < repo->ndirs && !error; i++) {
+		/* a multi-pack-index first: the packs it covers are not scanned for their idx */
+		if (repo->use_midx && (error = pw__midx_refresh(pl, i, &n)) < 0)
+			break;
 		error = scan_dir(pl, repo->dirs[i].path, &n);
+	}
 	if (!error) {
 		/* packs gone from disk stay allocated (callers may hold them) but are skipped */
 		for (i = 0; i < pl->packs.n; i++)
@@ -158,6 +215,9 @@ static int packlist_refresh(pw_source *src, size_t *changed)
 			qsort(pl->packs.v, pl->packs.n, sizeof(*pl->packs.v), cmp_mtime_desc);
 		for (pl->nlive = 0; pl->nlive < pl->packs.n && !pl->packs.v[pl->nlive].dead; pl->nlive++)
 			;
+		for (pl->nsearch = 0; pl->nsearch < pl->nlive && !pl->packs.v[pl->nsearch].covered;
+		     pl->nsearch++)
+			;
 		atomic_store_explicit(&pl->last_hit, 0, memory_order_relaxed);
 	}
 	*changed += n;
@@ -168,7 +228,7 @@ static int packlist_refresh(pw_source *src, size_t *changed)
 static int packlist_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 {
 	pw_packlist *pl = PACKLIST(src);
-	size_t n = pl->nlive, i;
+	size_t n = pl->nsearch, i;
 	size_t hint = atomic_load_explicit(&pl->last_hit, memory_order_relaxed);
 
 	for (i = 0; i < n; i++) {
@@ -227,7 +287,7 @@ static int packlist_collect(pw_entries *out, pw_source *src, int storage_order)
 	size_t k;
 	int error = 0;
 
-	for (k = 0; k < pl->nlive && !error; k++) {
+	for (k = 0; k < pl->nsearch && !error; k++) {
 		pw_pack *pack = pl->packs.v[k].pack;
 		uint32_t n = pw_pack_count(pack), i;
 
@@ -256,7 +316,7 @@ static size_t packlist_count(pw_source *src)
 	pw_packlist *pl = PACKLIST(src);
 	size_t k, n = 0;
 
-	for (k = 0; k < pl->nlive; k++)
+	for (k = 0; k < pl->nsearch; k++)
 		n += pw_pack_count(pl->packs.v[k].pack);
 	return n;
 }
@@ -267,7 +327,7 @@ static int packlist_prefix(pw_oids *out, pw_source *src, const pw_oid *prefix, s
 	size_t k;
 	int error = 0;
 
-	for (k = 0; k < pl->nlive && !error; k++) {
+	for (k = 0; k < pl->nsearch && !error; k++) {
 		pw_pack *pack = pl->packs.v[k].pack;
 		uint32_t first, count, i;
 
@@ -287,12 +347,13 @@ static void packlist_free(pw_source *src)
 	pw_packlist *pl = PACKLIST(src);
 	size_t i;
 
+	pw__midx_free_all(pl);
 	for (i = 0; i < pl->packs.n; i++) {
 		pw_pack_free(pl->packs.v[i].pack);
 		pw__free(pl->packs.v[i].idx_path);
 	}
 	PW_ARRAY_FREE(&pl->packs);
-	pl->nlive = 0;
+	pl->nlive = pl->nsearch = 0;
 }
 
 const pw_source_ops pw__packlist_ops = {
@@ -329,4 +390,23 @@ pw_pack *pw_repo_pack(pw_repo *repo, size_t n)
 		p = repo->packs.packs.v[n].pack;
 	pthread_rwlock_unlock(&repo->lock);
 	return p;
+}
+
+void pw_repo_get_stats(pw_repo_stats *out, pw_repo *repo)
+{
+	pw_packlist *pl = &repo->packs;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&repo->lock);
+	out->packs = pl->nlive;
+	for (i = 0; i < pl->nlive; i++) {
+		out->packs_idx_loaded += pw_pack_idx_loaded(pl->packs.v[i].pack) == 1;
+		out->midx_packs += pl->packs.v[i].covered;
+	}
+	for (i = 0; i < repo->sources.n; i++)
+		if (repo->sources.v[i]->ops == &pw__midx_ops)
+			out->midx_files += pw__midx_layers(repo->sources.v[i]);
+	pthread_rwlock_unlock(&repo->lock);
+	out->midx_fallbacks = atomic_load(&repo->midx_fallbacks);
 }

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "odb/config.h"
 #include "odb/internal.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -26,6 +27,19 @@ int pw__repo_error(pw_repo *repo, int code, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	return pw__error_set(code, "%s: %s", repo->gitdir, what);
+}
+
+void pw__repo_warn(pw_repo *repo, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!repo->warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	repo->warn(msg, repo->warn_payload);
 }
 
 int pw__read_small_file(char **out, size_t *len_out, const char *path, size_t max)
@@ -299,61 +313,15 @@ static int find_gitdir(char **out, const char *path, int no_discover, int need_o
 }
 
 /* The object format from config: extensions.objectformat (absent: sha1). */
-static int read_object_format(pw_oid_t *out, const char *commondir)
+static int read_object_format(pw_oid_t *out, const pw_config *cfg, const char *commondir)
 {
-	char *path = join(commondir, "config"), *buf = NULL, *line, *next;
-	char section[64] = "";
-	int error = 0;
+	const char *v = pw__config_get(cfg, "extensions.objectformat", NULL);
 
 	*out = PW_OID_SHA1;
-	if (!path)
-		return pw__error_nomem();
-	if (!is_file(path))
-		goto out;
-	if ((error = pw__read_small_file(&buf, NULL, path, 0)) < 0)
-		goto out;
-	for (line = buf; line && *line; line = next) {
-		char *s = line, *eq, *key, *val;
-		size_t i;
-
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (*s == '[') {
-			char *end = strchr(s, ']');
-			size_t n = 0;
-			for (s++; end && s < end && *s != ' ' && *s != '"' && n + 1 < sizeof(section); s++)
-				section[n++] = (char)(*s >= 'A' && *s <= 'Z' ? *s + 32 : *s);
-			section[n] = '\0';
-			continue;
-		}
-		if (strcmp(section, "extensions") || !(eq = strchr(s, '=')))
-			continue;
-		*eq = '\0';
-		key = s;
-		val = eq + 1;
-		chomp(key);
-		for (i = 0; key[i]; i++)
-			key[i] = (char)(key[i] >= 'A' && key[i] <= 'Z' ? key[i] + 32 : key[i]);
-		if (strcmp(key, "objectformat"))
-			continue;
-		while (*val == ' ' || *val == '\t' || *val == '"')
-			val++;
-		chomp(val);
-		if (val[0] && val[strlen(val) - 1] == '"')
-			val[strlen(val) - 1] = '\0';
-		if ((*out = pw_oid_type_fromstr(val)) == PW_OID_UNKNOWN) {
-			error = pw__error_set(PW_EUNSUPPORTED,
-				"%s: unknown extensions.objectformat '%s'", path, val);
-			goto out;
-		}
-	}
-out:
-	pw__free(buf);
-	pw__free(path);
-	return error;
+	if (v && (*out = pw_oid_type_fromstr(v)) == PW_OID_UNKNOWN)
+		return pw__error_set(PW_EUNSUPPORTED, "%s/config: unknown extensions.objectformat '%s'",
+			commondir, v);
+	return 0;
 }
 
 static int add_objdir(pw_repo *repo, const char *path, size_t *cap)
@@ -504,7 +472,21 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	}
 	if ((error = common_dir(&repo->commondir, repo->gitdir)) < 0)
 		goto fail;
-	if ((error = read_object_format(&repo->oid_type, repo->commondir)) < 0)
+	{
+		char *cpath = join(repo->commondir, "config");
+		if (!cpath) {
+			error = pw__error_nomem();
+			goto fail;
+		}
+		error = pw__config_read(&repo->config, cpath);
+		pw__free(cpath);
+		if (error < 0)
+			goto fail;
+	}
+	repo->use_midx = pw__config_bool(&repo->config, "core.multipackindex", 1);
+	repo->warn = opts->warn;
+	repo->warn_payload = opts->warn_payload;
+	if ((error = read_object_format(&repo->oid_type, &repo->config, repo->commondir)) < 0)
 		goto fail;
 	if (opts->oid_type != PW_OID_UNKNOWN)
 		repo->oid_type = opts->oid_type;
@@ -557,6 +539,7 @@ void pw_repo_free(pw_repo *repo)
 	if (!repo)
 		return;
 	pw__sources_free(repo);
+	pw__config_free(&repo->config);
 	if (repo->own_dcache)
 		pw_dcache_free(repo->dcache);
 	if (repo->own_wm)

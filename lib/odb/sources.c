@@ -2,11 +2,33 @@
 #include <string.h>
 
 #include "odb/internal.h"
+#include "util/alloc.h"
 #include "util/error.h"
 #include "util/banned.h"
 
 /* Lookups retried after a rescan, at most, while git keeps changing the pack list. */
 #define MAX_ATTEMPTS 8
+
+/*
+ * The list in git's order: the multi-pack-indexes (each object directory's
+ * in turn), the packs none of them covers, then the loose objects.
+ */
+static int rebuild(pw_repo *repo)
+{
+	pw_source **slot;
+	int error;
+
+	repo->sources.n = 0;
+	if ((error = pw__midx_add_sources(&repo->packs)) < 0)
+		return error;
+	if (!(slot = PW_ARRAY_ALLOC(&repo->sources, 4)))
+		return pw__error_nomem();
+	*slot = &repo->packs.base;
+	if (!(slot = PW_ARRAY_ALLOC(&repo->sources, 4)))
+		return pw__error_nomem();
+	*slot = &repo->loose;
+	return 0;
+}
 
 int pw__sources_init(pw_repo *repo)
 {
@@ -18,24 +40,18 @@ int pw__sources_init(pw_repo *repo)
 	pthread_rwlock_init(&repo->lock, &attr);
 	pthread_rwlockattr_destroy(&attr);
 
-	/* git's order: every pack first, then the loose objects */
 	repo->packs.base.ops = &pw__packlist_ops;
 	repo->packs.base.repo = repo;
 	repo->loose.ops = &pw__loose_ops;
 	repo->loose.repo = repo;
-	repo->sources[repo->nsources++] = &repo->packs.base;
-	repo->sources[repo->nsources++] = &repo->loose;
-	return 0;
+	return rebuild(repo);
 }
 
 void pw__sources_free(pw_repo *repo)
 {
-	size_t i;
-
-	for (i = 0; i < repo->nsources; i++)
-		if (repo->sources[i]->ops->free)
-			repo->sources[i]->ops->free(repo->sources[i]);
-	repo->nsources = 0;
+	/* the multi-pack-indexes belong to the packs source */
+	repo->packs.base.ops->free(&repo->packs.base);
+	PW_ARRAY_FREE(&repo->sources);
 	pthread_rwlock_destroy(&repo->lock);
 }
 
@@ -44,9 +60,14 @@ int pw_repo_rescan(pw_repo *repo)
 	size_t i, changed = 0;
 	int error = 0;
 
+	pw_source *fixed[2] = { &repo->packs.base, &repo->loose };
+
 	pthread_rwlock_wrlock(&repo->lock);
-	for (i = 0; i < repo->nsources && !error; i++)
-		error = repo->sources[i]->ops->refresh(repo->sources[i], &changed);
+	/* the packs source refreshes the multi-pack-indexes too: they come and go with it */
+	for (i = 0; i < 2 && !error; i++)
+		error = fixed[i]->ops->refresh(fixed[i], &changed);
+	if (!error)
+		error = rebuild(repo);
 	if (changed)
 		atomic_fetch_add(&repo->generation, 1);
 	pthread_rwlock_unlock(&repo->lock);
@@ -104,8 +125,8 @@ static int lookup_once(pw_repo *repo, void *arg, int *no_retry)
 	int error;
 
 	l->found = 0;
-	for (i = 0; i < repo->nsources; i++) {
-		pw_source *src = repo->sources[i];
+	for (i = 0; i < repo->sources.n; i++) {
+		pw_source *src = repo->sources.v[i];
 		pw_objloc loc;
 
 		error = src->ops->find(&loc, src, l->id);
@@ -220,8 +241,8 @@ int pw__base_lookup(pw_object **out, const pw_oid *id, unsigned depth, void *pay
 	int error = PW_ENOTFOUND;
 
 	pthread_rwlock_rdlock(&repo->lock);
-	for (i = 0; i < repo->nsources; i++) {
-		pw_source *src = repo->sources[i];
+	for (i = 0; i < repo->sources.n; i++) {
+		pw_source *src = repo->sources.v[i];
 		pw_objloc loc;
 
 		error = src->ops->find(&loc, src, id);

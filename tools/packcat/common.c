@@ -168,6 +168,14 @@ int pc_env_open(struct pc_env *env)
 	return 0;
 }
 
+/* The library's warnings, as git prints its own: "warning: ..." on stderr. */
+static void warn_cb(const char *msg, void *payload)
+{
+	(void)payload;
+	fflush(stdout);
+	fprintf(stderr, "warning: %s\n", msg);
+}
+
 int pc_repo_open(struct pc_env *env)
 {
 	pw_repo_options ro = PW_REPO_OPTIONS_INIT;
@@ -178,6 +186,7 @@ int pc_repo_open(struct pc_env *env)
 	/* --object-format is for standalone packs: a repository says its own. */
 	ro.wm = env->wm;
 	ro.dcache = env->dcache;
+	ro.warn = warn_cb;
 	if ((err = pw_repo_open(&env->repo, env->opt.repo, &ro)) < 0) {
 		env->repo = NULL;
 		return pc_lib_error(err, NULL);
@@ -222,10 +231,14 @@ size_t pc_counters(struct pc_counter *out, struct pc_env *env)
 {
 	pw_wm_stats w;
 	pw_dcache_stats d;
+	pw_repo_stats r;
 	size_t n = 0;
 
 	memset(&w, 0, sizeof(w));
 	memset(&d, 0, sizeof(d));
+	memset(&r, 0, sizeof(r));
+	if (env->repo)
+		pw_repo_get_stats(&r, env->repo);
 	if (env->wm)
 		pw_wm_get_stats(&w, env->wm);
 	if (env->dcache)
@@ -250,6 +263,13 @@ size_t pc_counters(struct pc_counter *out, struct pc_env *env)
 	C("delta_cache_bytes_peak", d.bytes_peak);
 	C("delta_cache_entries", d.entries);
 	C("delta_cache_evictions", d.evictions);
+	if (env->repo) {
+		C("packs", r.packs);
+		C("packs_idx_loaded", r.packs_idx_loaded);
+		C("midx_files", r.midx_files);
+		C("midx_packs", r.midx_packs);
+		C("midx_fallbacks", r.midx_fallbacks);
+	}
 #undef C
 	return n;
 }

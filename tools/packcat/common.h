@@ -130,7 +130,7 @@ struct pc_counter {
 	uint64_t value;
 };
 
-#define PC_COUNTERS_MAX 24
+#define PC_COUNTERS_MAX 32
 
 /*
  * Fill `out` (PC_COUNTERS_MAX entries) with the window manager's and delta

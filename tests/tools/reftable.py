@@ -964,6 +964,10 @@ def cmd_dump(args):
 			with open(os.path.join(args.views, view), 'w', encoding='utf-8',
 					errors='surrogateescape') as f:
 				f.write(''.join(ln + '\n' for ln in lines))
+		with open(os.path.join(args.views, 'raw'), 'w', encoding='utf-8',
+				errors='surrogateescape') as f:
+			for t in tables:
+				dump_table(t, f)
 		return 0
 	if args.format == 'raw':
 		if not args.merged:
@@ -1373,7 +1377,14 @@ def cmd_corrupt(args):
 		raise SystemExit('unknown corrupt kind %r (see --list)' % args.kind)
 	if os.path.exists(args.outdir):
 		raise SystemExit('%s exists' % args.outdir)
-	shutil.copytree(args.twin, args.outdir, symlinks=True)
+	# Everything copied but the objects, which are hard links (or copies).
+	shutil.copytree(args.twin, args.outdir, symlinks=True,
+		ignore=lambda d, names: ['objects'] if os.path.samefile(d, args.twin) else [])
+	src = os.path.join(args.twin, 'objects')
+	if os.path.islink(src):
+		os.symlink(os.readlink(src), os.path.join(args.outdir, 'objects'))
+	elif os.path.isdir(src):
+		copy_objects(src, os.path.join(args.outdir, 'objects'), 'link')
 	CORRUPT[args.kind][0](args.outdir)
 	return 0
 
@@ -1410,7 +1421,8 @@ def main(argv=None):
 	d.add_argument('--head', action='store_true', help='show-ref: HEAD too')
 	d.add_argument('--ref', help='reflog (default: every ref\'s, each line after its name), resolve: this ref')
 	d.add_argument('--views', metavar='DIR',
-		help='write every merged view (%s) to DIR/VIEW, --head implied' % ', '.join(VIEWS))
+		help='write every merged view (%s) to DIR/VIEW, --head implied, and the tables to DIR/raw'
+		% ', '.join(VIEWS))
 	d.add_argument('--tz-encoding', choices=('hhmm', 'minutes'), default='hhmm')
 
 	c = sub.add_parser('corrupt', help='a hostile variant of a twin')

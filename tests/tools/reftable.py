@@ -7,6 +7,8 @@ tables.list stack) and repository-version.adoc (extensions.refstorage).
 Standard library only.
 
   reftable.py from-files GITDIR OUTDIR [options]   reftable twin of a repository
+  reftable.py write SPEC OUTDIR [options]          a stack from a text description
+  reftable.py compact GITDIR [--first I] [--last J] [options]
   reftable.py dump [--merged|--tables] [--format F] PATH
   reftable.py corrupt KIND TWIN OUTDIR             one hostile variant
   reftable.py corrupt --list
@@ -1243,6 +1245,120 @@ def cmd_from_files(args):
 	return 0
 
 
+# ---------------------------------------------------------------- write, compact
+
+def parse_spec(text, hash_name):
+	"""Tables from a text description, one directive a line:
+
+	  table MIN MAX                 starts a table (update indexes)
+	  ref NAME ID [PEELED] [@UI]    val1, or val2 with PEELED
+	  symref NAME TARGET [@UI]
+	  delete NAME [@UI]
+	  log NAME UI OLD NEW NAME <EMAIL> TIME TZ[\tMESSAGE]
+	  logdel NAME UI
+	# comments and blank lines are ignored; a ref's update index is its
+	table's MAX unless @UI says otherwise; ids are hex."""
+	hs = HASHES[hash_name][0]
+	tables = []
+
+	def oid(h):
+		b = bytes.fromhex(h)
+		if len(b) != hs:
+			raise SystemExit('spec: %s is not a %s id' % (h, hash_name))
+		return b
+
+	for n, line in enumerate(text.split('\n'), 1):
+		if not line.strip() or line.lstrip().startswith('#'):
+			continue
+		word, _, rest = line.partition(' ')
+		if word == 'table':
+			lo, hi = (int(x) for x in rest.split())
+			tables.append((lo, hi, [], []))
+			continue
+		if not tables:
+			raise SystemExit('spec line %d: %s before any table' % (n, word))
+		lo, hi, refs, logs = tables[-1]
+		if word == 'log':
+			name, ui, tail = rest.split(' ', 2)
+			f = parse_reflog_line(tail.encode())
+			logs.append(Log(name.encode(), int(ui), LOG_UPDATE, *f))
+			continue
+		if word == 'logdel':
+			name, ui = rest.split()
+			logs.append(Log(name.encode(), int(ui), LOG_DELETION))
+			continue
+		args = rest.split()
+		ui = hi
+		if args and args[-1].startswith('@'):
+			ui = int(args.pop()[1:])
+		name = args[0].encode()
+		if word == 'ref' and len(args) == 2:
+			refs.append(Ref(name, ui, REF_VAL1, oid(args[1])))
+		elif word == 'ref' and len(args) == 3:
+			refs.append(Ref(name, ui, REF_VAL2, oid(args[1]), oid(args[2])))
+		elif word == 'symref' and len(args) == 2:
+			refs.append(Ref(name, ui, REF_SYMREF, target=args[1].encode()))
+		elif word == 'delete' and len(args) == 1:
+			refs.append(Ref(name, ui, REF_DELETION))
+		else:
+			raise SystemExit('spec line %d: cannot read %r' % (n, line))
+	return tables
+
+
+def cmd_write(args):
+	with open(args.spec) if args.spec != '-' else sys.stdin as f:
+		tables = parse_spec(f.read(), args.hash or 'sha1')
+	os.makedirs(args.outdir, exist_ok=True)
+	write_stack(args.outdir, tables, writer_args_from(args, args.hash or 'sha1'))
+	return 0
+
+
+def cmd_compact(args):
+	"""Compact tables FROM..TO (0-based, inclusive; default all) of the
+	stack as the spec says: one table spanning their update indexes, the
+	newest record of each key, deletions dropped when no older table
+	stays below; tables.list swapped by rename, old tables deleted."""
+	gitdir = args.gitdir
+	rdir = os.path.join(gitdir, 'reftable')
+	tables = read_stack(gitdir, args.tz_encoding)
+	if not tables:
+		raise SystemExit('empty stack')
+	lo = args.first
+	hi = len(tables) - 1 if args.last is None else args.last
+	if not 0 <= lo <= hi < len(tables):
+		raise SystemExit('tables %d..%d: the stack has %d' % (lo, hi, len(tables)))
+	part = tables[lo:hi + 1]
+	keep_deletions = lo > 0
+	refs = {}
+	logs = {}
+	for t in reversed(part):
+		for r in t.refs:
+			refs.setdefault(r.name, r)
+		for lg in t.logs:
+			logs.setdefault(lg.key(), lg)
+	refs = [r for r in refs.values() if keep_deletions or r.kind != REF_DELETION]
+	logs = [lg for lg in logs.values() if keep_deletions or lg.kind != LOG_DELETION]
+	wa = writer_args_from(args, part[-1].hash_name)
+	w = TableWriter(**wa)
+	data = w.write(part[0].min_ui, part[-1].max_ui, refs, logs)
+	ext = 'ref' if refs or not logs else 'log'
+	name = '0x%012x-0x%012x-%08x.%s' % (part[0].min_ui, part[-1].max_ui,
+		zlib.crc32(data) & 0xffffffff, ext)
+	with open(os.path.join(rdir, name), 'wb') as f:
+		f.write(data)
+	names = [t.name for t in tables]
+	new = names[:lo] + [name] + names[hi + 1:]
+	lock = os.path.join(rdir, 'tables.list.lock')
+	with open(lock, 'x') as f:
+		f.write(''.join(n + '\n' for n in new))
+	os.replace(lock, os.path.join(rdir, 'tables.list'))
+	if not args.keep_old:
+		for n in names[lo:hi + 1]:
+			if n != name:
+				os.unlink(os.path.join(rdir, n))
+	return 0
+
+
 # ---------------------------------------------------------------- corrupt
 
 def newest_table(twin):
@@ -1395,23 +1511,39 @@ def main(argv=None):
 	ap = argparse.ArgumentParser(prog='reftable.py', description=__doc__.split('\n')[0])
 	sub = ap.add_subparsers(dest='cmd', required=True)
 
+	def writer_options(p):
+		p.add_argument('--block-size', type=int, default=DEFAULT_BLOCK_SIZE,
+			help='where blocks are cut and aligned (0: unaligned, cut at %d)' % DEFAULT_BLOCK_SIZE)
+		p.add_argument('--unaligned', action='store_true',
+			help='header block_size 0, no padding; blocks still cut at --block-size')
+		p.add_argument('--restart-interval', type=int, default=DEFAULT_RESTART_INTERVAL)
+		p.add_argument('--log-block-size', type=int, default=None,
+			help='inflated size where log blocks are cut (default: the block size)')
+		p.add_argument('--index', choices=('auto', 'always', 'never'), default='auto')
+		p.add_argument('--tz-encoding', choices=('hhmm', 'minutes'), default='hhmm')
+
 	f = sub.add_parser('from-files', help='write the reftable twin of a files-backend repository')
 	f.add_argument('gitdir')
 	f.add_argument('outdir')
 	f.add_argument('--hash', choices=sorted(HASHES))
-	f.add_argument('--block-size', type=int, default=DEFAULT_BLOCK_SIZE,
-		help='where blocks are cut and aligned (0: unaligned, cut at %d)' % DEFAULT_BLOCK_SIZE)
-	f.add_argument('--unaligned', action='store_true',
-		help='header block_size 0, no padding; blocks still cut at --block-size')
-	f.add_argument('--restart-interval', type=int, default=DEFAULT_RESTART_INTERVAL)
-	f.add_argument('--log-block-size', type=int, default=None,
-		help='inflated size where log blocks are cut (default: the block size)')
-	f.add_argument('--index', choices=('auto', 'always', 'never'), default='auto')
+	writer_options(f)
 	f.add_argument('--split', type=int, default=1, help='spread the updates over N tables')
 	f.add_argument('--no-logs', action='store_true', help='write no log records')
 	f.add_argument('--objects', choices=('link', 'copy', 'symlink'), default='link')
-	f.add_argument('--tz-encoding', choices=('hhmm', 'minutes'), default='hhmm')
 	f.add_argument('-v', '--verbose', action='store_true')
+
+	w = sub.add_parser('write', help='write a stack from a text description (see parse_spec)')
+	w.add_argument('spec', help='the description, - for stdin')
+	w.add_argument('outdir', help='OUTDIR/reftable/ is written')
+	w.add_argument('--hash', choices=sorted(HASHES))
+	writer_options(w)
+
+	k = sub.add_parser('compact', help='compact (part of) a stack in place')
+	k.add_argument('gitdir')
+	k.add_argument('--first', type=int, default=0, help='oldest table compacted (0-based)')
+	k.add_argument('--last', type=int, default=None, help='newest table compacted (default: the newest)')
+	k.add_argument('--keep-old', action='store_true', help='do not delete the compacted tables')
+	writer_options(k)
 
 	d = sub.add_parser('dump', help='print a table or a stack')
 	d.add_argument('path', help='a table file, or a git directory with reftable/tables.list')
@@ -1435,7 +1567,8 @@ def main(argv=None):
 	if args.cmd == 'corrupt' and not args.list and not (args.kind and args.twin and args.outdir):
 		ap.error('corrupt KIND TWIN OUTDIR')
 	try:
-		return {'from-files': cmd_from_files, 'dump': cmd_dump, 'corrupt': cmd_corrupt}[args.cmd](args)
+		return {'from-files': cmd_from_files, 'dump': cmd_dump, 'corrupt': cmd_corrupt,
+			'write': cmd_write, 'compact': cmd_compact}[args.cmd](args)
 	except FormatError as e:
 		sys.stderr.write('reftable.py: %s\n' % e)
 		return 2

@@ -238,6 +238,45 @@ gdef=$T/out/gen-default
 [ "$(head -c 5 "$gdef/reftable/$(head -1 "$gdef/reftable/tables.list")" | od -An -tx1 | tr -d ' ')" = 5245465401 ] ||
 	oracle_die "sha1: not a version 1 table"
 
+# Compaction keeps the merged view: tables 2..3 of the split-4 stack
+# (older tables stay below, so deletions are kept), then the whole stack
+# (one table, no deletions left).
+c4=$T/compact4
+cp -r "$T/out/gen-b1k-r64-split4" "$c4"
+RT compact "$c4" --first 1 --last 2 --block-size 2048
+[ "$(wc -l <"$c4/reftable/tables.list")" = 3 ] || oracle_die "compact 1..2: not 3 tables"
+check_twin "$c4" "$T/expected/gen"
+grep -q '^ref .* deletion$' "$T/views/compact4/raw" || oracle_die "partial compaction dropped deletions"
+RT compact "$c4" --unaligned
+[ "$(wc -l <"$c4/reftable/tables.list")" = 1 ] || oracle_die "compact: not 1 table"
+[ "$(find "$c4/reftable" -type f | wc -l)" = 2 ] || oracle_die "compact: old tables left"
+check_twin "$c4" "$T/expected/gen"
+grep -q 'deletion$' "$T/views/compact4/raw" && oracle_die "full compaction kept deletions"
+
+# write: a stack from a text description.
+a=1111111111111111111111111111111111111111 b=2222222222222222222222222222222222222222
+c=3333333333333333333333333333333333333333 z=0000000000000000000000000000000000000000
+cat >"$T/spec" <<EOF
+table 1 2
+symref HEAD refs/heads/main
+ref refs/heads/main $a @1
+ref refs/heads/gone $a
+ref refs/tags/v1 $b $a
+log refs/heads/main 1 $z $a A U <a@example.com> 1700000000 +0100	first
+table 3 3
+ref refs/heads/main $c
+delete refs/heads/gone
+log refs/heads/main 3 $a $c A U <a@example.com> 1700000100 -0230	second
+EOF
+RT write "$T/spec" "$T/written" --block-size 64 --restart-interval 2
+RT dump --views "$T/views/written" "$T/written"
+printf '%s\n' "$c HEAD" "$c refs/heads/main" "$b refs/tags/v1" "$a refs/tags/v1^{}" |
+	diff -u - "$T/views/written/show-ref" >&2 || oracle_die "write: show-ref"
+printf '%s\n' "refs/heads/main $z $a A U <a@example.com> 1700000000 +0100	first" \
+	"refs/heads/main $a $c A U <a@example.com> 1700000100 -0230	second" |
+	diff -u - "$T/views/written/reflog" >&2 || oracle_die "write: reflog"
+grep -q '^ref 1 refs/heads/main val1 ' "$T/views/written/raw" || oracle_die "write: @UI ignored"
+
 # Every corrupt kind: the reader fails, saying what is wrong.
 declare -A expect=(
 	[truncated]='CRC-32 mismatch|shorter than|footer does not repeat'

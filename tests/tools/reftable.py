@@ -1220,7 +1220,8 @@ def writer_args_from(args, hash_name):
 	aligned = not args.unaligned and bs != 0
 	return dict(hash_name=hash_name, block_size=bs or DEFAULT_BLOCK_SIZE, aligned=aligned,
 		restart_interval=args.restart_interval, index=args.index,
-		tz_encoding=args.tz_encoding, log_block_size=args.log_block_size)
+		tz_encoding=args.tz_encoding, log_block_size=args.log_block_size,
+		version=args.format_version)
 
 
 def repo_hash(gitdir):
@@ -1521,6 +1522,8 @@ def main(argv=None):
 			help='inflated size where log blocks are cut (default: the block size)')
 		p.add_argument('--index', choices=('auto', 'always', 'never'), default='auto')
 		p.add_argument('--tz-encoding', choices=('hhmm', 'minutes'), default='hhmm')
+		p.add_argument('--format-version', type=int, choices=(1, 2), default=None,
+			help='table version (default: 1 for SHA-1, 2 for SHA-256)')
 
 	f = sub.add_parser('from-files', help='write the reftable twin of a files-backend repository')
 	f.add_argument('gitdir')

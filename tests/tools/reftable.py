@@ -307,7 +307,6 @@ class TableWriter:
 		"""The bytes of a table holding refs and logs (any order; sorted here)."""
 		if min_ui > max_ui:
 			raise ValueError('min_update_index > max_update_index')
-		hl = header_len(self.version)
 		self.out = bytearray(self._header(min_ui, max_ui))
 		self.pending_pad = 0
 		self.min_ui = min_ui
@@ -592,11 +591,13 @@ class Table:
 		if restarts[0] != hoff + 4:
 			self._err('block at %d: first record is not a restart point' % pos)
 		rset = set(restarts)
+		starts = set()
 		p = hoff + 4
 		last = b''
 		out = []
 		while p < rstart:
 			at = p
+			starts.add(at)
 			prefix, p = get_varint(content, p, rstart)
 			sv, p = get_varint(content, p, rstart)
 			slen, vtype = sv >> 3, sv & 7
@@ -613,8 +614,10 @@ class Table:
 			last = key
 		if p != rstart:
 			self._err('block at %d: records overrun the restart table' % pos)
-		for r in restarts:
-			return out
+		if not rset <= starts:
+			self._err('block at %d: restart offset %d is not a record\'s start'
+				% (pos, min(rset - starts)))
+		return out
 
 	def _walk(self, start, typ, end, decode):
 		"""Blocks of one section from start up to end; [(last_key, pos)]."""

@@ -118,6 +118,9 @@ check_twin() {
 	# The repository layout git expects of a reftable repository.
 	[ "$(cat "$twin/HEAD")" = "ref: refs/heads/.invalid" ] || oracle_die "$twin: HEAD stub"
 	[ -f "$twin/refs/heads" ] || oracle_die "$twin: refs/heads is not a file"
+	if [ -e "$twin/packed-refs" ] || [ -e "$twin/logs" ]; then
+		oracle_die "$twin: files-backend refs left"
+	fi
 	[ "$(git config --file "$twin/config" core.repositoryformatversion)" = 1 ] ||
 		oracle_die "$twin: format version"
 	[ "$(git config --file "$twin/config" extensions.refstorage)" = reftable ] ||
@@ -168,6 +171,7 @@ layouts=(
 	"bs0-minutes:--block-size 0 --split 5 --tz-encoding minutes --log-block-size 300"
 	"index-always:--block-size 65536 --index always"
 	"minutes:--tz-encoding minutes --split 3"
+	"v2:--format-version 2 --split 2 --block-size 128"
 )
 for entry in "${repos[@]}"; do
 	rname=${entry%%=*} repo=${entry#*=}
@@ -175,9 +179,8 @@ for entry in "${repos[@]}"; do
 	for l in "${layouts[@]}"; do
 		lname=${l%%:*} opts=${l#*:}
 		case $rname-$lname in
-		zlib-default | zlib-b256-r1 | zlib-unaligned-split2) ;;
-		libgit2-b1k-r64-split4 | libgit2-bs0) ;;
-		zlib-* | libgit2-* | gen-index-always | gen-minutes) continue ;;
+		zlib-default | zlib-b256-r1 | libgit2-b1k-r64-split4) ;;
+		zlib-* | libgit2-* | gen-index-always | gen-minutes | gen-v2) continue ;;
 		esac
 		twin=$T/out/$rname-$lname
 		# shellcheck disable=SC2086
@@ -234,6 +237,8 @@ raw "$s256"
 grep -q '^table .* version 2 hash sha256 ' "$T/raw" || oracle_die "sha256: header"
 [ "$(head -c 5 "$s256/reftable/$(head -1 "$s256/reftable/tables.list")" | od -An -tx1 | tr -d ' ')" = 5245465402 ] ||
 	oracle_die "sha256: not a version 2 table"
+raw "$T/out/basic-v2"
+grep -q '^table .* version 2 hash sha1 ' "$T/raw" || oracle_die "--format-version 2: header"
 gdef=$T/out/gen-default
 [ "$(head -c 5 "$gdef/reftable/$(head -1 "$gdef/reftable/tables.list")" | od -An -tx1 | tr -d ' ')" = 5245465401 ] ||
 	oracle_die "sha1: not a version 1 table"

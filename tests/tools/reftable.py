@@ -1468,6 +1468,38 @@ def c_symref_cycle(twin):
 		Ref(b'refs/heads/cycle-b', 0, REF_SYMREF, target=b'refs/heads/cycle-a')])
 
 
+def c_block_len_past_end(twin):
+	path, _ = newest_table(twin)
+
+	def f(d):
+		hl = header_len(d[4])
+		d[hl + 1:hl + 4] = b'\xff\xff\xff'
+	patch(path, f)
+
+
+def c_bad_zlib(twin):
+	"""The newest table with log blocks: bytes inside its first log
+	block's deflate stream inverted."""
+	rdir = os.path.join(twin, 'reftable')
+	_, names = newest_table(twin)
+	for n in reversed(names):
+		with open(os.path.join(rdir, n), 'rb') as f:
+			t = Table(f.read(), n)
+		start = t.log_pos
+		if t.logs:
+			break
+	else:
+		raise SystemExit('bad-zlib: no table of %s has log records' % twin)
+	hoff = header_len(t.version) if start == 0 else 0
+	# Past the 2-byte zlib header, inside the compressed data.
+	at = start + hoff + 4 + 4
+
+	def f(d):
+		for i in range(at, min(at + 8, t.footer_pos)):
+			d[i] ^= 0xff
+	patch(os.path.join(rdir, n), f)
+
+
 def c_missing_table(twin):
 	rdir = os.path.join(twin, 'reftable')
 	with open(os.path.join(rdir, 'tables.list'), 'a') as f:
@@ -1485,6 +1517,8 @@ CORRUPT = {
 	'prefix-too-long': (c_prefix_too_long, '2nd record of the first ref block with a prefix_length 7 past the prior key'),
 	'symref-cycle': (c_symref_cycle, 'refs/heads/cycle-a -> cycle-b -> cycle-a added to the newest table'),
 	'missing-table': (c_missing_table, 'tables.list names a table that does not exist'),
+	'block-len-past-end': (c_block_len_past_end, 'newest table\'s first block_len 0xffffff'),
+	'bad-zlib': (c_bad_zlib, '8 bytes of the newest log-holding table\'s first log block inverted'),
 }
 
 

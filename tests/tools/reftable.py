@@ -9,6 +9,7 @@ Standard library only.
   reftable.py from-files GITDIR OUTDIR [options]   reftable twin of a repository
   reftable.py write SPEC OUTDIR [options]          a stack from a text description
   reftable.py compact GITDIR [--first I] [--last J] [options]
+  reftable.py churn GITDIR [--times N] [--sleep-ms MS] [options]
   reftable.py dump [--merged|--tables] [--format F] PATH
   reftable.py corrupt KIND TWIN OUTDIR             one hostile variant
   reftable.py corrupt --list
@@ -764,8 +765,25 @@ class Table:
 		return p
 
 
-def read_stack(gitdir, tz_encoding='hhmm'):
-	"""The tables of GITDIR/reftable/tables.list, oldest first."""
+def read_stack(gitdir, tz_encoding='hhmm', retries=0):
+	"""The tables of GITDIR/reftable/tables.list, oldest first.
+
+	A listed table that does not exist is an error, unless retries > 0:
+	then tables.list is read again (the spec's reader rule: a concurrent
+	compaction replaced it), up to retries times."""
+	for attempt in range(retries + 1):
+		try:
+			return _read_stack(gitdir, tz_encoding)
+		except MissingTable:
+			if attempt == retries:
+				raise
+
+
+class MissingTable(FormatError):
+	"""tables.list names a table that is not there."""
+
+
+def _read_stack(gitdir, tz_encoding):
 	rdir = os.path.join(gitdir, 'reftable')
 	try:
 		with open(os.path.join(rdir, 'tables.list'), 'rb') as f:
@@ -784,7 +802,7 @@ def read_stack(gitdir, tz_encoding='hhmm'):
 			with open(path, 'rb') as f:
 				data = f.read()
 		except FileNotFoundError:
-			raise FormatError('tables.list names %s, which does not exist' % n)
+			raise MissingTable('tables.list names %s, which does not exist' % n)
 		t = Table(data, n, tz_encoding)
 		if prev_max is not None and t.min_ui <= prev_max:
 			raise FormatError('%s: min_update_index %d not above the prior table\'s %d'
@@ -956,7 +974,7 @@ def view_lines(tables, view, args):
 def cmd_dump(args):
 	path = args.path
 	if os.path.isdir(path):
-		tables = read_stack(path, args.tz_encoding)
+		tables = read_stack(path, args.tz_encoding, args.retries)
 	else:
 		with open(path, 'rb') as f:
 			tables = [Table(f.read(), os.path.basename(path), args.tz_encoding)]
@@ -1363,6 +1381,67 @@ def cmd_compact(args):
 	return 0
 
 
+def cmd_churn(args):
+	"""Rewrite the stack TIMES times, its merged view unchanged, as a
+	compacting writer would: each round writes new tables under new
+	names, writes tables.list.lock, renames it over tables.list, then
+	deletes the tables no longer listed. Rounds alternate between one
+	compacted table and a split of two (the older holding a stale value
+	of every ref the newer one holds), so a reader racing it must retry
+	when a table it was told about has vanished."""
+	import random
+	import time
+	gitdir = args.gitdir
+	rdir = os.path.join(gitdir, 'reftable')
+	tables = read_stack(gitdir, args.tz_encoding)
+	if not tables:
+		raise SystemExit('empty stack')
+	refs = merge_refs(tables)
+	logs = merge_logs(tables)
+	lo, hi = tables[0].min_ui, tables[-1].max_ui
+	wa = writer_args_from(args, tables[-1].hash_name)
+	hs = HASHES[tables[-1].hash_name][0]
+	top = hi + 1
+	for r in refs:
+		r.update_index = min(r.update_index, hi)
+	one = [TableWriter(**wa).write(lo, top, refs, logs)]
+	older, newer = [], []
+	for i, r in enumerate(refs):
+		if i % 2:
+			newer.append(Ref(r.name, top, r.kind, r.value, r.peeled, r.target))
+			older.append(Ref(r.name, hi, REF_VAL1, b'\x5a' * hs))
+		else:
+			older.append(r)
+	two = [TableWriter(**wa).write(lo, hi, older, logs), TableWriter(**wa).write(top, top, newer, [])]
+	layouts = [(one, [(lo, top)]), (two, [(lo, hi), (top, top)])]
+	with open(os.path.join(rdir, 'tables.list')) as f:
+		current = [n for n in f.read().split('\n') if n]
+	for k in range(args.times):
+		datas, ranges = layouts[k % 2]
+		names = []
+		for data, (a, b) in zip(datas, ranges):
+			while True:
+				name = '0x%012x-0x%012x-%08x.ref' % (a, b, random.getrandbits(32))
+				if not os.path.exists(os.path.join(rdir, name)) and name not in names:
+					break
+			tmp = os.path.join(rdir, 'tmp_' + name)
+			with open(tmp, 'wb') as f:
+				f.write(data)
+			os.replace(tmp, os.path.join(rdir, name))
+			names.append(name)
+		lock = os.path.join(rdir, 'tables.list.lock')
+		with open(lock, 'x') as f:
+			f.write(''.join(n + '\n' for n in names))
+		os.replace(lock, os.path.join(rdir, 'tables.list'))
+		for n in current:
+			if n not in names:
+				os.unlink(os.path.join(rdir, n))
+		current = names
+		if args.sleep_ms:
+			time.sleep(args.sleep_ms / 1000.0)
+	return 0
+
+
 # ---------------------------------------------------------------- corrupt
 
 def newest_table(twin):
@@ -1585,6 +1664,12 @@ def main(argv=None):
 	k.add_argument('--keep-old', action='store_true', help='do not delete the compacted tables')
 	writer_options(k)
 
+	h = sub.add_parser('churn', help='rewrite a stack over and over, its merged view unchanged')
+	h.add_argument('gitdir')
+	h.add_argument('--times', type=int, default=1000)
+	h.add_argument('--sleep-ms', type=float, default=0)
+	writer_options(h)
+
 	d = sub.add_parser('dump', help='print a table or a stack')
 	d.add_argument('path', help='a table file, or a git directory with reftable/tables.list')
 	d.add_argument('--merged', action='store_true', help='only the merged view')
@@ -1592,6 +1677,8 @@ def main(argv=None):
 		'reflog-names', 'resolve'), default='raw')
 	d.add_argument('--head', action='store_true', help='show-ref: HEAD too')
 	d.add_argument('--ref', help='reflog (default: every ref\'s, each line after its name), resolve: this ref')
+	d.add_argument('--retries', type=int, default=0,
+		help='re-read tables.list up to N times when a listed table is missing')
 	d.add_argument('--views', metavar='DIR',
 		help='write every merged view (%s) to DIR/VIEW, --head implied, and the tables to DIR/raw'
 		% ', '.join(VIEWS))
@@ -1608,7 +1695,7 @@ def main(argv=None):
 		ap.error('corrupt KIND TWIN OUTDIR')
 	try:
 		return {'from-files': cmd_from_files, 'dump': cmd_dump, 'corrupt': cmd_corrupt,
-			'write': cmd_write, 'compact': cmd_compact}[args.cmd](args)
+			'write': cmd_write, 'compact': cmd_compact, 'churn': cmd_churn}[args.cmd](args)
 	except FormatError as e:
 		sys.stderr.write('reftable.py: %s\n' % e)
 		return 2

@@ -258,6 +258,23 @@ RT compact "$c4" --unaligned
 check_twin "$c4" "$T/expected/gen"
 grep -q 'deletion$' "$T/views/compact4/raw" && oracle_die "full compaction kept deletions"
 
+# churn: 1000 rewrites of a stack (new tables, tables.list swapped, old
+# tables deleted) while readers that re-read tables.list when a table has
+# vanished keep seeing the same refs; the view is unchanged afterwards.
+ch=$T/churn
+cp -r "$T/out/basic-b256-r1" "$ch"
+RT churn "$ch" --times 1000 &
+churn_pid=$!
+reads=0
+while kill -0 "$churn_pid" 2>/dev/null && [ $reads -lt 20 ]; do
+	RT dump --retries 1000 --format show-ref --head "$ch" >"$T/churn-read"
+	diff -u "$T/expected/basic/show-ref" "$T/churn-read" >&2 || oracle_die "churn: a reader saw other refs"
+	reads=$((reads + 1))
+done
+wait "$churn_pid" || oracle_die "churn failed"
+check_twin "$ch" "$T/expected/basic"
+[ "$(find "$ch/reftable" -type f | wc -l)" -le 3 ] || oracle_die "churn: old tables left"
+
 # write: a stack from a text description.
 a=1111111111111111111111111111111111111111 b=2222222222222222222222222222222222222222
 c=3333333333333333333333333333333333333333 z=0000000000000000000000000000000000000000

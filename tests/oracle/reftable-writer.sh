@@ -13,7 +13,10 @@
 # (log-only table, stale values shadowed, deletions, a ref deleted and
 # written again). When the git on PATH can make reftable repositories
 # (`git init --ref-format=reftable`, git >= 2.45), git reads each twin too.
-# Then every corrupt kind must make the reader fail with its own message.
+# Then: partial and full compaction keep the view; readers that retry see
+# every ref while churn rewrites a stack 1000 times; a stack from write's
+# text description dumps to what it says; every corrupt kind makes the
+# reader fail with its own message. About 25 s of CPU.
 set -euo pipefail
 # shellcheck source=tests/oracle/common.sh
 . "$(dirname "$0")/common.sh"
@@ -162,7 +165,8 @@ repos+=("gen=$gen")
 [ "$(git --git-dir="$T/in/sha256.git" rev-parse --show-object-format)" = sha256 ] ||
 	oracle_die "sha256 fixture is not SHA-256"
 
-# Layouts every repository is written in.
+# Layouts: every one for the fixtures, most for the 10k-ref repository,
+# a few for the corpus (each libgit2 twin takes seconds).
 layouts=(
 	"default:"
 	"b256-r1:--block-size 256 --restart-interval 1 --split 3"

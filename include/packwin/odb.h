@@ -86,7 +86,7 @@ PW_EXTERN(pw_dcache *) pw_repo_dcache(pw_repo *repo);
 typedef struct pw_object_info {
 	pw_object_t type;       /**< resolved type */
 	uint64_t size;          /**< resolved size */
-	uint64_t disk_size;     /**< bytes on disk (in-pack size, or the loose file's size) */
+	uint64_t disk_size;     /**< bytes on disk (in-pack size, or the loose file's size); see PW_INFO_DISK_SIZE */
 	pw_oid delta_base;      /**< id of the delta base, all zero if none */
 	pw_pack *pack;          /**< the pack holding it, NULL for a loose object */
 	uint64_t offset;        /**< its entry offset in `pack` */
@@ -98,11 +98,21 @@ PW_EXTERN(int) pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id);
 /** Does `id` exist? 0 yes, PW_ENOTFOUND no, another code on error. */
 PW_EXTERN(int) pw_repo_exists(pw_repo *repo, const pw_oid *id);
 
+/** pw_repo_info flags: fill `delta_base` (costs a lookup; an OFS_DELTA's base needs its pack's idx). */
+#define PW_INFO_DELTA_BASE 1u
 /**
- * Type and size (and the rest of `pw_object_info`) without reading the
- * whole object. `want_base` non-zero fills `delta_base` (costs a lookup).
+ * pw_repo_info flags: fill `disk_size` of a packed object too (its entry's
+ * length comes from the pack's reverse index, so a pack read through a
+ * multi-pack-index opens its idx for it, as git does). A loose object's
+ * file size is always filled.
  */
-PW_EXTERN(int) pw_repo_info(pw_object_info *out, pw_repo *repo, const pw_oid *id, int want_base);
+#define PW_INFO_DISK_SIZE 2u
+
+/**
+ * Type and size (and the rest of `pw_object_info` that `flags` ask for,
+ * PW_INFO_*) without reading the whole object.
+ */
+PW_EXTERN(int) pw_repo_info(pw_object_info *out, pw_repo *repo, const pw_oid *id, unsigned int flags);
 
 /**
  * Stream object `id` to `cb` without holding it whole when it is stored

@@ -69,7 +69,7 @@ typedef struct pw_source_ops {
 	int (*find)(pw_objloc *loc, pw_source *src, const pw_oid *id);
 	/* `depth`: base_lookup hops enclosing this read (0: the caller's own read) */
 	int (*read)(pw_object **out, const pw_objloc *loc, const pw_oid *id, unsigned depth);
-	int (*info)(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base);
+	int (*info)(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, unsigned flags);
 	int (*stream)(pw_object_t *type_out, uint64_t *size_out, const pw_objloc *loc,
 		const pw_oid *id, pw_stream_cb cb, void *payload);
 	/* Append every id with its location, in oid order per pack or in storage order. */
@@ -184,7 +184,7 @@ void pw__midx_free_all(pw_packlist *pl);
 size_t pw__midx_layers(pw_source *src);
 /* What packed locations answer (shared with any source that names pack and offset). */
 int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id, unsigned depth);
-int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base);
+int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, unsigned flags);
 int pw__packed_stream(pw_object_t *type_out, uint64_t *size_out, const pw_objloc *loc,
 	const pw_oid *id, pw_stream_cb cb, void *payload);
 

@@ -88,6 +88,34 @@ static int collect_once(pw_repo *repo, void *arg, int *no_retry)
 	return error;
 }
 
+/*
+ * Of the copies v[0..n) of one object, the one a lookup by id reads (git's
+ * --batch-all-objects looks every id up): the first source in order that
+ * has it, the last-hit pack first. Copies are rare (a repack that kept an
+ * object twice), so asking costs little.
+ */
+static size_t copy_looked_up(pw_repo *repo, const pw_repo_entry *v, size_t n)
+{
+	size_t i, k, best = 0;
+
+	pthread_rwlock_rdlock(&repo->lock);
+	for (i = 0; i < repo->sources.n; i++) {
+		pw_source *src = repo->sources.v[i];
+		pw_objloc loc;
+		int error = src->ops->find(&loc, src, &v[0].id);
+		if (error == PW_ENOTFOUND)
+			continue;
+		if (error == 0)
+			for (k = 0; k < n; k++)
+				if (v[k].pack == loc.pack && (!loc.pack || v[k].offset == loc.offset))
+					best = k;
+		break;
+	}
+	pthread_rwlock_unlock(&repo->lock);
+	pw_error_clear();
+	return best;
+}
+
 int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order)
 {
 	collect c = { PW_ARRAY_INIT, order == PW_FOREACH_UNORDERED, 0, 0 };
@@ -105,9 +133,13 @@ int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_forea
 		/* one pack alone is already in idx order */
 		if (!c.single_pack)
 			qsort(c.e.v, c.e.n, sizeof(*c.e.v), cmp_entry);
-		for (i = 0; i < c.e.n; i++)
-			if (!w || pw_oid_cmp(&c.e.v[w - 1].id, &c.e.v[i].id))
-				c.e.v[w++] = c.e.v[i];
+		for (i = 0; i < c.e.n;) {
+			size_t run = 1;
+			while (i + run < c.e.n && !pw_oid_cmp(&c.e.v[i].id, &c.e.v[i + run].id))
+				run++;
+			c.e.v[w++] = c.e.v[i + (run > 1 ? copy_looked_up(repo, c.e.v + i, run) : 0)];
+			i += run;
+		}
 	} else if (!c.single_pack) {
 		/* each id once, where it is met first (git's --unordered does the same) */
 		for (i = 0; i < c.e.n; i++) {

@@ -271,7 +271,7 @@ out:
 	return error;
 }
 
-static int loose_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base)
+static int loose_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, unsigned flags)
 {
 	loose l;
 	int error;

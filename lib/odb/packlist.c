@@ -254,7 +254,7 @@ int pw__packed_read(pw_object **out, const pw_objloc *loc, const pw_oid *id, uns
 	return pw_pack_read_nested(out, loc->pack, loc->offset, depth);
 }
 
-int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, int want_base)
+int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id, unsigned flags)
 {
 	pw_pack_entry e;
 	int error;
@@ -263,10 +263,15 @@ int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id,
 	out->offset = loc->offset;
 	if ((error = pw_pack_read_header(&out->type, &out->size, loc->pack, loc->offset)) < 0)
 		return error;
+	if (!(flags & (PW_INFO_DISK_SIZE | PW_INFO_DELTA_BASE)))
+		return 0;
+	/* an entry's length is the distance to the next entry: the reverse index, from the idx */
+	if ((flags & PW_INFO_DISK_SIZE) && (error = pw_pack_load_idx(loc->pack)) < 0)
+		return error;
 	if ((error = pw_pack_entry_at(&e, loc->pack, loc->offset)) < 0)
 		return error;
 	out->disk_size = e.packed_size;
-	if (want_base) {
+	if (flags & PW_INFO_DELTA_BASE) {
 		if (e.type == PW_OBJ_OFS_DELTA)
 			error = pw_pack_offset_oid(&out->delta_base, loc->pack, e.base_offset);
 		else if (e.type == PW_OBJ_REF_DELTA)

@@ -111,7 +111,7 @@ struct lookup {
 	int started;        /* bytes went out to the caller: never run again */
 	pw_object **obj;
 	pw_object_info *info;
-	int want_base;
+	unsigned info_flags;
 	pw_object_t *type;
 	uint64_t *size;
 	pw_stream_cb cb;
@@ -182,12 +182,12 @@ int pw_repo_exists(pw_repo *repo, const pw_oid *id)
 static int op_info(lookup *l, const pw_objloc *loc)
 {
 	memset(l->info, 0, sizeof(*l->info));
-	return loc->src->ops->info(l->info, loc, l->id, l->want_base);
+	return loc->src->ops->info(l->info, loc, l->id, l->info_flags);
 }
 
-int pw_repo_info(pw_object_info *out, pw_repo *repo, const pw_oid *id, int want_base)
+int pw_repo_info(pw_object_info *out, pw_repo *repo, const pw_oid *id, unsigned int flags)
 {
-	lookup l = { .id = id, .op = op_info, .info = out, .want_base = want_base };
+	lookup l = { .id = id, .op = op_info, .info = out, .info_flags = flags };
 	return lookup_run(repo, &l);
 }
 

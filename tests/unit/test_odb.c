@@ -294,7 +294,7 @@ static void check_all_objects(pw_repo *repo, const glist *g)
 
 		if ((rc = pw_repo_exists(repo, &o->id)) != 0)
 			fail_msg("exists %s: %d %s", o->hex, rc, pw_error_last());
-		if ((rc = pw_repo_info(&info, repo, &o->id, 1)) < 0)
+		if ((rc = pw_repo_info(&info, repo, &o->id, PW_INFO_DELTA_BASE | PW_INFO_DISK_SIZE)) < 0)
 			fail_msg("info %s: %s", o->hex, pw_error_last());
 		if (info.type != o->type || info.size != o->size ||
 		        (o->disk && info.disk_size != o->disk) ||

@@ -236,11 +236,21 @@ static int object_error(struct batch *b, int err, const pw_oid *id)
  * format needs them. The type of a delta whose content is printed is
  * left PW_OBJ_NONE: reading it will tell, for less than asking twice.
  */
+/* What pw_repo_info must fill for the atoms asked for. */
+static unsigned info_flags(const struct batch *b)
+{
+	return ((b->need & NEED_BASE) ? PW_INFO_DELTA_BASE : 0) |
+		((b->need & NEED_DISK) ? PW_INFO_DISK_SIZE : 0);
+}
+
 static int entry_info(struct batch *b, struct object_line *l, pw_pack *pack, uint64_t offset)
 {
 	pw_pack_entry e;
 	int err;
 
+	/* a pack read through a multi-pack-index knows its entries' lengths from its idx only */
+	if ((b->need & NEED_DISK) && (err = pw_pack_load_idx(pack)) < 0)
+		return err;
 	if ((err = pw_pack_entry_at(&e, pack, offset)) < 0)
 		return err;
 	l->disk = e.packed_size;
@@ -347,7 +357,7 @@ static int put_by_id(struct batch *b, struct object_line *l, const char *name, s
 			return 0;
 		}
 	} else {
-		err = pw_repo_info(&info, b->repo, &l->id, (b->need & NEED_BASE) != 0);
+		err = pw_repo_info(&info, b->repo, &l->id, info_flags(b));
 		if (err == 0) {
 			l->type = info.type;
 			l->size = info.size;
@@ -408,8 +418,7 @@ static int all_read_cb(const pw_repo_entry *entry, const pw_object *obj, void *p
 
 		if (entry->pack) {
 			err = entry_info(b, &l, entry->pack, entry->offset);
-		} else if ((err = pw_repo_info(&info, b->repo, &l.id,
-				(b->need & NEED_BASE) != 0)) == 0) {
+		} else if ((err = pw_repo_info(&info, b->repo, &l.id, info_flags(b))) == 0) {
 			/* by id, as git: a packed copy wins */
 			l.disk = info.disk_size;
 			l.base = info.delta_base;

@@ -33,11 +33,13 @@ static int add(pw_config *cfg, const char *section, const char *name, size_t nle
 		cfg->e.n--;
 		return pw__error_nomem();
 	}
+	/* a key before any section (git accepts it) is its name alone */
 	memcpy(e->key, section, slen);
-	e->key[slen] = '.';
+	if (slen)
+		e->key[slen++] = '.';
 	for (i = 0; i < nlen; i++)
-		e->key[slen + 1 + i] = lower(name[i]);
-	e->key[slen + 1 + nlen] = '\0';
+		e->key[slen + i] = lower(name[i]);
+	e->key[slen + nlen] = '\0';
 	e->value = NULL;
 	if (has_value) {
 		if (!(e->value = pw__malloc(vlen + 1))) {
@@ -59,21 +61,28 @@ static int add(pw_config *cfg, const char *section, const char *name, size_t nle
 static int parse_value(char *out, size_t *outlen, const char **p, const char *end)
 {
 	const char *s = *p;
-	size_t n = 0, keep = 0;
+	size_t n = 0, blanks = 0;
 	int quoted = 0;
 
 	while (s < end && (*s == ' ' || *s == '\t'))
 		s++;
 	while (s < end && *s != '\n') {
 		char c = *s++;
+		if (!quoted && (c == ' ' || c == '\t' || c == '\r')) {
+			/* git: blanks outside quotes become as many spaces, unless nothing follows */
+			if (n)
+				blanks++;
+			continue;
+		}
 		if (!quoted && (c == '#' || c == ';')) {
 			while (s < end && *s != '\n')
 				s++;
 			break;
 		}
+		for (; blanks; blanks--)
+			out[n++] = ' ';
 		if (c == '"') {
 			quoted = !quoted;
-			keep = n;
 			continue;
 		}
 		if (c == '\\') {
@@ -84,21 +93,16 @@ static int parse_value(char *out, size_t *outlen, const char **p, const char *en
 			case '\n': continue; /* continuation */
 			case 'n': c = '\n'; break;
 			case 't': c = '\t'; break;
-			case 'b': if (n) n--; keep = n; continue;
+			case 'b': if (n) n--; continue;
 			case '"': case '\\': break;
 			default: return -1;
 			}
-			out[n++] = c;
-			keep = n;
-			continue;
 		}
 		out[n++] = c;
-		if (quoted || (c != ' ' && c != '\t'))
-			keep = n;
 	}
 	if (quoted)
 		return -1;
-	*outlen = keep;
+	*outlen = n;
 	*p = s;
 	return 0;
 }
@@ -173,7 +177,7 @@ int pw__config_read(pw_config *out, const char *path)
 			section[n] = '\0';
 			continue;
 		}
-		if (!section[0] || !((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
 			goto bad;
 		name = p;
 		while (p < end && is_keychar(*p))

@@ -8,7 +8,7 @@ fixtures=$(cd "$here/../../fixtures" && pwd)
 out=${1:?usage: make-seeds.sh OUTDIR}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/packwin-seeds-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-for t in idx pack delta loose refs http; do
+for t in idx pack delta loose refs http midx config; do
   rm -rf "$out/fuzz_$t"
   mkdir -p "$out/fuzz_$t"
 done
@@ -201,6 +201,28 @@ sorted_hdr='# pack-refs with: peeled fully-peeled sorted '
 # http: the hand-written requests
 cp "$here"/seeds/http/* "$out/fuzz_http/"
 
-for t in idx pack delta loose refs http; do
+# midx: git's own multi-pack-index of the basic fixture spread over packs, with and without RIDX
+m=$tmp/midx.git
+cp -R "$fixtures/repos/basic.git" "$m"
+git --git-dir="$m" rev-list --objects --all | cut -d' ' -f1 >"$tmp/objs"
+half=$(($(wc -l <"$tmp/objs") / 2))
+head -n "$half" "$tmp/objs" | git --git-dir="$m" pack-objects -q "$m/objects/pack/pack" >/dev/null
+git --git-dir="$m" multi-pack-index write
+cp "$m/objects/pack/multi-pack-index" "$out/fuzz_midx/plain"
+git --git-dir="$m" multi-pack-index write --bitmap 2>/dev/null &&
+	cp "$m/objects/pack/multi-pack-index" "$out/fuzz_midx/ridx"
+m=$tmp/midx256.git
+cp -R "$fixtures/repos/sha256.git" "$m"
+git --git-dir="$m" multi-pack-index write
+cp "$m/objects/pack/multi-pack-index" "$out/fuzz_midx/sha256"
+
+# config: the fixtures' own, and every form the reader knows
+for c in "$fixtures"/repos/*.git/config; do
+	cp "$c" "$out/fuzz_config/$(basename "$(dirname "$c")")"
+done
+printf '[core]\n\tbare = true\n[remote "origin"]\n\turl = "a \\"quoted\\" \\\n\tvalue" ; c\n[Sec.Sub]\nflag\n' \
+	>"$out/fuzz_config/forms"
+
+for t in idx pack delta loose refs http midx config; do
   printf '%s: %s seeds\n' "fuzz_$t" "$(find "$out/fuzz_$t" -type f | wc -l)"
 done

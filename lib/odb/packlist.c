@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "odb/internal.h"
+#include "pack/internal.h" /* pw__pack_lookup: quiet misses */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/str.h"
@@ -234,7 +235,7 @@ static int packlist_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 	for (i = 0; i < n; i++) {
 		size_t k = (hint + i) % n;
 		pw_pack *pack = pl->packs.v[k].pack;
-		int error = pw_pack_find(&loc->offset, pack, id);
+		int error = pw__pack_lookup(&loc->offset, pack, id);
 		if (error == 0) {
 			if (k != hint)
 				atomic_store_explicit(&pl->last_hit, k, memory_order_relaxed);

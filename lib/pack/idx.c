@@ -216,7 +216,7 @@ int pw__idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *cur, const pw_oid *id
 	return PW_ENOTFOUND;
 }
 
-int pw_pack_find(uint64_t *offset_out, pw_pack *p, const pw_oid *id)
+int pw__pack_lookup(uint64_t *offset_out, pw_pack *p, const pw_oid *id)
 {
 	pw_cursor cur;
 	uint32_t pos;
@@ -224,16 +224,26 @@ int pw_pack_find(uint64_t *offset_out, pw_pack *p, const pw_oid *id)
 
 	if ((error = pw__idx_ensure(p, "to look up an object by id")) < 0)
 		return error;
+	/* most ids miss most packs of a repository with many: the fan-out says so in memory */
+	if ((id->id[0] ? p->fanout[id->id[0] - 1] : 0) == p->fanout[id->id[0]])
+		return PW_ENOTFOUND;
 	pw_cursor_init(&cur, p->idxf);
 	error = pw__idx_find(&pos, p, &cur, id);
 	if (!error)
 		error = pw__idx_nth_offset(offset_out, p, &cur, pos);
-	else if (error == PW_ENOTFOUND) {
+	pw_cursor_release(&cur);
+	return error;
+}
+
+int pw_pack_find(uint64_t *offset_out, pw_pack *p, const pw_oid *id)
+{
+	int error = pw__pack_lookup(offset_out, p, id);
+
+	if (error == PW_ENOTFOUND) {
 		char hex[PW_OID_MAX_HEXSZ + 1];
 		pw__error_set(PW_ENOTFOUND, "%s: object %s not found", p->idx_path,
 			pw_oid_tostr(hex, id, p->oid_type));
 	}
-	pw_cursor_release(&cur);
 	return error;
 }
 

@@ -94,7 +94,10 @@ int pw__idx_error(pw_pack *p, int code, const char *fmt, ...)
 /* pack.c: load the idx (and .rev) of a lazily opened pack if not yet */
 int pw__idx_ensure(pw_pack *p, const char *why);
 /** Is the idx loaded (always, for pw_pack_open)? Acquire order. */
-int pw__idx_loaded(const pw_pack *p);
+static inline int pw__idx_loaded(const pw_pack *p)
+{
+	return atomic_load_explicit(&p->idx_ready, memory_order_acquire);
+}
 
 /* idx.c */
 int pw__idx_open(pw_pack *p);
@@ -148,5 +151,11 @@ void pw__dcache_forget(pw_dcache *c, const pw_pack *p);
 
 /* read.c */
 int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset, unsigned depth);
+/**
+ * pw_pack_find for callers that ask many packs in turn (a repository):
+ * a miss is PW_ENOTFOUND with no message formatted, and an id whose
+ * fan-out bucket is empty is refused without touching the idx.
+ */
+int pw__pack_lookup(uint64_t *offset_out, pw_pack *p, const pw_oid *id);
 
 #endif

@@ -213,11 +213,6 @@ fail:
 	return error;
 }
 
-int pw__idx_loaded(const pw_pack *p)
-{
-	return atomic_load_explicit(&p->idx_ready, memory_order_acquire);
-}
-
 /* Open and check the idx and the .rev of a lazily opened pack (under `lock`). */
 static int load_idx(pw_pack *p)
 {

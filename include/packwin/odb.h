@@ -178,6 +178,21 @@ typedef struct pw_repo_stats {
 /** Fill `out` with the repository's counters now. */
 PW_EXTERN(void) pw_repo_get_stats(pw_repo_stats *out, pw_repo *repo);
 
+/** What pw_repo_verify_midx found of one file: 0, or the error (its message in pw_error_last()). */
+typedef void (*pw_midx_verify_cb)(const char *path, int error, void *payload);
+
+/**
+ * Check every multi-pack-index of the repository's object directories
+ * (each chain layer is a file): its trailing checksum, ids in order and
+ * in their fan-out bucket, every row's pack and large offset, RIDX a
+ * permutation, and every object where its pack's own .idx says it is.
+ * One that was found unusable when it was loaded (see pw_repo_options.warn)
+ * is reported with that reason. `cb` (may be NULL) hears of each file.
+ * 0 when all are good, PW_EVERIFY when some is not (all are checked),
+ * another code when checking itself failed.
+ */
+PW_EXTERN(int) pw_repo_verify_midx(pw_repo *repo, pw_midx_verify_cb cb, void *payload);
+
 /**
  * All ids starting with `hexlen` hex digits of `hex` (4 <= hexlen),
  * across packs and loose objects: 0 with `*out` set when exactly one,

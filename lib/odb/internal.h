@@ -162,11 +162,12 @@ int pw__base_lookup(pw_object **out, const pw_oid *id, unsigned depth, void *pay
 extern const pw_source_ops pw__packlist_ops;
 /**
  * Register the pack `idx_name` ("pack-….idx") of pack directory `packdir`
- * for a multi-pack-index of object directory `dir`: opened without its
- * idx unless registered already, marked seen and covered. PW_ENOTFOUND
- * if its .pack is not there.
+ * for a multi-pack-index: opened without its idx unless registered
+ * already, and marked seen. PW_ENOTFOUND if its .pack is not there.
  */
 int pw__packlist_cover(pw_pack **out, pw_packlist *pl, const char *packdir, const char *idx_name);
+/** Mark `packs` covered (found through a multi-pack-index in use, not searched by their idx). */
+void pw__packlist_mark_covered(pw_packlist *pl, pw_pack *const *packs, size_t n);
 
 /* midxsrc.c: the multi-pack-index sources */
 extern const pw_source_ops pw__midx_ops;

@@ -7,6 +7,7 @@
 
 #include "odb/internal.h"
 #include "odb/midx.h"
+#include "pack/internal.h" /* pw__pack_lookup */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/str.h"
@@ -35,6 +36,8 @@ struct pw_midxsrc {
 	size_t nlayers;
 	pw_pack **packs;        /* chain-wide pack id -> pack */
 	uint32_t npacks;
+	char *why;              /* why it is not used (for pw_repo_verify_midx) */
+	char path[PATH_MAX];    /* the file (chain: the chain file) */
 };
 
 #define MIDXSRC(src) ((pw_midxsrc *)(void *)(src))
@@ -123,7 +126,7 @@ out:
 	return error;
 }
 
-/* Open every pack the layers name (without their idx) and mark them covered. */
+/* Open every pack the layers name (without their idx); covered only once all are there. */
 static int cover_packs(pw_midxsrc *ms, pw_packlist *pl)
 {
 	pw_repo *repo = ms->base.repo;
@@ -145,6 +148,7 @@ static int cover_packs(pw_midxsrc *ms, pw_packlist *pl)
 			return error;
 		}
 	}
+	pw__packlist_mark_covered(pl, ms->packs, n);
 	return 0;
 }
 
@@ -153,6 +157,8 @@ static int fallback(pw_midxsrc *ms, const char *why)
 {
 	pw_repo *repo = ms->base.repo;
 
+	pw__free(ms->why);
+	ms->why = pw__strdup(why); /* NULL when out of memory: verify then says less */
 	atomic_fetch_add(&repo->midx_fallbacks, 1);
 	pw__repo_warn(repo, "multi-pack-index not used: %s; reading the packs' own .idx files", why);
 	return 0;
@@ -169,6 +175,7 @@ static int refresh_one(pw_midxsrc *ms, pw_packlist *pl, size_t *changed)
 
 	if (!kind_path(path, sizeof(path), repo, ms->dir, ms->kind))
 		return pw__error_set(PW_ELIMIT, "%s: path too long", repo->dirs[ms->dir].path);
+	memcpy(ms->path, path, sizeof(ms->path));
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
 		/* gone (or git's empty chain file, which counts as none) */
 		if (ms->present)
@@ -204,6 +211,8 @@ static int refresh_one(pw_midxsrc *ms, pw_packlist *pl, size_t *changed)
 	if (ms->usable)
 		(*changed)++;
 	unload(ms);
+	pw__free(ms->why);
+	ms->why = NULL;
 	ms->present = 1;
 	ms->id = now;
 	atomic_store(&ms->distrusted, 0);
@@ -291,6 +300,7 @@ void pw__midx_free_all(pw_packlist *pl)
 
 	for (i = 0; i < pl->midxs.n; i++) {
 		unload(pl->midxs.v[i]);
+		pw__free(pl->midxs.v[i]->why);
 		pw__free(pl->midxs.v[i]);
 	}
 	PW_ARRAY_FREE(&pl->midxs);
@@ -467,6 +477,77 @@ static int midx_prefix(pw_oids *out, pw_source *src, const pw_oid *prefix, size_
 		pw_cursor_release(&cur);
 	}
 	return error;
+}
+
+/* Every row of layer `m` against its pack's own idx. */
+static int verify_rows(pw_midxsrc *ms, pw_midx *m)
+{
+	pw_oid_t t = ms->base.repo->oid_type;
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	pw_cursor cur;
+	uint32_t i;
+	int error = 0;
+
+	pw_cursor_init(&cur, m->f);
+	for (i = 0; i < m->nobjects && !error; i++) {
+		uint32_t pack_id;
+		uint64_t off, at;
+		pw_pack *pack;
+		pw_oid id;
+
+		if ((error = pw__midx_nth_oid(&id, m, &cur, i)) < 0 ||
+		    (error = pw__midx_nth_entry(&pack_id, &off, m, &cur, i)) < 0)
+			break;
+		pack = ms->packs[pack_id];
+		error = pw__pack_lookup(&at, pack, &id);
+		if (error == PW_ENOTFOUND)
+			error = pw__error_set(PW_EVERIFY, "%s: object %s is not in %s", m->path,
+				pw_oid_tostr(hex, &id, t), pw_pack_idx_path(pack));
+		else if (!error && at != off)
+			error = pw__error_set(PW_EVERIFY, "%s: object %s is at offset %llu, %s says %llu",
+				m->path, pw_oid_tostr(hex, &id, t), (unsigned long long)off,
+				pw_pack_idx_path(pack), (unsigned long long)at);
+	}
+	pw_cursor_release(&cur);
+	return error;
+}
+
+int pw_repo_verify_midx(pw_repo *repo, pw_midx_verify_cb cb, void *payload)
+{
+	pw_packlist *pl = &repo->packs;
+	size_t i;
+	int worst = 0, error = 0;
+
+	pthread_rwlock_rdlock(&repo->lock);
+	for (i = 0; i < pl->midxs.n && (error == 0 || error == PW_EVERIFY); i++) {
+		pw_midxsrc *ms = pl->midxs.v[i];
+		pw_midx *m;
+
+		if (!ms->present)
+			continue;
+		if (!ms->usable || atomic_load(&ms->distrusted)) {
+			error = pw__error_set(PW_EVERIFY, "%s", ms->why ? ms->why : "not usable");
+			if (cb)
+				cb(ms->path, error, payload);
+			worst = error;
+			continue;
+		}
+		for (m = ms->top; m; m = m->base) {
+			error = pw__midx_verify(m);
+			if (!error)
+				error = verify_rows(ms, m);
+			if (error == PW_ECORRUPT)
+				error = pw__error_wrap(PW_EVERIFY);
+			if (cb)
+				cb(m->path, error, payload);
+			if (error == PW_EVERIFY)
+				worst = error;
+			else if (error < 0)
+				break;
+		}
+	}
+	pthread_rwlock_unlock(&repo->lock);
+	return error && error != PW_EVERIFY ? error : worst;
 }
 
 /* Refreshed with the packs (pw__midx_refresh), never on its own. */

@@ -116,9 +116,20 @@ int pw__packlist_cover(pw_pack **out, pw_packlist *pl, const char *packdir, cons
 			return error;
 	}
 	pe->seen = 1;
-	pe->covered = 1;
 	*out = pe->pack;
 	return 0;
+}
+
+void pw__packlist_mark_covered(pw_packlist *pl, pw_pack *const *packs, size_t n)
+{
+	size_t i, k;
+
+	for (i = 0; i < pl->packs.n; i++)
+		for (k = 0; k < n && !pl->packs.v[i].dead; k++)
+			if (pl->packs.v[i].pack == packs[k]) {
+				pl->packs.v[i].covered = 1;
+				break;
+			}
 }
 
 /* Register the packs of `objdir` not registered yet; `*added` counts them. */

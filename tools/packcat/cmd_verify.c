@@ -88,6 +88,18 @@ static int verify_pack_file(struct pc_env *env, const char *path, unsigned int t
 	return rc;
 }
 
+/* A multi-pack-index found bad is a verification failure of its file. */
+static void midx_report(const char *path, int error, void *payload)
+{
+	int *worst = payload;
+
+	if (!error)
+		return;
+	pc_error("%s", pw_error_last());
+	(void)path;
+	*worst = worse(*worst, is_verification_failure(error) ? PC_EXIT_NO : pc_exit_code(error));
+}
+
 /* The ids of the repository's loose objects. */
 typedef PW_ARRAY(pw_oid) loose_ids;
 
@@ -207,6 +219,8 @@ static int verify_repository(struct pc_env *env, unsigned int threads)
 
 		worst = worse(worst, verify_pack(pack, pw_pack_path(pack), threads));
 	}
+	if ((err = pw_repo_verify_midx(env->repo, midx_report, &worst)) < 0 && err != PW_EVERIFY)
+		worst = worse(worst, pc_lib_error(err, NULL));
 	if ((err = pw_repo_foreach(env->repo, PW_FOREACH_UNORDERED, collect_loose, &loose)) != 0) {
 		if (err == PW_ENOMEM)
 			pc_error("%s: out of memory listing loose objects",

@@ -150,7 +150,7 @@ static int scan_dir(pw_packlist *pl, const char *objdir, size_t *added)
 		pw_packent *pe;
 		int known = 0;
 
-		if (!pw__has_suffix(de->d_name, ".idx") || strncmp(de->d_name, "pack-", 5))
+		if (!pw__has_suffix(de->d_name, ".idx") || len < 5) /* git: any NAME.idx beside its NAME.pack */
 			continue;
 		if (pw__path_join(path, sizeof(path), packdir, de->d_name) < 0)
 			continue;

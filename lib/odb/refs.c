@@ -116,7 +116,7 @@ static int is_per_worktree(const char *name)
 	return 1;
 }
 
-static const char *ref_dir(const pw_repo *repo, const char *name)
+const char *pw__ref_dir(const pw_repo *repo, const char *name)
 {
 	return is_per_worktree(name) ? repo->gitdir : repo->commondir;
 }
@@ -191,7 +191,7 @@ static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw
 
 	*kind = LOOSE_ABSENT;
 	*target = NULL;
-	if ((path = join_path(ref_dir(repo, name), name)) == NULL) {
+	if ((path = join_path(pw__ref_dir(repo, name), name)) == NULL) {
 		error = pw__error_nomem();
 		goto out;
 	}
@@ -262,6 +262,11 @@ static void chain_add(char *buf, size_t size, const char *name)
 
 int pw__refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 {
+	return pw__refdb_resolve_name(res, NULL, db, name);
+}
+
+int pw__refdb_resolve_name(pw_ref_result *res, char **final_name, pw_refdb *db, const char *name)
+{
 	char *seen[PW_SYMREF_MAXDEPTH] = { NULL };
 	char chain[1024] = "";
 	char *next = NULL;
@@ -270,6 +275,8 @@ int pw__refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 	int error = 0;
 
 	memset(res, 0, sizeof(*res));
+	if (final_name)
+		*final_name = NULL;
 	for (depth = 0; depth < PW_SYMREF_MAXDEPTH; depth++) {
 		const pw_packed_ref *pe;
 		const char *cur;
@@ -298,7 +305,7 @@ int pw__refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 		if ((error = read_loose(&kind, &res->id, &next, db->repo, cur)) < 0)
 			goto out;
 		if (kind == LOOSE_OID)
-			goto out;
+			goto found;
 		if (kind == LOOSE_SYMREF)
 			continue;
 		if ((error = pw__refdb_packed_find(&pe, db, cur)) < 0)
@@ -306,7 +313,7 @@ int pw__refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 		if (pe) {
 			res->id = pe->id;
 			res->packed = pe;
-			goto out;
+			goto found;
 		}
 		if (depth == 0)
 			error = pw__error_set(PW_ENOTFOUND, "%s: no ref '%.200s'",
@@ -321,6 +328,10 @@ int pw__refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name)
 	chain_add(chain, sizeof(chain), next);
 	error = pw__error_set(PW_ECORRUPT, "%s: more than %d symbolic refs in a row: %s",
 		db->repo->gitdir, PW_SYMREF_MAXDEPTH - 1, chain);
+	goto out;
+found:
+	if (final_name && (*final_name = pw__strdup(seen[res->depth])) == NULL)
+		error = pw__error_nomem();
 out:
 	for (i = 0; i < PW_SYMREF_MAXDEPTH; i++)
 		pw__free(seen[i]);

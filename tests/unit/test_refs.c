@@ -4,7 +4,7 @@
  * on the fixture and corpus repositories and on temporary repositories made
  * with git: corrupt ref files, malformed packed-refs, invalid names, detached
  * and symbolic-link HEADs, linked work trees, refs to missing objects, and
- * every allocation failing in turn.
+ * every allocation failing in turn; reflog lines as git reads or skips them.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,6 +23,7 @@
 
 #include "packwin/errors.h"
 #include "packwin/odb.h"
+#include "odb/reflog.h"
 #include "odb/refs.h"
 #include "util/alloc.h"
 
@@ -807,6 +808,53 @@ static void test_out_of_memory(void **state)
 	pw_repo_free(repo);
 }
 
+/* ---------------------------------------------------------------- reflogs */
+
+#define ID_A "1111111111111111111111111111111111111111"
+#define ID_B "2222222222222222222222222222222222222222"
+
+/* Every line git's show_one_reflog_ent reads, and each kind it skips. */
+static void test_reflog_parse(void **state)
+{
+	static const char text[] =
+		ID_A " " ID_B " C O <c@o> 1600000000 +0100\tcommit: one\n"
+		ID_A " " ID_B " C O <c@o> 1600000001 -0230 no tab\n"
+		ID_A " " ID_B " C O <c@o> 1600000002 +0000\n"
+		ID_A " " ID_B " C O <c@o> 0 +0000\tzero time\n"
+		ID_A " " ID_B " C O <c@o> 1600000003 0000\tno sign\n"
+		ID_A " " ID_B " C O <c@o> 1600000004 +00x0\tbad zone\n"
+		ID_A " " ID_B " C O <c@o> x +0000\tno time\n"
+		ID_A " " ID_B " C O <c@o>1600000005 +0000\tno space\n"
+		ID_A " " ID_B " C O c@o 1600000006 +0000\tno '>'\n"
+		ID_A "x" ID_B " C O <c@o> 1600000007 +0000\tbad separator\n"
+		"1111 " ID_B " C O <c@o> 1600000008 +0000\tshort id\n"
+		"\n"
+		ID_A " " ID_B " C O <c@o> 1600000009 +0000\ttrailing: no LF";
+	pw__reflog log;
+	char hex[PW_OID_MAX_HEXSZ + 1];
+
+	(void)state;
+	memset(&log, 0, sizeof(log));
+	assert_int_equal(pw__reflog_parse(&log, text, sizeof(text) - 1, PW_OID_SHA1), 0);
+	assert_int_equal(log.entries.n, 3);
+	assert_string_equal(pw_oid_tostr(hex, &log.entries.v[0].old_id, PW_OID_SHA1), ID_A);
+	assert_string_equal(pw_oid_tostr(hex, &log.entries.v[0].new_id, PW_OID_SHA1), ID_B);
+	assert_true(log.entries.v[0].time == 1600000000u);
+	assert_int_equal(log.entries.v[0].tz, 100);
+	assert_int_equal(log.entries.v[0].message_len, strlen("commit: one"));
+	assert_memory_equal(log.entries.v[0].message, "commit: one", strlen("commit: one"));
+	assert_int_equal(log.entries.v[1].tz, -230);
+	assert_int_equal(log.entries.v[1].message_len, strlen(" no tab"));
+	assert_int_equal(log.entries.v[2].message_len, 0);
+	pw__reflog_dispose(&log);
+
+	/* a SHA-1 line in a SHA-256 repository is no entry */
+	memset(&log, 0, sizeof(log));
+	assert_int_equal(pw__reflog_parse(&log, text, sizeof(text) - 1, PW_OID_SHA256), 0);
+	assert_int_equal(log.entries.n, 0);
+	pw__reflog_dispose(&log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,6 +875,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_objects, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_worktree, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_out_of_memory, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test(test_reflog_parse),
 	};
 
 	git_test_env();

@@ -181,14 +181,21 @@ PW_EXTERN(int) pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload);
 /* ---- names ---- */
 
 /**
- * Resolve a name as `git rev-parse` does, for: a full or abbreviated
- * (4+ hex digits) id, HEAD, a ref in git's order (X, refs/X, refs/tags/X,
- * refs/heads/X, refs/remotes/X, refs/remotes/X/HEAD), `REV^{commit|tree|blob|tag}`,
- * `REV^{}`, and `REV:path`; also `@` for HEAD and `git describe` output.
+ * Resolve a name as `git rev-parse` does (gitrevisions(7), without the
+ * index and dates): a full or abbreviated (4+ hex digits) id, HEAD, a ref
+ * in git's order (X, refs/X, refs/tags/X, refs/heads/X, refs/remotes/X,
+ * refs/remotes/X/HEAD), `@` for HEAD, `git describe` output; suffixes
+ * `~N`, `^N`, `^`, `~`, `^{commit|tree|blob|tag|object}`, `^{}`,
+ * `^{/regex}`, chained in any order; `:/regex` (the youngest commit
+ * reachable from any ref whose message matches); reflogs `REF@{N}`,
+ * `@{N}`, `@{-N}`; and `REV:path`, where a path starting with "./" or
+ * "../" is relative to the current directory, which must then be inside
+ * the repository's work tree.
  * A full-length id is returned without checking that the object exists
  * (as git rev-parse does); reading it is what fails. Errors: PW_ENOTFOUND,
  * PW_EAMBIGUOUS (message lists candidates), PW_EINVALID for bad syntax,
- * PW_EUNSUPPORTED for syntax beyond this subset (`~N`, `^N`, `@{…}`).
+ * PW_ELIMIT for more than 256 suffixes, PW_EUNSUPPORTED for index paths
+ * (`:path`, `:N:path`), dates (`@{yesterday}`) and `@{upstream}`/`@{push}`.
  */
 PW_EXTERN(int) pw_repo_resolve(pw_oid *out, pw_repo *repo, const char *name);
 

@@ -175,8 +175,35 @@ PW_EXTERN(int) pw_repo_head_target(char **target_out, pw_repo *repo);
 /**
  * Every ref under refs/ (loose refs shadowing packed-refs), sorted by name,
  * symbolic refs resolved; `peeled` comes from packed-refs or is computed.
+ * Broken refs are left out, as git (with GIT_REF_PARANOIA=0, its default
+ * before 2.36) leaves them out: see pw_repo_foreach_ref_warn.
  */
 PW_EXTERN(int) pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload);
+
+/** Why an iteration left a ref out. */
+typedef enum pw_ref_broken {
+	/** Not a valid ref name (git: "ignoring ref with broken name NAME"). */
+	PW_REF_BAD_NAME = 1,
+	/**
+	 * Neither an id nor `ref: NAME`, the null id, a symbolic ref to an
+	 * invalid name, a loop or too deep a chain (git: "ignoring broken ref NAME").
+	 */
+	PW_REF_BAD_CONTENT = 2,
+	/** Its object does not exist (git: "NAME does not point to a valid object!"). */
+	PW_REF_MISSING_OBJECT = 3
+} pw_ref_broken;
+
+/** Told of each ref left out: its name, why, and a message saying what is wrong. */
+typedef void (*pw_ref_warn_cb)(const char *name, pw_ref_broken why, const char *detail,
+	void *payload);
+
+/**
+ * pw_repo_foreach_ref, telling `warn` (may be NULL) of each ref left out,
+ * once, in name order among the others. A dangling symbolic ref is left
+ * out silently, as git does. `payload` goes to both callbacks.
+ */
+PW_EXTERN(int) pw_repo_foreach_ref_warn(pw_repo *repo, pw_ref_cb cb, pw_ref_warn_cb warn,
+	void *payload);
 
 /* ---- names ---- */
 

@@ -421,10 +421,11 @@ static int ends_with(const char *s, const char *suffix)
 /*
  * Every loose ref name under `base`/refs into `out`, keeping those whose
  * is_per_worktree() equals `per_worktree` when `filter`. Skips, as git
- * does, entries starting with '.' and ending in ".lock", and (silently)
- * names that are not valid ref names. Iterative, with an explicit stack.
+ * does, entries starting with '.' and ending in ".lock"; names that are
+ * not valid ref names go to `bad`. Iterative, with an explicit stack.
  */
-static int walk_loose(name_list *out, const char *base, int filter, int per_worktree)
+static int walk_loose(name_list *out, name_list *bad, const char *base, int filter,
+	int per_worktree)
 {
 	name_list stack = { 0 };
 	char *rel = NULL, *dpath = NULL, *child = NULL, *cpath = NULL;
@@ -489,9 +490,9 @@ static int walk_loose(name_list *out, const char *base, int filter, int per_work
 				if ((error = list_add(&stack, child)) < 0)
 					goto out;
 				child = NULL;
-			} else if (pw__refname_is_valid(child, 0) &&
-				   (!filter || is_per_worktree(child) == per_worktree)) {
-				if ((error = list_add(out, child)) < 0)
+			} else if (!filter || is_per_worktree(child) == per_worktree) {
+				if ((error = list_add(pw__refname_is_valid(child, 0) ? out : bad,
+					     child)) < 0)
 					goto out;
 				child = NULL;
 			}
@@ -572,9 +573,22 @@ static int ref_peeled(pw_oid *peeled, int *has_peeled, int *skip, pw_refdb *db,
 
 int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 {
-	name_list loose = { 0 };
+	return pw_repo_foreach_ref_warn(repo, cb, NULL, payload);
+}
+
+/* Tell `warn` of one ref left out. */
+static void warn_ref(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, const char *detail,
+	void *payload)
+{
+	if (warn)
+		warn(name, why, detail, payload);
+}
+
+int pw_repo_foreach_ref_warn(pw_repo *repo, pw_ref_cb cb, pw_ref_warn_cb warn, void *payload)
+{
+	name_list loose = { 0 }, bad = { 0 };
 	pw_refdb db;
-	size_t i = 0, j = 0;
+	size_t i = 0, j = 0, k = 0;
 	int error;
 
 	if (!repo || !cb)
@@ -584,26 +598,43 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 		goto out;
 	if (strcmp(repo->gitdir, repo->commondir)) {
 		/* a linked work tree: its own refs/bisect/ etc., the shared rest */
-		if ((error = walk_loose(&loose, repo->commondir, 1, 0)) < 0 ||
-		    (error = walk_loose(&loose, repo->gitdir, 1, 1)) < 0)
+		if ((error = walk_loose(&loose, &bad, repo->commondir, 1, 0)) < 0 ||
+		    (error = walk_loose(&loose, &bad, repo->gitdir, 1, 1)) < 0)
 			goto out;
-	} else if ((error = walk_loose(&loose, repo->commondir, 0, 0)) < 0) {
+	} else if ((error = walk_loose(&loose, &bad, repo->commondir, 0, 0)) < 0) {
 		goto out;
 	}
 	if (loose.n > 1)
 		qsort(loose.v, loose.n, sizeof(*loose.v), str_ptr_cmp);
+	if (bad.n > 1)
+		qsort(bad.v, bad.n, sizeof(*bad.v), str_ptr_cmp);
 
 	/* merge the two sorted lists; a loose ref shadows its packed namesake */
-	while (i < loose.n || j < db.npacked) {
+	while (i < loose.n || j < db.npacked || k < bad.n) {
 		const pw_packed_ref *pe = j < db.npacked ? &db.packed[j] : NULL;
+		const char *next = i < loose.n ? loose.v[i] : NULL;
 		pw_ref_result res;
 		const char *name;
 		pw_oid peeled;
 		int has_peeled, skip, c;
 
-		if (pe && (pe->bad_name || strncmp(pe->name, "refs/", 5) != 0 ||
+		if (pe && (strncmp(pe->name, "refs/", 5) != 0 ||
 			   (j > 0 && !strcmp(db.packed[j - 1].name, pe->name)))) {
 			j++; /* ignored, as git does; or a duplicate line: the first wins */
+			continue;
+		}
+		if (pe && (!next || strcmp(pe->name, next) < 0))
+			next = pe->name;
+		if (k < bad.n && (!next || strcmp(bad.v[k], next) < 0)) {
+			warn_ref(warn, bad.v[k], PW_REF_BAD_NAME, "not a valid ref name", payload);
+			k++;
+			continue;
+		}
+		if (pe && pe->bad_name) {
+			if (i == loose.n || strcmp(loose.v[i], pe->name))
+				warn_ref(warn, pe->name, PW_REF_BAD_NAME,
+					"packed-refs: not a valid ref name", payload);
+			j++;
 			continue;
 		}
 		c = i == loose.n ? 1 : !pe ? -1 : strcmp(loose.v[i], pe->name);
@@ -614,6 +645,14 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 			error = pw__refdb_resolve(&res, &db, name);
 			if (error == PW_ENOTFOUND) {
 				/* a dangling symbolic ref (or a ref deleted meanwhile): skipped */
+				pw_error_clear();
+				error = 0;
+				continue;
+			}
+			if (error == PW_ECORRUPT) {
+				/* git: "ignoring broken ref", and goes on */
+				warn_ref(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
+				pw_error_clear();
 				error = 0;
 				continue;
 			}
@@ -628,13 +667,17 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 		}
 		if ((error = ref_peeled(&peeled, &has_peeled, &skip, &db, &res)) < 0)
 			goto out;
-		if (skip)
+		if (skip) {
+			warn_ref(warn, name, PW_REF_MISSING_OBJECT, "its object does not exist",
+				payload);
 			continue;
+		}
 		if ((error = cb(name, &res.id, has_peeled ? &peeled : NULL, payload)) != 0)
 			goto out;
 	}
 out:
 	list_clear(&loose);
+	list_clear(&bad);
 	pw__refdb_dispose(&db);
 	return error;
 }

@@ -419,13 +419,14 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 /*
- * Every loose ref name under `base`/refs into `out`, keeping those whose
+ * Every loose ref name under `base`/`start` (a folder of refs: "refs",
+ * "refs/replace") into `out`, keeping those whose
  * is_per_worktree() equals `per_worktree` when `filter`. Skips, as git
  * does, entries starting with '.' and ending in ".lock"; names that are
  * not valid ref names go to `bad`. Iterative, with an explicit stack.
  */
-static int walk_loose(name_list *out, name_list *bad, const char *base, int filter,
-	int per_worktree)
+static int walk_loose(name_list *out, name_list *bad, const char *base, const char *start,
+	int filter, int per_worktree)
 {
 	name_list stack = { 0 };
 	char *rel = NULL, *dpath = NULL, *child = NULL, *cpath = NULL;
@@ -434,7 +435,7 @@ static int walk_loose(name_list *out, name_list *bad, const char *base, int filt
 	struct stat st;
 	int error = 0;
 
-	if ((rel = pw__strdup("refs")) == NULL) {
+	if ((rel = pw__strdup(start)) == NULL) {
 		error = pw__error_nomem();
 		goto out;
 	}
@@ -584,24 +585,34 @@ static void warn_ref(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, c
 		warn(name, why, detail, payload);
 }
 
-int pw_repo_foreach_ref_warn(pw_repo *repo, pw_ref_cb cb, pw_ref_warn_cb warn, void *payload)
+/*
+ * Every ref starting with `prefix` ("refs/" or deeper, ending in '/'), in
+ * name order. With `check_objects`, refs to missing objects are left out
+ * and annotated tags peeled; without, nothing but the refs is read.
+ */
+static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw_ref_cb cb,
+	pw_ref_warn_cb warn, void *payload)
 {
 	name_list loose = { 0 }, bad = { 0 };
+	size_t i = 0, j = 0, k = 0, plen = strlen(prefix);
+	char *start = NULL;
 	pw_refdb db;
-	size_t i = 0, j = 0, k = 0;
 	int error;
 
-	if (!repo || !cb)
-		return pw__error_set(PW_EINVALID, "pw_repo_foreach_ref: NULL argument");
+	/* the folder to walk: the prefix without its '/' */
+	if ((start = pw__strdup(prefix)) == NULL)
+		return pw__error_nomem();
+	if (plen && start[plen - 1] == '/')
+		start[plen - 1] = '\0';
 	pw__refdb_init(&db, repo);
 	if ((error = pw__refdb_parse_packed(&db)) < 0)
 		goto out;
 	if (strcmp(repo->gitdir, repo->commondir)) {
 		/* a linked work tree: its own refs/bisect/ etc., the shared rest */
-		if ((error = walk_loose(&loose, &bad, repo->commondir, 1, 0)) < 0 ||
-		    (error = walk_loose(&loose, &bad, repo->gitdir, 1, 1)) < 0)
+		if ((error = walk_loose(&loose, &bad, repo->commondir, start, 1, 0)) < 0 ||
+		    (error = walk_loose(&loose, &bad, repo->gitdir, start, 1, 1)) < 0)
 			goto out;
-	} else if ((error = walk_loose(&loose, &bad, repo->commondir, 0, 0)) < 0) {
+	} else if ((error = walk_loose(&loose, &bad, repo->commondir, start, 0, 0)) < 0) {
 		goto out;
 	}
 	if (loose.n > 1)
@@ -618,7 +629,7 @@ int pw_repo_foreach_ref_warn(pw_repo *repo, pw_ref_cb cb, pw_ref_warn_cb warn, v
 		pw_oid peeled;
 		int has_peeled, skip, c;
 
-		if (pe && (strncmp(pe->name, "refs/", 5) != 0 ||
+		if (pe && (strncmp(pe->name, prefix, plen) != 0 ||
 			   (j > 0 && !strcmp(db.packed[j - 1].name, pe->name)))) {
 			j++; /* ignored, as git does; or a duplicate line: the first wins */
 			continue;
@@ -665,6 +676,11 @@ int pw_repo_foreach_ref_warn(pw_repo *repo, pw_ref_cb cb, pw_ref_warn_cb warn, v
 			res.id = pe->id;
 			res.packed = pe;
 		}
+		if (!check_objects) {
+			if ((error = cb(name, &res.id, NULL, payload)) != 0)
+				goto out;
+			continue;
+		}
 		if ((error = ref_peeled(&peeled, &has_peeled, &skip, &db, &res)) < 0)
 			goto out;
 		if (skip) {
@@ -679,5 +695,20 @@ out:
 	list_clear(&loose);
 	list_clear(&bad);
 	pw__refdb_dispose(&db);
+	pw__free(start);
 	return error;
+}
+
+int pw_repo_foreach_ref_warn(pw_repo *repo, pw_ref_cb cb, pw_ref_warn_cb warn, void *payload)
+{
+	if (!repo || !cb)
+		return pw__error_set(PW_EINVALID, "pw_repo_foreach_ref: NULL argument");
+	return foreach_refs(repo, "refs/", 1, cb, warn, payload);
+}
+
+int pw__refdb_foreach_raw(pw_repo *repo, const char *prefix, pw_ref_cb cb, void *payload)
+{
+	if (strncmp(prefix, "refs/", 5) || prefix[strlen(prefix) - 1] != '/')
+		return pw__error_set(PW_EINVALID, "'%.200s': not a folder of refs", prefix);
+	return foreach_refs(repo, prefix, 0, cb, NULL, payload);
 }

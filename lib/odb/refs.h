@@ -87,6 +87,15 @@ int pw__refdb_resolve_name(pw_ref_result *res, char **final_name, pw_refdb *db,
 	const char *name);
 
 /*
+ * Every ref under `prefix` (a folder of refs ending in '/', such as
+ * "refs/replace/") with the id it resolves to, in name order, without
+ * reading any object (git's DO_FOR_EACH_INCLUDE_BROKEN, broken refs left
+ * out): `peeled` is always NULL. For readers the object layer itself
+ * needs (replace refs), which must not read objects to list them.
+ */
+int pw__refdb_foreach_raw(pw_repo *repo, const char *prefix, pw_ref_cb cb, void *payload);
+
+/*
  * The folder holding ref `name` (and its reflog under logs/): the gitdir
  * for per-work-tree refs (HEAD and other pseudorefs, refs/worktree/,
  * refs/bisect/, refs/rewritten/), else the common directory.

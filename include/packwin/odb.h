@@ -39,6 +39,12 @@ typedef struct pw_repo_options {
 	int no_discover;
 	/** Longest delta chain followed in any pack (0: 10000, as pw_pack_options). */
 	unsigned int max_delta_depth;
+	/**
+	 * Non-zero: ignore replace refs (`git --no-replace-objects`). They are
+	 * also ignored when GIT_NO_REPLACE_OBJECTS is set or the repository's
+	 * config says core.useReplaceRefs=false.
+	 */
+	int no_replace_objects;
 } pw_repo_options;
 
 /** Initialiser of pw_repo_options: the version, every other field zero (default). */
@@ -82,10 +88,16 @@ typedef struct pw_object_info {
 	uint64_t offset;        /**< its entry offset in `pack` */
 } pw_object_info;
 
-/** Read object `id` (PW_ENOTFOUND if absent, after rescanning the packs). */
+/**
+ * Read object `id` (PW_ENOTFOUND if absent, after rescanning the packs).
+ * As in git, reads by id (pw_repo_read, pw_repo_info, pw_repo_stream)
+ * return the object a replace ref (`refs/replace/<id>`, or under
+ * GIT_REPLACE_REF_BASE) puts in place of `id`, following chains;
+ * pw_repo_exists, pw_repo_read_entry and the iterations do not.
+ */
 PW_EXTERN(int) pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id);
 
-/** Does `id` exist? 0 yes, PW_ENOTFOUND no, another code on error. */
+/** Does `id` itself exist (replace refs not applied, as git's has_object_file)? 0 yes, PW_ENOTFOUND no, another code on error. */
 PW_EXTERN(int) pw_repo_exists(pw_repo *repo, const pw_oid *id);
 
 /**

@@ -36,6 +36,7 @@ struct pc_options {
 	size_t delta_cache;    /* --delta-cache */
 	pw_oid_t oid_type;     /* --object-format */
 	int no_mmap;           /* --no-mmap */
+	int no_replace;        /* --no-replace-objects (or a command that reads objects as stored) */
 	int stats;             /* --stats */
 };
 

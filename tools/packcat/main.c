@@ -49,6 +49,7 @@ static void usage(void)
 		"  --object-format sha1|sha256\n"
 		"                           object format of standalone packs\n"
 		"  --no-mmap                read windows with pread instead of mmap\n"
+		"  --no-replace-objects     ignore refs/replace/, as git does\n"
 		"  --stats                  print counters to stderr on exit\n"
 		"  -h, --help               show this help\n"
 		"  --version                show the versions of packcat and libpackwin\n"
@@ -64,6 +65,7 @@ enum {
 	OPT_DELTA_CACHE,
 	OPT_OBJECT_FORMAT,
 	OPT_NO_MMAP,
+	OPT_NO_REPLACE_OBJECTS,
 	OPT_STATS,
 	OPT_VERSION
 };
@@ -76,6 +78,7 @@ static const struct option global_options[] = {
 	{ "delta-cache", required_argument, NULL, OPT_DELTA_CACHE },
 	{ "object-format", required_argument, NULL, OPT_OBJECT_FORMAT },
 	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
+	{ "no-replace-objects", no_argument, NULL, OPT_NO_REPLACE_OBJECTS },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -140,6 +143,9 @@ static int parse_globals(struct pc_options *o, int argc, char **argv)
 			break;
 		case OPT_NO_MMAP:
 			o->no_mmap = 1;
+			break;
+		case OPT_NO_REPLACE_OBJECTS:
+			o->no_replace = 1;
 			break;
 		case OPT_STATS:
 			o->stats = 1;

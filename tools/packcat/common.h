@@ -63,6 +63,7 @@ int cmd_stats(struct pc_env *env, int argc, char **argv);
 int cmd_cat(struct pc_env *env, int argc, char **argv);
 int cmd_batch(struct pc_env *env, int argc, char **argv);
 int cmd_packs(struct pc_env *env, int argc, char **argv);
+int cmd_refs(struct pc_env *env, int argc, char **argv);
 
 /* "packcat: MESSAGE" as one line on stderr. */
 void pc_error(const char *fmt, ...) PC_PRINTF(1, 2);

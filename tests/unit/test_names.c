@@ -605,6 +605,7 @@ static void test_out_of_memory(void **state)
 {
 	static const char *const names[] = {
 		"v1.0^{tree}", "HEAD:src/", "side", "10eae", "nope", "v1.0:README",
+		"HEAD~5^2~1", ":/side commit", "HEAD^{/basic commit 1}", "HEAD@{1}", "@{-1}",
 	};
 	pw_repo *repo = open_repo(BASIC);
 	size_t i;

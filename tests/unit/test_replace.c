@@ -222,12 +222,44 @@ static void test_threads_load(void **state)
 	}
 }
 
+/* Every allocation failing in turn on the first read: PW_ENOMEM, never a wrong answer. */
+static void test_out_of_memory(void **state)
+{
+	char text[64];
+	long n;
+	int rc;
+
+	(void)state;
+	make_repo();
+	for (n = 0;; n++) {
+		pw_repo *repo = open_r(0);
+
+		test_alloc_fail_after(n);
+		rc = read_text(text, sizeof(text), repo, readme);
+		test_alloc_fail_after(-1);
+		if (rc == 0) {
+			assert_string_equal(text, "replaced\n");
+			pw_repo_free(repo);
+			break;
+		}
+		if (rc != PW_ENOMEM)
+			fail_msg("failing allocation %ld: %s: %s", n, pw_error_name(rc),
+				pw_error_last());
+		/* the map was not kept: the next read builds it */
+		assert_int_equal(read_text(text, sizeof(text), repo, readme), 0);
+		assert_string_equal(text, "replaced\n");
+		pw_repo_free(repo);
+		assert_true(n < 10000);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reads, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_switches, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_threads_load, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_out_of_memory, make_tmpdir, remove_tmpdir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,14 +9,14 @@
 # a linked work tree. Forms that need the index or dates must fail as
 # "unsupported" (git may answer them).
 #
-# Usage: revs.sh PW_RESOLVE
+# Usage: revs.sh PW_RESOLVE [sha1|sha256]
 set -euo pipefail
 # shellcheck source=tests/oracle/common.sh
 . "$(dirname "$0")/common.sh"
 oracle_git_env
 
-[ $# -eq 1 ] || oracle_die "usage: $0 PW_RESOLVE"
-pw=$1
+[ $# -ge 1 ] && [ $# -le 2 ] || oracle_die "usage: $0 PW_RESOLVE [sha1|sha256]"
+pw=$1 format=${2:-sha1}
 export GIT_AUTHOR_NAME=A GIT_AUTHOR_EMAIL=a@example.com GIT_COMMITTER_NAME=C \
 	GIT_COMMITTER_EMAIL=c@example.com
 t=1600000000
@@ -29,7 +29,7 @@ commit() { # commit FILE TEXT MESSAGE [SAME-DATE]
 }
 
 wt=$ORACLE_TMP/wt
-git init -q -b main "$wt"
+git init -q -b main --object-format="$format" "$wt"
 cd "$wt"
 commit top.txt one 'first: root commit'
 commit sub/deep/f.txt deep 'second: deep file'
@@ -70,6 +70,10 @@ z=$(git rev-parse b3)
 	printf '%s\n' "$first"
 	printf '%s %s C <c@example.com> 1600009999 +0000\tno newline' "$z" "$z"
 } >>"$log"
+# a SHA-1 line in a SHA-256 log (and the other way round) is no entry either
+if [ "$format" = sha256 ]; then short=${z:0:40}; else short=${z}000000000000000000000000; fi
+printf '%s %s C <c@example.com> 1600009999 +0000\tother format\n' "$short" "$short" >>"$log.x"
+cat "$log.x" "$log" >"$log.y" && mv "$log.y" "$log" && rm "$log.x"
 git worktree add -q ../wt2 b2
 (cd ../wt2 && git checkout -q b1 && git checkout -q b2)
 

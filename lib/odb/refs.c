@@ -585,6 +585,19 @@ static void warn_ref(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, c
 		warn(name, why, detail, payload);
 }
 
+/* Does buf[0, len) contain s[0, n)? */
+static int contains(const char *buf, size_t len, const char *s, size_t n)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (n && (size_t)(end - p) >= n && (p = memchr(p, s[0], (size_t)(end - p) - n + 1))) {
+		if (!memcmp(p, s, n))
+			return 1;
+		p++;
+	}
+	return 0;
+}
+
 /*
  * Every ref starting with `prefix` ("refs/" or deeper, ending in '/'), in
  * name order. With `check_objects`, refs to missing objects are left out
@@ -605,7 +618,17 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 	if (plen && start[plen - 1] == '/')
 		start[plen - 1] = '\0';
 	pw__refdb_init(&db, repo);
-	if ((error = pw__refdb_parse_packed(&db)) < 0)
+	if ((error = pw__refdb_load_packed(&db)) < 0)
+		goto out;
+	/*
+	 * A narrow prefix (refs/replace/, read on a repository's first object
+	 * read) that packed-refs never mentions: the sorted file need not be
+	 * parsed whole (a 400 KiB one costs ~10 ms); lookups still bisect it.
+	 */
+	if (!(plen > 5 && db.packed_buf && !db.packed_parsed &&
+	      !contains(db.packed_buf + db.packed_body, db.packed_len - db.packed_body, prefix,
+		      plen)) &&
+	    (error = pw__refdb_parse_packed(&db)) < 0)
 		goto out;
 	if (strcmp(repo->gitdir, repo->commondir)) {
 		/* a linked work tree: its own refs/bisect/ etc., the shared rest */

@@ -49,6 +49,12 @@ typedef struct pw_repo_options {
 	/** Warnings go here (NULL: they are only counted, see pw_repo_get_stats). */
 	pw_warn_cb warn;
 	void *warn_payload;
+	/**
+	 * Non-zero: ignore replace refs (`git --no-replace-objects`). They are
+	 * also ignored when GIT_NO_REPLACE_OBJECTS is set or the repository's
+	 * config says core.useReplaceRefs=false.
+	 */
+	int no_replace_objects;
 } pw_repo_options;
 
 /** Initialiser of pw_repo_options: the version, every other field zero (default). */
@@ -92,10 +98,16 @@ typedef struct pw_object_info {
 	uint64_t offset;        /**< its entry offset in `pack` */
 } pw_object_info;
 
-/** Read object `id` (PW_ENOTFOUND if absent, after rescanning the packs). */
+/**
+ * Read object `id` (PW_ENOTFOUND if absent, after rescanning the packs).
+ * As in git, reads by id (pw_repo_read, pw_repo_info, pw_repo_stream)
+ * return the object a replace ref (`refs/replace/<id>`, or under
+ * GIT_REPLACE_REF_BASE) puts in place of `id`, following chains;
+ * pw_repo_exists, pw_repo_read_entry and the iterations do not.
+ */
 PW_EXTERN(int) pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id);
 
-/** Does `id` exist? 0 yes, PW_ENOTFOUND no, another code on error. */
+/** Does `id` itself exist (replace refs not applied, as git's has_object_file)? 0 yes, PW_ENOTFOUND no, another code on error. */
 PW_EXTERN(int) pw_repo_exists(pw_repo *repo, const pw_oid *id);
 
 /** pw_repo_info flags: fill `delta_base` (costs a lookup; an OFS_DELTA's base needs its pack's idx). */
@@ -222,20 +234,54 @@ PW_EXTERN(int) pw_repo_head_target(char **target_out, pw_repo *repo);
 /**
  * Every ref under refs/ (loose refs shadowing packed-refs), sorted by name,
  * symbolic refs resolved; `peeled` comes from packed-refs or is computed.
+ * Broken refs are left out, as git (with GIT_REF_PARANOIA=0, its default
+ * before 2.36) leaves them out: see pw_repo_foreach_ref_warn.
  */
 PW_EXTERN(int) pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload);
+
+/** Why an iteration left a ref out. */
+typedef enum pw_ref_broken {
+	/** Not a valid ref name (git: "ignoring ref with broken name NAME"). */
+	PW_REF_BAD_NAME = 1,
+	/**
+	 * Neither an id nor `ref: NAME`, the null id, a symbolic ref to an
+	 * invalid name, a loop or too deep a chain (git: "ignoring broken ref NAME").
+	 */
+	PW_REF_BAD_CONTENT = 2,
+	/** Its object does not exist (git: "NAME does not point to a valid object!"). */
+	PW_REF_MISSING_OBJECT = 3
+} pw_ref_broken;
+
+/** Told of each ref left out: its name, why, and a message saying what is wrong. */
+typedef void (*pw_ref_warn_cb)(const char *name, pw_ref_broken why, const char *detail,
+	void *payload);
+
+/**
+ * pw_repo_foreach_ref, telling `warn` (may be NULL) of each ref left out,
+ * once, in name order among the others. A dangling symbolic ref is left
+ * out silently, as git does. `payload` goes to both callbacks.
+ */
+PW_EXTERN(int) pw_repo_foreach_ref_warn(pw_repo *repo, pw_ref_cb cb, pw_ref_warn_cb warn,
+	void *payload);
 
 /* ---- names ---- */
 
 /**
- * Resolve a name as `git rev-parse` does, for: a full or abbreviated
- * (4+ hex digits) id, HEAD, a ref in git's order (X, refs/X, refs/tags/X,
- * refs/heads/X, refs/remotes/X, refs/remotes/X/HEAD), `REV^{commit|tree|blob|tag}`,
- * `REV^{}`, and `REV:path`; also `@` for HEAD and `git describe` output.
+ * Resolve a name as `git rev-parse` does (gitrevisions(7), without the
+ * index and dates): a full or abbreviated (4+ hex digits) id, HEAD, a ref
+ * in git's order (X, refs/X, refs/tags/X, refs/heads/X, refs/remotes/X,
+ * refs/remotes/X/HEAD), `@` for HEAD, `git describe` output; suffixes
+ * `~N`, `^N`, `^`, `~`, `^{commit|tree|blob|tag|object}`, `^{}`,
+ * `^{/regex}`, chained in any order; `:/regex` (the youngest commit
+ * reachable from any ref whose message matches); reflogs `REF@{N}`,
+ * `@{N}`, `@{-N}`; and `REV:path`, where a path starting with "./" or
+ * "../" is relative to the current directory, which must then be inside
+ * the repository's work tree.
  * A full-length id is returned without checking that the object exists
  * (as git rev-parse does); reading it is what fails. Errors: PW_ENOTFOUND,
  * PW_EAMBIGUOUS (message lists candidates), PW_EINVALID for bad syntax,
- * PW_EUNSUPPORTED for syntax beyond this subset (`~N`, `^N`, `@{…}`).
+ * PW_ELIMIT for more than 256 suffixes, PW_EUNSUPPORTED for index paths
+ * (`:path`, `:N:path`), dates (`@{yesterday}`) and `@{upstream}`/`@{push}`.
  */
 PW_EXTERN(int) pw_repo_resolve(pw_oid *out, pw_repo *repo, const char *name);
 

@@ -132,6 +132,10 @@ struct pw_repo {
 	pw_source loose;
 	_Atomic uint64_t generation; /* bumped by each refresh that changes a source */
 	_Atomic uint64_t midx_fallbacks; /* multi-pack-indexes found unusable */
+
+	/* replace.c: refs/replace/ read on first need (NULL until then); off when no_replace */
+	struct pw_replace *_Atomic replace;
+	int no_replace;
 };
 
 /* repo.c */
@@ -212,6 +216,15 @@ int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_forea
  * frees `out->v` with PW_ARRAY_FREE.
  */
 int pw__repo_prefix(pw_oids *out, pw_repo *repo, const pw_oid *prefix, size_t hexlen);
+
+/* replace.c */
+/**
+ * The object a read of `id` returns (git's lookup_replace_object): `*out`
+ * is `id` itself or its replacement (valid while the repository is open).
+ * PW_ECORRUPT for a replacement chain too long (a loop).
+ */
+int pw__replace_lookup(const pw_oid **out, pw_repo *repo, const pw_oid *id);
+void pw__replace_free(struct pw_replace *map);
 
 /* util helpers shared by refs.c and names.c */
 /** Read a whole small file (refs, packed-refs, config) into a NUL-terminated buffer. */

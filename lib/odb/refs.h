@@ -80,6 +80,29 @@ int pw__refdb_packed_find(const pw_packed_ref **out, pw_refdb *db, const char *n
 int pw__refdb_resolve(pw_ref_result *res, pw_refdb *db, const char *name);
 
 /*
+ * pw__refdb_resolve, and on success `*final_name` (pw__free it, may be
+ * NULL to skip) names the ref the chain of symbolic refs ended at.
+ */
+int pw__refdb_resolve_name(pw_ref_result *res, char **final_name, pw_refdb *db,
+	const char *name);
+
+/*
+ * Every ref under `prefix` (a folder of refs ending in '/', such as
+ * "refs/replace/") with the id it resolves to, in name order, without
+ * reading any object (git's DO_FOR_EACH_INCLUDE_BROKEN, broken refs left
+ * out): `peeled` is always NULL. For readers the object layer itself
+ * needs (replace refs), which must not read objects to list them.
+ */
+int pw__refdb_foreach_raw(pw_repo *repo, const char *prefix, pw_ref_cb cb, void *payload);
+
+/*
+ * The folder holding ref `name` (and its reflog under logs/): the gitdir
+ * for per-work-tree refs (HEAD and other pseudorefs, refs/worktree/,
+ * refs/bisect/, refs/rewritten/), else the common directory.
+ */
+const char *pw__ref_dir(const pw_repo *repo, const char *name);
+
+/*
  * git check-ref-format: non-zero when `name` is a valid ref name.
  * `allow_onelevel` accepts names without a slash ("HEAD", "main").
  */

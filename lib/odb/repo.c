@@ -456,6 +456,7 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	}
 	repo->max_object_size = opts->max_object_size;
 	repo->max_delta_depth = opts->max_delta_depth;
+	repo->no_replace = opts->no_replace_objects;
 
 	if (env_gitdir && env_gitdir[0]) {
 		if ((error = absolute(&repo->gitdir, env_gitdir)) < 0)
@@ -540,6 +541,7 @@ void pw_repo_free(pw_repo *repo)
 		return;
 	pw__sources_free(repo);
 	pw__config_free(&repo->config);
+	pw__replace_free(repo->replace);
 	if (repo->own_dcache)
 		pw_dcache_free(repo->dcache);
 	if (repo->own_wm)

@@ -160,12 +160,23 @@ static int op_read(lookup *l, const pw_objloc *loc)
 	return loc->src->ops->read(l->obj, loc, l->id, 0);
 }
 
-int pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id)
+/* A read by id of `id` itself, replace refs not applied. */
+static int read_id(pw_object **out, pw_repo *repo, const pw_oid *id)
 {
 	lookup l = { .id = id, .op = op_read, .obj = out };
 
 	*out = NULL;
 	return lookup_run(repo, &l);
+}
+
+int pw_repo_read(pw_object **out, pw_repo *repo, const pw_oid *id)
+{
+	int error;
+
+	*out = NULL;
+	if ((error = pw__replace_lookup(&id, repo, id)) < 0)
+		return error;
+	return read_id(out, repo, id);
 }
 
 static int op_exists(lookup *l, const pw_objloc *loc)
@@ -187,7 +198,11 @@ static int op_info(lookup *l, const pw_objloc *loc)
 
 int pw_repo_info(pw_object_info *out, pw_repo *repo, const pw_oid *id, unsigned int flags)
 {
-	lookup l = { .id = id, .op = op_info, .info = out, .info_flags = flags };
+	lookup l = { .op = op_info, .info = out, .info_flags = flags };
+	int error;
+
+	if ((error = pw__replace_lookup(&l.id, repo, id)) < 0)
+		return error;
 	return lookup_run(repo, &l);
 }
 
@@ -211,8 +226,12 @@ static int op_stream(lookup *l, const pw_objloc *loc)
 int pw_repo_stream(pw_object_t *type_out, uint64_t *size_out, pw_repo *repo,
 	const pw_oid *id, pw_stream_cb cb, void *payload)
 {
-	lookup l = { .id = id, .op = op_stream, .type = type_out, .size = size_out,
+	lookup l = { .op = op_stream, .type = type_out, .size = size_out,
 		.cb = cb, .payload = payload };
+	int error;
+
+	if ((error = pw__replace_lookup(&l.id, repo, id)) < 0)
+		return error;
 	return lookup_run(repo, &l);
 }
 
@@ -225,7 +244,7 @@ int pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entr
 			return error;
 		pw_error_clear();
 	}
-	return pw_repo_read(out, repo, &entry->id);
+	return read_id(out, repo, &entry->id);
 }
 
 /*

@@ -8,7 +8,7 @@ fixtures=$(cd "$here/../../fixtures" && pwd)
 out=${1:?usage: make-seeds.sh OUTDIR}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/packwin-seeds-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-for t in idx pack delta loose refs http midx config; do
+for t in idx pack delta loose refs reflog http midx config; do
   rm -rf "$out/fuzz_$t"
   mkdir -p "$out/fuzz_$t"
 done
@@ -198,6 +198,20 @@ sorted_hdr='# pack-refs with: peeled fully-peeled sorted '
 { printf 'v1.0\0%s\n^%s\n' "$sorted_hdr" "$head"; } > "$out/fuzz_refs/peel-orphan"
 { printf 'main\0'; printf '%s\n' "$packed" | sed 's/$/\r/'; } > "$out/fuzz_refs/crlf"
 
+# reflog: logs/HEAD texts, well-formed (checkouts, detached, commits) and
+# with each kind of line git skips
+z=$(printf '%040d' 0)
+side=$(git --git-dir="$gd" rev-parse side)
+l1="$z $head C O <c@o> 1600000000 +0000	commit (initial): one"
+l2="$head $side C O <c@o> 1600000060 +0100	checkout: moving from main to side"
+l3="$side $head C O <c@o> 1600000120 -0230	checkout: moving from side to main"
+l4="$head $head C O <c@o> 1600000180 +0000	checkout: moving from main to $head"
+printf '%s\n' "$l1" "$l2" "$l3" "$l4" > "$out/fuzz_reflog/checkouts"
+printf '%s\n%s' "$l1" "$l2" > "$out/fuzz_reflog/no-final-lf"
+printf '%s\n' "$z $head C O <c@o> 0 +0000	zero" "$head $side C O <c@o> 5 0000	zone" \
+  "$head $side C O c@o 5 +0000	no gt" "$head C O <c@o> 5 +0000	one id" > "$out/fuzz_reflog/skipped"
+printf '%s\n' "$l1" | sed 's/\t/ /' > "$out/fuzz_reflog/no-tab"
+
 # http: the hand-written requests
 cp "$here"/seeds/http/* "$out/fuzz_http/"
 
@@ -223,6 +237,6 @@ done
 printf '[core]\n\tbare = true\n[remote "origin"]\n\turl = "a \\"quoted\\" \\\n\tvalue" ; c\n[Sec.Sub]\nflag\n' \
 	>"$out/fuzz_config/forms"
 
-for t in idx pack delta loose refs http midx config; do
+for t in idx pack delta loose refs reflog http midx config; do
   printf '%s: %s seeds\n' "fuzz_$t" "$(find "$out/fuzz_$t" -type f | wc -l)"
 done

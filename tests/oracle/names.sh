@@ -65,6 +65,26 @@ names=$ORACLE_TMP/names
 		printf '%s\n' "$tag:" "$tag:$first" "$tag^{commit}:$first" "$tag^{tree}:$first"
 	fi
 
+	# ancestry and message search: first parents, every parent of a sample
+	# of merges (octopus ones too), chains, tags peeled on the way
+	printf '%s\n' 'HEAD~' 'HEAD^' 'HEAD~0' 'HEAD^0' 'HEAD~1' 'HEAD~2^{tree}' 'HEAD~10' \
+		'HEAD~100' 'HEAD^^^' 'HEAD^2' 'HEAD~3:' 'HEAD~1:README' 'HEAD^{tree}~1' '~1' \
+		'HEAD~2147483648' 'HEAD^{/}' 'HEAD:./README' 'HEAD@{0}' 'HEAD@{1}' '@{-1}' \
+		':/.' ':/^Merge' ':/!-e' ':/zzzz-no-such-message' 'HEAD~5^{/.}'
+	G rev-list --min-parents=2 --all | awk 'NR <= 12 || NR % 200 == 0' |
+	while read -r id; do
+		printf '%s\n' "$id^1" "$id^2" "$id^3" "$id^4" "$id^0" "$id~2^2" "$id^2~3" \
+			"${id:0:10}^2^{tree}" "$id^2:"
+	done
+	G for-each-ref --format='%(refname:strip=2)' refs/tags | awk 'NR <= 6' |
+	while read -r tag; do
+		printf '%s\n' "$tag~1" "$tag^" "$tag^2" "$tag^{commit}~2^{tree}" "$tag~3:"
+	done
+	G log --format=%s -n 40 HEAD | awk 'NR % 8 == 1 && $1 ~ /^[A-Za-z]+$/ { print $1 }' |
+	while read -r word; do
+		printf '%s\n' ":/$word" "HEAD~3^{/$word}" ":/^$word"
+	done
+
 	# git describe output (ANYTHING-gHEX)
 	head=$(G rev-parse HEAD)
 	G describe --tags --long --always HEAD 2>/dev/null || true

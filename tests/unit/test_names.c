@@ -173,13 +173,29 @@ static const name_case basic_cases[] = {
 	{ "HEAD^{tree", NULL, PW_EINVALID, "unbalanced" },
 	{ "^{tree}", NULL, PW_EINVALID, "no revision" },
 
-	{ "HEAD~1", NULL, PW_EUNSUPPORTED, "ancestry" },
-	{ "HEAD^", NULL, PW_EUNSUPPORTED, "ancestry" },
-	{ "HEAD^2", NULL, PW_EUNSUPPORTED, "ancestry" },
-	{ "HEAD~", NULL, PW_EUNSUPPORTED, "ancestry" },
-	{ "HEAD~1^{tree}", NULL, PW_EUNSUPPORTED, "ancestry" },
-	{ "HEAD@{1}", NULL, PW_EUNSUPPORTED, "reflog" },
-	{ "HEAD^{/fix}", NULL, PW_EUNSUPPORTED, "not supported" },
+	/* the revision syntax: ancestry, message search */
+	{ "HEAD~1", "c9ce12d8f5acbe5f1503694cb7b677c8f13cd3c9", 0, NULL },
+	{ "HEAD^", "c9ce12d8f5acbe5f1503694cb7b677c8f13cd3c9", 0, NULL },
+	{ "HEAD~5^2", "03e58297b84f6357a7c57f22a41014246049816a", 0, NULL },
+	{ "HEAD~", "c9ce12d8f5acbe5f1503694cb7b677c8f13cd3c9", 0, NULL },
+	{ "HEAD~1^{tree}", "b4112331050c0e2bb37875c265253c10e956a3f0", 0, NULL },
+	{ "v1.0~2:README", "17ec60df7f76261b7c03b486d162fcd586a6b495", 0, NULL },
+	{ "HEAD^{/side commit 2}", "3228d0d7357c1dd6160451d77b8ffe37a5c2322d", 0, NULL },
+	{ ":/commit 1", "dafc4efd68d47a0364b459acca56bde071b01951", 0, NULL },
+	{ "HEAD^2", NULL, PW_ENOTFOUND, "the commit has 1 parent" },
+	{ "HEAD~100", NULL, PW_ENOTFOUND, "only 20 generations of first parents" },
+	{ "HEAD^{tree}^", NULL, PW_ENOTFOUND, "is a tree, not a commit" },
+	{ "HEAD~2147483648", NULL, PW_ENOTFOUND, "too large" },
+	{ "~1", NULL, PW_EINVALID, "no revision before '~'" },
+	{ ":/no such message", NULL, PW_ENOTFOUND, "no commit message matches" },
+	{ ":/(", NULL, PW_EINVALID, "invalid regular expression" },
+	{ ":/!x", NULL, PW_EINVALID, "after '/!'" },
+	/* reflogs: basic.git has none */
+	{ "HEAD@{1}", NULL, PW_ENOTFOUND, "no reflog for 'HEAD'" },
+	{ "HEAD@{yesterday}", NULL, PW_EUNSUPPORTED, "by date" },
+	{ "main@{u}", NULL, PW_EUNSUPPORTED, "@{upstream}" },
+	{ "HEAD:./README", NULL, PW_EINVALID, "outside working tree" },
+	{ ":0:README", NULL, PW_EUNSUPPORTED, "index" },
 	{ ":README", NULL, PW_EUNSUPPORTED, "index" },
 };
 
@@ -563,12 +579,12 @@ static void test_limits(void **state)
 	name[4999] = '\0';
 	assert_int_equal(pw_repo_resolve(&id, repo, name), PW_EINVALID);
 
-	/* 32 suffixes are fine, 33 are too many */
+	/* 256 suffixes are fine, 257 are too many */
 	len = (size_t)snprintf(name, 5000, "HEAD");
-	for (i = 0; i < 32; i++)
-		len += (size_t)snprintf(name + len, 5000 - len, "^{}");
+	for (i = 0; i < 256; i++)
+		len += (size_t)snprintf(name + len, 5000 - len, i % 3 ? "^{}" : "^0");
 	assert_int_equal(pw_repo_resolve(&id, repo, name), 0);
-	snprintf(name + len, 5000 - len, "^{}");
+	snprintf(name + len, 5000 - len, "~0");
 	assert_int_equal(pw_repo_resolve(&id, repo, name), PW_ELIMIT);
 
 	/* a deep path of missing folders */
@@ -589,6 +605,7 @@ static void test_out_of_memory(void **state)
 {
 	static const char *const names[] = {
 		"v1.0^{tree}", "HEAD:src/", "side", "10eae", "nope", "v1.0:README",
+		"HEAD~5^2~1", ":/side commit", "HEAD^{/basic commit 1}", "HEAD@{1}", "@{-1}",
 	};
 	pw_repo *repo = open_repo(BASIC);
 	size_t i;

@@ -4,7 +4,7 @@
  * on the fixture and corpus repositories and on temporary repositories made
  * with git: corrupt ref files, malformed packed-refs, invalid names, detached
  * and symbolic-link HEADs, linked work trees, refs to missing objects, and
- * every allocation failing in turn.
+ * every allocation failing in turn; reflog lines as git reads or skips them.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,6 +23,7 @@
 
 #include "packwin/errors.h"
 #include "packwin/odb.h"
+#include "odb/reflog.h"
 #include "odb/refs.h"
 #include "util/alloc.h"
 
@@ -104,7 +105,19 @@ typedef struct listing {
 	int unsorted;
 	int stop_after; /* > 0: return 42 after that many refs */
 	pw_oid_t type;
+	char warnings[4096]; /* "WHY NAME\n" for each ref left out */
+	size_t wlen;
 } listing;
+
+static void warn_cb(const char *name, pw_ref_broken why, const char *detail, void *payload)
+{
+	listing *l = payload;
+
+	assert_non_null(detail);
+	if (l->wlen < sizeof(l->warnings))
+		l->wlen += (size_t)snprintf(l->warnings + l->wlen, sizeof(l->warnings) - l->wlen,
+			"%d %s\n", (int)why, name);
+}
 
 static int list_cb(const char *name, const pw_oid *id, const pw_oid *peeled, void *payload)
 {
@@ -136,7 +149,7 @@ static listing *list_refs(pw_repo *repo, int *rc)
 
 	assert_non_null(l);
 	l->type = pw_repo_oid_type(repo);
-	*rc = pw_repo_foreach_ref(repo, list_cb, l);
+	*rc = pw_repo_foreach_ref_warn(repo, list_cb, warn_cb, l);
 	return l;
 }
 
@@ -352,9 +365,12 @@ static void test_symref_loop_and_depth(void **state)
 	assert_ref(repo, "refs/heads/c2", id.c2);
 	assert_ref(repo, "refs/heads/c6", id.c2);
 
-	/* iteration reports the loop rather than hiding it */
+	/* iteration leaves the loops out, as git does, and says so */
 	l = list_refs(repo, &rc);
-	assert_error(rc, PW_ECORRUPT, "symbolic ref loop", NULL);
+	assert_int_equal(rc, 0);
+	assert_non_null(strstr(l->warnings, "2 refs/heads/a\n2 refs/heads/b\n"));
+	assert_non_null(strstr(l->warnings, "2 refs/heads/self\n"));
+	assert_non_null(strstr(l->text, " refs/heads/c2\n"));
 	free(l);
 	pw_repo_free(repo);
 }
@@ -477,6 +493,7 @@ static void test_foreach_names_and_corruption(void **state)
 	char content[128];
 	pw_repo *repo;
 	listing *l;
+	pw_oid id2;
 	size_t i;
 	ids id;
 	int rc;
@@ -494,12 +511,28 @@ static void test_foreach_names_and_corruption(void **state)
 	assert_false(l->unsorted);
 	assert_int_equal(l->refs, 4); /* deep/er/still, main, ann, tt */
 	assert_non_null(strstr(l->text, " refs/heads/deep/er/still\n"));
+	/* invalid names are told of, once each, in name order; .hidden and .lock are not */
+	assert_string_equal(l->warnings, "1 refs/heads/a..b\n1 refs/heads/a@{1}\n"
+		"1 refs/heads/q?\n1 refs/heads/sp ace\n1 refs/heads/tail.\n");
 	free(l);
 
+	/* a ref file that holds no id is left out of the listing, never fatal */
 	write_file("r.git/refs/heads/broken", "not an id\n");
+	write_file("r.git/refs/heads/empty", "");
+	snprintf(content, sizeof(content), "%040d\n", 0);
+	write_file("r.git/refs/heads/null", content);
+	write_file("r.git/refs/heads/missing", "1234567890123456789012345678901234567890\n");
 	l = list_refs(repo, &rc);
-	assert_error(rc, PW_ECORRUPT, "refs/heads/broken", "not a 40-digit object id");
+	assert_int_equal(rc, 0);
+	assert_int_equal(l->refs, 4);
+	assert_non_null(strstr(l->warnings, "2 refs/heads/broken\n"));
+	assert_non_null(strstr(l->warnings, "2 refs/heads/empty\n"));
+	assert_non_null(strstr(l->warnings, "3 refs/heads/missing\n"));
+	assert_non_null(strstr(l->warnings, "2 refs/heads/null\n"));
 	free(l);
+	/* resolving exactly that name is an error */
+	assert_error(pw_repo_ref(&id2, repo, "refs/heads/broken"), PW_ECORRUPT,
+		"refs/heads/broken", "not a 40-digit object id");
 	pw_repo_free(repo);
 }
 
@@ -807,6 +840,53 @@ static void test_out_of_memory(void **state)
 	pw_repo_free(repo);
 }
 
+/* ---------------------------------------------------------------- reflogs */
+
+#define ID_A "1111111111111111111111111111111111111111"
+#define ID_B "2222222222222222222222222222222222222222"
+
+/* Every line git's show_one_reflog_ent reads, and each kind it skips. */
+static void test_reflog_parse(void **state)
+{
+	static const char text[] =
+		ID_A " " ID_B " C O <c@o> 1600000000 +0100\tcommit: one\n"
+		ID_A " " ID_B " C O <c@o> 1600000001 -0230 no tab\n"
+		ID_A " " ID_B " C O <c@o> 1600000002 +0000\n"
+		ID_A " " ID_B " C O <c@o> 0 +0000\tzero time\n"
+		ID_A " " ID_B " C O <c@o> 1600000003 0000\tno sign\n"
+		ID_A " " ID_B " C O <c@o> 1600000004 +00x0\tbad zone\n"
+		ID_A " " ID_B " C O <c@o> x +0000\tno time\n"
+		ID_A " " ID_B " C O <c@o>1600000005 +0000\tno space\n"
+		ID_A " " ID_B " C O c@o 1600000006 +0000\tno '>'\n"
+		ID_A "x" ID_B " C O <c@o> 1600000007 +0000\tbad separator\n"
+		"1111 " ID_B " C O <c@o> 1600000008 +0000\tshort id\n"
+		"\n"
+		ID_A " " ID_B " C O <c@o> 1600000009 +0000\ttrailing: no LF";
+	pw__reflog log;
+	char hex[PW_OID_MAX_HEXSZ + 1];
+
+	(void)state;
+	memset(&log, 0, sizeof(log));
+	assert_int_equal(pw__reflog_parse(&log, text, sizeof(text) - 1, PW_OID_SHA1), 0);
+	assert_int_equal(log.entries.n, 3);
+	assert_string_equal(pw_oid_tostr(hex, &log.entries.v[0].old_id, PW_OID_SHA1), ID_A);
+	assert_string_equal(pw_oid_tostr(hex, &log.entries.v[0].new_id, PW_OID_SHA1), ID_B);
+	assert_true(log.entries.v[0].time == 1600000000u);
+	assert_int_equal(log.entries.v[0].tz, 100);
+	assert_int_equal(log.entries.v[0].message_len, strlen("commit: one"));
+	assert_memory_equal(log.entries.v[0].message, "commit: one", strlen("commit: one"));
+	assert_int_equal(log.entries.v[1].tz, -230);
+	assert_int_equal(log.entries.v[1].message_len, strlen(" no tab"));
+	assert_int_equal(log.entries.v[2].message_len, 0);
+	pw__reflog_dispose(&log);
+
+	/* a SHA-1 line in a SHA-256 repository is no entry */
+	memset(&log, 0, sizeof(log));
+	assert_int_equal(pw__reflog_parse(&log, text, sizeof(text) - 1, PW_OID_SHA256), 0);
+	assert_int_equal(log.entries.n, 0);
+	pw__reflog_dispose(&log);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -827,6 +907,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_objects, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_worktree, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_out_of_memory, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test(test_reflog_parse),
 	};
 
 	git_test_env();

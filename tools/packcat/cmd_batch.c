@@ -681,6 +681,8 @@ int cmd_batch(struct pc_env *env, int argc, char **argv)
 		rc = PC_EXIT_LIMIT;
 		goto out;
 	}
+	if (b.all)
+		env->opt.no_replace = 1; /* git cat-file --batch-all-objects: objects as stored */
 	if ((rc = pc_repo_open(env)))
 		goto out;
 	b.repo = env->repo;

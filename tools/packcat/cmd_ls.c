@@ -173,6 +173,7 @@ static int ls_repository(struct pc_env *env)
 	size_t i, n;
 	int rc;
 
+	env->opt.no_replace = 1; /* objects as stored, as git verify-pack lists them */
 	if ((rc = pc_repo_open(env)))
 		return rc;
 	n = pw_repo_pack_count(env->repo);

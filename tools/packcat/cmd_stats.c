@@ -235,6 +235,7 @@ static int stats_repository(struct stats *st, struct pc_env *env)
 	size_t i, n;
 	int err, rc;
 
+	env->opt.no_replace = 1; /* objects as stored, as git verify-pack counts them */
 	if ((rc = pc_repo_open(env)))
 		return rc;
 	n = pw_repo_pack_count(env->repo);

@@ -210,6 +210,7 @@ static int verify_repository(struct pc_env *env, unsigned int threads)
 	size_t i, n;
 	int err, rc, worst = PC_EXIT_OK;
 
+	env->opt.no_replace = 1; /* objects as stored: their ids are checked against their bytes */
 	if ((rc = pc_repo_open(env)))
 		return rc;
 	fmt = pw_repo_oid_type(env->repo);

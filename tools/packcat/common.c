@@ -187,6 +187,7 @@ int pc_repo_open(struct pc_env *env)
 	ro.wm = env->wm;
 	ro.dcache = env->dcache;
 	ro.warn = warn_cb;
+	ro.no_replace_objects = env->opt.no_replace;
 	if ((err = pw_repo_open(&env->repo, env->opt.repo, &ro)) < 0) {
 		env->repo = NULL;
 		return pc_lib_error(err, NULL);

@@ -36,6 +36,7 @@ struct pc_options {
 	size_t delta_cache;    /* --delta-cache */
 	pw_oid_t oid_type;     /* --object-format */
 	int no_mmap;           /* --no-mmap */
+	int no_replace;        /* --no-replace-objects (or a command that reads objects as stored) */
 	int stats;             /* --stats */
 };
 
@@ -62,6 +63,7 @@ int cmd_stats(struct pc_env *env, int argc, char **argv);
 int cmd_cat(struct pc_env *env, int argc, char **argv);
 int cmd_batch(struct pc_env *env, int argc, char **argv);
 int cmd_packs(struct pc_env *env, int argc, char **argv);
+int cmd_refs(struct pc_env *env, int argc, char **argv);
 
 /* "packcat: MESSAGE" as one line on stderr. */
 void pc_error(const char *fmt, ...) PC_PRINTF(1, 2);

@@ -23,6 +23,7 @@ static const struct pc_command commands[] = {
 	{ "cat", cmd_cat, "type, size or content of one object, as git cat-file" },
 	{ "batch", cmd_batch, "objects named on stdin (or all), as git cat-file --batch" },
 	{ "packs", cmd_packs, "the repository's packs: path, object count, size" },
+	{ "refs", cmd_refs, "the repository's refs, as git show-ref" },
 };
 
 static void usage(void)
@@ -49,6 +50,7 @@ static void usage(void)
 		"  --object-format sha1|sha256\n"
 		"                           object format of standalone packs\n"
 		"  --no-mmap                read windows with pread instead of mmap\n"
+		"  --no-replace-objects     ignore refs/replace/, as git does\n"
 		"  --stats                  print counters to stderr on exit\n"
 		"  -h, --help               show this help\n"
 		"  --version                show the versions of packcat and libpackwin\n"
@@ -64,6 +66,7 @@ enum {
 	OPT_DELTA_CACHE,
 	OPT_OBJECT_FORMAT,
 	OPT_NO_MMAP,
+	OPT_NO_REPLACE_OBJECTS,
 	OPT_STATS,
 	OPT_VERSION
 };
@@ -76,6 +79,7 @@ static const struct option global_options[] = {
 	{ "delta-cache", required_argument, NULL, OPT_DELTA_CACHE },
 	{ "object-format", required_argument, NULL, OPT_OBJECT_FORMAT },
 	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
+	{ "no-replace-objects", no_argument, NULL, OPT_NO_REPLACE_OBJECTS },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -140,6 +144,9 @@ static int parse_globals(struct pc_options *o, int argc, char **argv)
 			break;
 		case OPT_NO_MMAP:
 			o->no_mmap = 1;
+			break;
+		case OPT_NO_REPLACE_OBJECTS:
+			o->no_replace = 1;
 			break;
 		case OPT_STATS:
 			o->stats = 1;

@@ -163,6 +163,13 @@ static const struct parse_case parse_cases[] = {
                 501),
         ERR("transfer-encoding identity",
                 "GET / HTTP/1.1\r\n" H11 "transfer-encoding: identity\r\n\r\n", 501),
+        /* Both framings (RFC 9112 6.3): a smuggling attempt whichever comes first, 400 not 501. */
+        ERR("Content-Length then Transfer-Encoding",
+                "POST / HTTP/1.1\r\n" H11 "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+                400),
+        ERR("Transfer-Encoding then Content-Length",
+                "GET / HTTP/1.1\r\n" H11 "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n",
+                400),
         ERR("HTTP/2.0", "GET / HTTP/2.0\r\n" H11 "\r\n", 505),
         ERR("HTTP/1.2", "GET / HTTP/1.2\r\n" H11 "\r\n", 505),
         ERR("HTTP/0.9", "GET / HTTP/0.9\r\n\r\n", 505),

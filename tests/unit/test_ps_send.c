@@ -420,6 +420,62 @@ static void test_pipelined_requests(void **state)
 	free(headdata);
 }
 
+/*
+ * A 304 has no body: it must not try to send one (it used to send from a
+ * NULL memory body, log "send: Bad address" and drop the connection), and
+ * the request pipelined behind it must be answered.
+ */
+static void test_not_modified_keeps_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct ps_site *site;
+	struct ps_ctx ctx;
+	struct ps_conn *c;
+	char pack[64], req[1024], err[256];
+	unsigned char *headdata;
+	size_t headlen, pos = 0, blen;
+	const char *b;
+	int status, i, n;
+
+	basic_pack(pack, sizeof(pack));
+	headdata = slurp(PW_FIXTURES "/repos/basic.git/HEAD", &headlen);
+	assert_int_equal(ps_site_open(&site, PW_FIXTURES "/repos/basic.git", 0, err, sizeof(err)), 0);
+	assert_int_equal(ps_ctx_init(&ctx, site, 4096, 0, 60), 0);
+	c = ps_conn_new(&ctx, f->sv[0], NULL);
+	assert_non_null(c);
+	n = snprintf(req, sizeof(req),
+		"GET /objects/pack/%s HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n"
+		"GET /HEAD HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n"
+		"GET /HEAD HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", pack);
+	assert_int_equal(write(f->sv[1], req, (size_t)n), n);
+	ps_conn_event(&ctx, c, EPOLLIN | EPOLLOUT);
+	for (i = 0; i < 100000 && ctx.nconns > 0; i++) {
+		if (!c->in_ready) {
+			if (c->state == PS_CONN_LINGER)
+				shutdown(f->sv[1], SHUT_WR);
+			drain_peer(f);
+			ps_conn_event(&ctx, c, EPOLLIN | EPOLLOUT);
+		}
+		assert_ptr_equal(ps_ready_pop(&ctx), c);
+		ps_conn_step(&ctx, c);
+	}
+	assert_int_equal(ctx.nconns, 0);
+	drain_peer(f);
+	next_response(f->got, f->got_len, &pos, &status, &blen, 1);
+	assert_int_equal(status, 304);
+	next_response(f->got, f->got_len, &pos, &status, &blen, 1);
+	assert_int_equal(status, 304);
+	assert_int_equal(blen, headlen);
+	b = next_response(f->got, f->got_len, &pos, &status, &blen, 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(blen, headlen);
+	assert_memory_equal(b, headdata, headlen);
+	assert_int_equal(pos, f->got_len);
+	ps_ctx_free(&ctx);
+	ps_site_free(site);
+	free(headdata);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -432,6 +488,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_no_sendfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_modified_keeps_connection, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -58,7 +58,7 @@ struct ps_request {
  *        (bad syntax, bare CR, NUL, obs-fold, missing Host on 1.1, a
  *        duplicate Host/Range, a bad or conflicting Content-Length),
  *        -414, -431, -505 (HTTP version other than 1.0/1.1), -501
- *        (Transfer-Encoding).
+ *        (Transfer-Encoding without Content-Length; with one it is -400).
  * Leading empty lines before the request line are skipped (RFC 9112 2.2).
  * Lines end in CRLF or a bare LF. Never reads outside buf[0..len).
  */

@@ -137,7 +137,9 @@ static void from_body(struct ps_resp *r, const struct ps_request *req)
 	r->off = 0;
 	r->end = b->size;
 	if (not_modified(req, b)) {
+		/* No body follows a 304: [off, end) stays empty so nothing is sent (or held). */
 		r->status = 304;
+		r->end = 0;
 		return;
 	}
 	if (!req->range)

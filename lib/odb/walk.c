@@ -295,41 +295,43 @@ int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, si
 	return rc;
 }
 
-int pw__packs_thin(int *thin, pw_oid *base, pw_pack *const *packs, size_t npacks)
+int pw__packs_bases(pw__bases_problem *problem, pw_oid *base, pw_pack *const *packs,
+	size_t npacks)
 {
 	pw_pack_entry e;
-	pw_pack *where;
 	uint64_t off, boff;
 	uint32_t n, count;
-	size_t i, j;
+	size_t i, j, copies;
 	int err;
 
-	*thin = 0;
+	*problem = PW__BASES_OK;
 	for (i = 0; i < npacks; i++) {
 		count = pw_pack_count(packs[i]);
 		for (n = 0; n < count; n++) {
 			if ((err = pw_pack_nth_offset(&off, packs[i], n)) < 0 ||
 			    (err = pw_pack_entry_at(&e, packs[i], off)) < 0)
 				return err;
-			if (e.type != PW_OBJ_REF_DELTA || e.base_offset)
+			if (e.type != PW_OBJ_REF_DELTA)
 				continue;
-			/* Its base is not in its own pack: is it in another of the set? */
-			where = NULL;
-			for (j = 0; j < npacks && !where; j++) {
-				if (j == i)
+			/* How many packs of the set hold its base (its own pack included)? */
+			copies = 0;
+			for (j = 0; j < npacks; j++) {
+				if (j == i) {
+					copies += e.base_offset != 0;
 					continue;
+				}
 				err = pw_pack_find(&boff, packs[j], &e.base_id);
 				if (err == 0)
-					where = packs[j];
+					copies++;
 				else if (err != PW_ENOTFOUND)
 					return err;
 			}
 			pw_error_clear();
-			if (!where) {
-				*thin = 1;
-				*base = e.base_id;
-				return 0;
-			}
+			if (copies == 1)
+				continue;
+			*problem = copies ? PW__BASES_DUPLICATE : PW__BASES_THIN;
+			*base = e.base_id;
+			return 0;
 		}
 	}
 	return 0;

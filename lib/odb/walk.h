@@ -24,12 +24,24 @@
 int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, size_t npacks,
 	const pw_oid *tips, size_t ntips);
 
+/* What pw__packs_bases found wrong with the REF_DELTA entries of a set of packs. */
+typedef enum {
+	PW__BASES_OK = 0,
+	PW__BASES_THIN,       /**< a base is in none of the packs (a thin pack) */
+	PW__BASES_DUPLICATE   /**< a base is in several of them */
+} pw__bases_problem;
+
 /*
- * Is every REF_DELTA base of the packs stored in one of them (the packs
- * are not thin)? 0 with `*thin` = 0 when so; 0 with `*thin` = 1 and the
- * first outside base in `*base` when not; a PW_E… code on error. Reads
- * every entry header of every pack (no object is inflated).
+ * Can the packs, sent as one stream, be indexed as git's index-pack does
+ * it? Every REF_DELTA base must be in exactly one of them: none is a thin
+ * pack (index-pack cannot resolve it without --fix-thin), and two copies
+ * make index-pack resolve the delta twice, which it refuses ("REF_DELTA
+ * ... already resolved"). OFS_DELTA entries stay inside their own pack
+ * and are always fine. 0 with `*problem` set (and the base in `*base`
+ * unless PW__BASES_OK), or a PW_E… code. Reads every entry header of every
+ * pack (nothing is inflated).
  */
-int pw__packs_thin(int *thin, pw_oid *base, pw_pack *const *packs, size_t npacks);
+int pw__packs_bases(pw__bases_problem *problem, pw_oid *base, pw_pack *const *packs,
+	size_t npacks);
 
 #endif

@@ -585,6 +585,12 @@ static const struct kind_case kind_cases[] = {
         {"objects/pack/pack-" HEX64 ".rev", PS_KIND_REV},
         {"objects/01/" HEX38, PS_KIND_LOOSE},
         {"objects/ff/" HEX62, PS_KIND_LOOSE},
+        {"bundle", PS_KIND_BUNDLE},
+        {"bundle-list", PS_KIND_BUNDLE_LIST},
+        {"bundle/", PS_KIND_NONE},
+        {"bundle-lis", PS_KIND_NONE},
+        {"Bundle", PS_KIND_NONE},
+        {"bundle.bundle", PS_KIND_NONE},
 
         {"config", PS_KIND_NONE},
         {"description", PS_KIND_NONE},

@@ -222,6 +222,68 @@ static void send_range(struct fixture *f, int mode, int no_sendfile, uint64_t of
 		assert_true(fault.calls > 0);
 }
 
+/*
+ * A body of pieces, as a bundle is (a header in memory, packs' bytes,
+ * a trailer in memory): [off, end) of their concatenation after HDR,
+ * sent under the faults of `mode`; the peer must receive exactly those
+ * bytes, and no call may send more than one chunk or cross a piece.
+ */
+static void send_pieces(struct fixture *f, int mode, int no_sendfile, uint64_t off, uint64_t end)
+{
+	static const char head[] = "# v2 git bundle\n0123456789abcdef0123456789abcdef01234567 HEAD\n\n";
+	static const char tail[] = "twenty bytes of tail";
+	struct ps_piece pieces[4] = {
+		{ -1, head, 0, sizeof(head) - 1 },
+		{ f->file, NULL, 1000, 200000 },
+		{ -1, tail, 0, sizeof(tail) - 1 },
+		{ f->file, NULL, 5, 70000 },
+	};
+	struct ps_body body;
+	struct ps_ctx ctx;
+	struct ps_conn *c;
+	enum ps_send_result r;
+	unsigned char *want;
+	size_t total = 0, i;
+	int k;
+
+	fault.mode = mode;
+	want = malloc(300000);
+	assert_non_null(want);
+	for (i = 0; i < 4; i++) {
+		memcpy(want + total, pieces[i].fd >= 0 ? (const char *)f->content + pieces[i].off :
+			pieces[i].mem, pieces[i].len);
+		total += pieces[i].len;
+	}
+	assert_true(end <= total);
+	assert_int_equal(ps_ctx_init(&ctx, NULL, CHUNK, no_sendfile, 60), 0);
+	c = ps_conn_new(&ctx, f->sv[0], NULL);
+	assert_non_null(c);
+	memset(&body, 0, sizeof(body));
+	body.fd = -1;
+	body.pieces = pieces;
+	body.npieces = 4;
+	body.size = total;
+	assert_int_equal(ps_conn_begin(&ctx, c, HDR, sizeof(HDR) - 1, &body, off, end, 0), 0);
+	for (k = 0; k < 1000000; k++) {
+		fault.turn_calls = 0;
+		r = ps_conn_send_body(&ctx, c);
+		assert_true(fault.turn_calls <= 1);
+		assert_true(fault.max_count <= CHUNK);
+		if (r == PS_SEND_DONE)
+			break;
+		assert_int_not_equal(r, PS_SEND_CLOSE);
+		drain_peer(f);
+	}
+	assert_int_equal(r, PS_SEND_DONE);
+	assert_int_equal(ps_conn_body_sent(c), end - off);
+	ps_conn_close(&ctx, c);
+	ps_ctx_free(&ctx);
+	assert_int_equal(drain_peer(f), 1);
+	assert_int_equal(f->got_len, sizeof(HDR) - 1 + (end - off));
+	assert_memory_equal(f->got + sizeof(HDR) - 1, want + off, end - off);
+	free(want);
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static void test_plain(void **state)
@@ -307,6 +369,34 @@ static void test_truncated_closes(void **state)
 	assert_int_equal(drain_peer(f), 1);
 	assert_int_equal(f->got_len, sizeof(HDR) - 1 + 150000);
 	assert_memory_equal(f->got + sizeof(HDR) - 1, f->content, 150000);
+}
+
+static void test_pieces_whole(void **state)
+{
+	send_pieces(*state, 0, 0, 0, 63 + 200000 + 20 + 70000);
+}
+
+static void test_pieces_ranges_under_faults(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Starting inside the header and ending inside the last piece, then inside a file piece to inside the tail. */
+	send_pieces(f, F_SHORT | F_EAGAIN | F_EINTR, 0, 10, 63 + 200000 + 20 + 1234);
+	f->got_len = 0;
+	close(f->sv[1]);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, f->sv) < 0)
+		fail();
+	send_pieces(f, F_SHORT | F_EAGAIN, 0, 63 + 5000, 63 + 200000 + 7);
+}
+
+static void test_pieces_no_sendfile(void **state)
+{
+	struct fixture *f = *state;
+	int small = 4096;
+
+	setsockopt(f->sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	send_pieces(f, 0, 1, 1, 63 + 200000 + 20 + 70000);
+	assert_int_equal(fault.calls, 0);
 }
 
 /* The name of basic.git's pack. */
@@ -487,6 +577,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_sendfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_closes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pieces_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pieces_ranges_under_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pieces_no_sendfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_requests, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_modified_keeps_connection, setup, teardown),
 	};

@@ -3,7 +3,7 @@
  * git makes: tips whose history is packed pass, a tip with a loose commit,
  * a tree naming a missing blob or a tag of a missing object fails, a
  * gitlink is not followed, a second pack completes a closure, and REF_DELTA
- * bases inside the set (own pack or another) are not "thin".
+ * bases inside the set are fine, and bases in two packs of the set are not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -177,9 +177,9 @@ static void test_ref_deltas_inside_the_set(void **state)
 {
 	pw_pack *packs[8];
 	pw_repo *repo;
-	pw_oid base;
+	pw__bases_problem problem = 7;
+	pw_oid base, dup;
 	size_t n;
-	int thin = 7;
 
 	(void)state;
 	git_test_env();
@@ -193,8 +193,27 @@ static void test_ref_deltas_inside_the_set(void **state)
 	repo = open_repo("r.git");
 	n = packs_of(packs, 8, repo);
 	assert_int_equal(n, 1);
-	assert_int_equal(pw__packs_thin(&thin, &base, packs, n), 0);
-	assert_int_equal(thin, 0);
+	assert_int_equal(pw__packs_bases(&problem, &base, packs, n), 0);
+	assert_int_equal(problem, PW__BASES_OK);
+	pw_repo_free(repo);
+
+	/*
+	 * A second pack holding the bases again: each REF_DELTA base now has
+	 * two copies in the set, which index-pack refuses. Either pack alone
+	 * is fine.
+	 */
+	sh("git --git-dir=r.git cat-file --batch-all-objects --batch-check='%%(objectname) %%(objecttype)' | "
+	   "awk '$2 == \"blob\" { print $1 }' | git --git-dir=r.git pack-objects -q --no-reuse-delta "
+	   "--window=0 r.git/objects/pack/pack >/dev/null");
+	repo = open_repo("r.git");
+	n = packs_of(packs, 8, repo);
+	assert_int_equal(n, 2);
+	assert_int_equal(pw__packs_bases(&problem, &dup, packs, n), 0);
+	assert_int_equal(problem, PW__BASES_DUPLICATE);
+	assert_int_equal(pw__packs_bases(&problem, &dup, packs, 1), 0);
+	assert_int_equal(problem, PW__BASES_OK);
+	assert_int_equal(pw__packs_bases(&problem, &dup, packs + 1, 1), 0);
+	assert_int_equal(problem, PW__BASES_OK);
 	pw_repo_free(repo);
 }
 

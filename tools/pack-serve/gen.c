@@ -26,7 +26,7 @@
 
 typedef char dir_name[NAME_MAX + 1];
 
-static int buf_add(struct ps_buf *b, const char *data, size_t len)
+int ps_buf_add(struct ps_buf *b, const void *data, size_t len)
 {
 	size_t need;
 
@@ -52,10 +52,10 @@ static int add_ref_line(struct refs_ctx *c, const pw_oid *id, const char *name, 
 	int err;
 
 	pw_oid_tostr(hex, id, c->type);
-	if ((err = buf_add(c->out, hex, strlen(hex))) < 0 ||
-	    (err = buf_add(c->out, "\t", 1)) < 0 ||
-	    (err = buf_add(c->out, name, strlen(name))) < 0 ||
-	    (err = buf_add(c->out, suffix, strlen(suffix))) < 0)
+	if ((err = ps_buf_add(c->out, hex, strlen(hex))) < 0 ||
+	    (err = ps_buf_add(c->out, "\t", 1)) < 0 ||
+	    (err = ps_buf_add(c->out, name, strlen(name))) < 0 ||
+	    (err = ps_buf_add(c->out, suffix, strlen(suffix))) < 0)
 		return err;
 	return 0;
 }
@@ -132,8 +132,6 @@ static int walk_mtime(time_t *t, const char *dir, unsigned depth)
 int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const char *commondir)
 {
 	struct refs_ctx c;
-	char path[PATH_MAX];
-	struct stat st;
 	int err;
 
 	*mtime = 0;
@@ -143,8 +141,18 @@ int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const cha
 	c.type = pw_repo_oid_type(repo);
 	if ((err = pw_repo_foreach_ref(repo, on_ref, &c)) < 0)
 		return err;
-	if (!out->data && (err = buf_add(out, "", 0)) < 0)
+	if (!out->data && (err = ps_buf_add(out, "", 0)) < 0)
 		return err; /* no refs: an empty body, still a buffer */
+	return ps_gen_refs_mtime(mtime, commondir);
+}
+
+int ps_gen_refs_mtime(time_t *mtime, const char *commondir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int err;
+
+	*mtime = 0;
 	if ((size_t)snprintf(path, sizeof(path), "%s/packed-refs", commondir) < sizeof(path) &&
 	    stat(path, &st) == 0)
 		newer(mtime, &st);
@@ -225,14 +233,14 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 			(int)(len - 5), names.v[i]) >= sizeof(path) ||
 		    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		if ((err = buf_add(out, "P ", 2)) < 0 ||
-		    (err = buf_add(out, names.v[i], len)) < 0 ||
-		    (err = buf_add(out, "\n", 1)) < 0)
+		if ((err = ps_buf_add(out, "P ", 2)) < 0 ||
+		    (err = ps_buf_add(out, names.v[i], len)) < 0 ||
+		    (err = ps_buf_add(out, "\n", 1)) < 0)
 			break;
 	}
 	PW_ARRAY_FREE(&names);
 	if (!err)
-		err = buf_add(out, "\n", 1);
+		err = ps_buf_add(out, "\n", 1);
 	return err;
 }
 

@@ -23,6 +23,12 @@ struct ps_buf {
  */
 int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const char *commondir);
 
+/* The newest mtime of the ref sources of `commondir` (packed-refs, every folder under refs/). 0 or a PW_E… code. */
+int ps_gen_refs_mtime(time_t *mtime, const char *commondir);
+
+/* Append `len` bytes to `b` (kept NUL-terminated; at most 256 MiB in all). 0, PW_ELIMIT or PW_ENOMEM. */
+int ps_buf_add(struct ps_buf *b, const void *data, size_t len);
+
 /*
  * objects/info/packs: "P pack-<hex>.pack\n" for every pack of `objdir`
  * having both its .pack and .idx (sorted by name), then "\n". `*mtime`

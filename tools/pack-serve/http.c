@@ -451,6 +451,10 @@ enum ps_kind ps_http_classify(const char *rel, size_t len)
 		return PS_KIND_INFO_REFS;
 	if (len == 4 && !memcmp(rel, "HEAD", 4))
 		return PS_KIND_HEAD;
+	if (len == 6 && !memcmp(rel, "bundle", 6))
+		return PS_KIND_BUNDLE;
+	if (len == 11 && !memcmp(rel, "bundle-list", 11))
+		return PS_KIND_BUNDLE_LIST;
 	if (len == 18 && !memcmp(rel, "objects/info/packs", 18))
 		return PS_KIND_INFO_PACKS;
 	if (has_prefix(rel, len, pack_dir)) {

@@ -73,7 +73,9 @@ enum ps_kind {
 	PS_KIND_PACK,         /* objects/pack/pack-<hex>.pack */
 	PS_KIND_IDX,          /* objects/pack/pack-<hex>.idx */
 	PS_KIND_REV,          /* objects/pack/pack-<hex>.rev */
-	PS_KIND_LOOSE         /* objects/<2 hex>/<38 or 62 hex> */
+	PS_KIND_LOOSE,        /* objects/<2 hex>/<38 or 62 hex> */
+	PS_KIND_BUNDLE,       /* bundle: generated header + the packs */
+	PS_KIND_BUNDLE_LIST   /* bundle-list: a bundle-uri list naming the bundle */
 };
 
 /*

@@ -191,19 +191,24 @@ void ps_respond(struct ps_resp *r, struct ps_site *site, const struct ps_request
 		text_body(r, 413, is_get);
 	} else if ((n = ps_http_decode_path(path, sizeof(path), req->target, req->target_len)) < 0) {
 		text_body(r, n == -414 ? 414 : 400, is_get);
-	} else if ((rc = ps_site_lookup(&r->body, site, path, &why)) < 0) {
+	} else if ((rc = ps_site_lookup_host(&r->body, site, path, req->host, req->host_len,
+		&why)) < 0) {
 		memset(&r->body, 0, sizeof(r->body));
 		r->body.fd = -1;
 		rc = (rc == -404 || rc == -503) ? -rc : 500;
 		if (rc == 500)
 			fprintf(stderr, "pack-serve: %s: %s\n", path, why ? why : "cannot serve");
+		else if (why)
+			snprintf(r->note, sizeof(r->note), "%s", why);
 		text_body(r, rc, is_get);
 	} else {
 		r->held = 1;
 		from_body(r, req);
 		if (r->status == 200 || r->status == 206) {
 			r->fd = r->body.fd;
-			r->mem = r->body.fd < 0 ? r->body.mem : NULL;
+			r->mem = r->body.fd < 0 && !r->body.npieces ? r->body.mem : NULL;
+			r->pieces = r->body.pieces;
+			r->npieces = r->body.npieces;
 			if (!is_get)
 				r->end = r->off;
 		}
@@ -236,6 +241,8 @@ void ps_respond(struct ps_resp *r, struct ps_site *site, const struct ps_request
 		ps_body_release(site, &r->body);
 		r->held = 0;
 		r->fd = -1;
+		r->pieces = NULL;
+		r->npieces = 0;
 		if (r->mem != r->text)
 			r->mem = NULL;
 	}

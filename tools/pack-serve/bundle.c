@@ -51,6 +51,7 @@ struct ps_bundles {
 	struct bset *sets;
 	size_t count;
 	uint64_t tick;
+	uint64_t hits, misses, walks; /* for the metrics */
 };
 
 /* One pack of the set. */
@@ -90,6 +91,21 @@ static void bset_free(struct bset *s)
 	free(s->commondir);
 	PW_ARRAY_FREE(&s->tips);
 	free(s);
+}
+
+void ps_bundles_get_stats(struct ps_site_stats *out, struct ps_bundles *bs)
+{
+	struct bset *s;
+
+	pthread_mutex_lock(&bs->lock);
+	out->bundle_sets = bs->count;
+	out->bundle_tips = 0;
+	for (s = bs->sets; s; s = s->next)
+		out->bundle_tips += s->tips.n;
+	out->proof_hits = bs->hits;
+	out->proof_misses = bs->misses;
+	out->tip_walks = bs->walks;
+	pthread_mutex_unlock(&bs->lock);
 }
 
 void ps_bundles_free(struct ps_bundles *bs)
@@ -427,6 +443,7 @@ static int prove_tips(unsigned char *oks, struct ps_bundles *bs, const char *com
 		if (oks[i] == 2)
 			oks[i] = res[j++];
 	pthread_mutex_lock(&bs->lock);
+	bs->walks += todo.n;
 	s = bset_find(bs, commondir, setid);
 	if (s && s->tips.n + todo.n <= BUNDLE_MAX_TIPS &&
 	    PW_ARRAY_RESERVE(&s->tips, s->tips.n + todo.n, 64) == 0) {
@@ -552,6 +569,7 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 	s = bset_find(bs, commondir, &setid);
 	if (s) {
 		s->used = ++bs->tick;
+		bs->hits++;
 		bad = s->bad;
 		multi = s->multi;
 		memcpy(pack_hdr, s->pack_hdr, 12);
@@ -566,6 +584,7 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 		memcpy(pack_hdr, s->pack_hdr, 12);
 		trailer = s->trailer;
 		pthread_mutex_lock(&bs->lock);
+		bs->misses++;
 		bset_insert(bs, s);
 		pthread_mutex_unlock(&bs->lock);
 	}

@@ -20,6 +20,9 @@ int ps_bundles_new(struct ps_bundles **out);
 /* Accepts NULL. */
 void ps_bundles_free(struct ps_bundles *bs);
 
+/* Fill the bundle_* / proof_* / tip_walks fields of `out`. */
+void ps_bundles_get_stats(struct ps_site_stats *out, struct ps_bundles *bs);
+
 /*
  * Make `out` the bundle of `repo` (whose common dir is `commondir`): a v2
  * header (v3 with @object-format=sha256 for SHA-256) listing HEAD and the

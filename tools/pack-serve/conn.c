@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "respond.h"
 
 #include "util/banned.h"
@@ -200,6 +201,8 @@ static void drop_response(struct ps_ctx *ctx, struct ps_conn *c)
 	if (!r)
 		return;
 	log_response(ctx, c);
+	ps_metrics_response(ctx->metrics, r->status,
+		r->npieces && r->parsed && r->req.method == PS_METHOD_GET);
 	if (r->held && ctx->site)
 		ps_body_release(ctx->site, &r->body);
 	if (ctx->copy_owner == c)
@@ -389,6 +392,9 @@ static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, int
 	RETRY_EINTR(n, send(c->fd, ctx->copybuf + ctx->copy_pos, ctx->copy_len, MSG_NOSIGNAL));
 	if (n < 0)
 		return send_error("send", errno);
+	if (ctx->metrics)
+		atomic_fetch_add_explicit(&ctx->metrics->sent_copy, (unsigned long long)n,
+			memory_order_relaxed);
 	r->off += (uint64_t)n;
 	r->sent += (uint64_t)n;
 	ctx->copy_pos += (size_t)n;
@@ -497,6 +503,9 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	}
 	if ((uint64_t)n > want)
 		return PS_SEND_CLOSE;
+	if (ctx->metrics)
+		atomic_fetch_add_explicit(fd >= 0 ? &ctx->metrics->sent_sendfile : &ctx->metrics->sent_copy,
+			(unsigned long long)n, memory_order_relaxed);
 	r->off += (uint64_t)n;
 	r->sent += (uint64_t)n;
 	if (r->off < r->end)

@@ -608,6 +608,22 @@ int ps_site_lookup_host(struct ps_body *out, struct ps_site *site, const char *p
 	return ps_fcache_lookup(out, &site->fc, file, kind, why);
 }
 
+void ps_site_get_stats(struct ps_site_stats *out, struct ps_site *site)
+{
+	pw_wm_options o;
+	pw_wm_stats ws;
+
+	memset(out, 0, sizeof(*out));
+	pw_wm_get_stats(&ws, site->wm);
+	pw_wm_get_options(&o, site->wm);
+	out->fds = ws.fds;
+	out->fds_peak = ws.fds_peak;
+	out->fd_limit = o.fd_limit;
+	out->windows = ws.windows;
+	out->mapped = ws.mapped;
+	ps_bundles_get_stats(out, site->bundles);
+}
+
 void ps_body_release(struct ps_site *site, struct ps_body *body)
 {
 	if (!body)

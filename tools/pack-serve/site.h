@@ -75,6 +75,21 @@ int ps_site_lookup(struct ps_body *out, struct ps_site *site, const char *path, 
 int ps_site_lookup_host(struct ps_body *out, struct ps_site *site, const char *path,
 	const char *host, size_t host_len, const char **why);
 
+/* What the site holds and did, for the metrics endpoint. */
+struct ps_site_stats {
+	uint64_t fds, fds_peak;       /* descriptors of the window manager open now, at most so far */
+	uint64_t fd_limit;
+	uint64_t windows, mapped;     /* windows alive, bytes mapped */
+	uint64_t bundle_sets;         /* pack sets whose proofs are remembered */
+	uint64_t bundle_tips;         /* ref tips whose closure is remembered */
+	uint64_t proof_hits;          /* bundle requests that found their pack set proved */
+	uint64_t proof_misses;        /* pack sets proved (packs read, trailer hashed) */
+	uint64_t tip_walks;           /* tips whose closure was walked */
+};
+
+/* Thread-safe. */
+void ps_site_get_stats(struct ps_site_stats *out, struct ps_site *site);
+
 /* Give a body back (return its descriptor to the cache, free its memory). Accepts a zeroed body. */
 void ps_body_release(struct ps_site *site, struct ps_body *body);
 

@@ -13,11 +13,16 @@
  * A set of ids: open addressing over a power-of-two table, kept at most
  * half full. Ids are hashes already, so their first bytes are the hash.
  * The all-zero id marks an empty slot; it never names an object (the walk
- * treats it as missing before it reaches a set).
+ * treats it as missing before it reaches a set). A set that is emptied
+ * again and again (the ids of one tip's walk) keeps the list of its used
+ * slots, so that emptying and merging it cost what it holds, not the size
+ * its table grew to for the largest walk.
  */
 struct oidset {
 	pw_oid *slots;
 	size_t mask, count;
+	int track;                  /* keep `used` */
+	PW_ARRAY(size_t) used;      /* the occupied slots, when tracked */
 };
 
 static const pw_oid zero_oid;
@@ -49,6 +54,7 @@ static int oidset_has(const struct oidset *s, const pw_oid *id)
 	}
 }
 
+/* Add `id` (room was reserved). */
 static void oidset_put(struct oidset *s, const pw_oid *id)
 {
 	size_t i;
@@ -58,9 +64,11 @@ static void oidset_put(struct oidset *s, const pw_oid *id)
 			return;
 	s->slots[i] = *id;
 	s->count++;
+	if (s->track)
+		s->used.v[s->used.n++] = i;
 }
 
-/* Room for one more id (the table doubles past half full). */
+/* Room for `more` ids (the table doubles past half full). */
 static int oidset_reserve(struct oidset *s, size_t more)
 {
 	struct oidset n;
@@ -68,6 +76,8 @@ static int oidset_reserve(struct oidset *s, size_t more)
 
 	if (__builtin_add_overflow(s->count, more, &want) ||
 	    __builtin_mul_overflow(want, 2, &want))
+		return pw__error_nomem();
+	if (s->track && PW_ARRAY_RESERVE(&s->used, s->count + more, 256) < 0)
 		return pw__error_nomem();
 	if (want <= size)
 		return 0;
@@ -81,6 +91,9 @@ static int oidset_reserve(struct oidset *s, size_t more)
 		return pw__error_nomem();
 	n.mask = size - 1;
 	n.count = 0;
+	n.track = s->track;
+	n.used = s->used;
+	n.used.n = 0;
 	for (i = 0; s->slots && i <= s->mask; i++)
 		if (!is_zero(&s->slots[i]))
 			oidset_put(&n, &s->slots[i]);
@@ -89,33 +102,35 @@ static int oidset_reserve(struct oidset *s, size_t more)
 	return 0;
 }
 
+/* Empty a tracked set. */
 static void oidset_clear(struct oidset *s)
 {
-	if (s->slots)
-		memset(s->slots, 0, (s->mask + 1) * sizeof(pw_oid));
+	size_t i;
+
+	for (i = 0; i < s->used.n; i++)
+		memset(&s->slots[s->used.v[i]], 0, sizeof(pw_oid));
+	s->used.n = 0;
 	s->count = 0;
 }
 
 static void oidset_dispose(struct oidset *s)
 {
 	pw__free(s->slots);
+	PW_ARRAY_FREE(&s->used);
 	s->slots = NULL;
 	s->mask = s->count = 0;
 }
 
-/* Add every id of `from` to `to`. */
+/* Add every id of the tracked set `from` to `to`. */
 static int oidset_merge(struct oidset *to, const struct oidset *from)
 {
 	size_t i;
 	int err;
 
-	if (!from->slots)
-		return 0;
 	if ((err = oidset_reserve(to, from->count)) < 0)
 		return err;
-	for (i = 0; i <= from->mask; i++)
-		if (!is_zero(&from->slots[i]))
-			oidset_put(to, &from->slots[i]);
+	for (i = 0; i < from->used.n; i++)
+		oidset_put(to, &from->slots[from->used.v[i]]);
 	return 0;
 }
 
@@ -283,6 +298,7 @@ int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, si
 	w.packs = packs;
 	w.npacks = npacks;
 	w.type = pw_repo_oid_type(repo);
+	w.seen.track = 1;
 	for (i = 0; i < ntips; i++) {
 		if ((rc = walk_tip(&w, &tips[i])) < 0)
 			break;

@@ -447,13 +447,25 @@ static int prove_tips(unsigned char *oks, struct ps_bundles *bs, const char *com
 	s = bset_find(bs, commondir, setid);
 	if (s && s->tips.n + todo.n <= BUNDLE_MAX_TIPS &&
 	    PW_ARRAY_RESERVE(&s->tips, s->tips.n + todo.n, 64) == 0) {
+		size_t known = s->tips.n, w;
+
+		/* Append what is new, sort once, and drop the repeats (several refs on one tip). */
 		for (j = 0; j < todo.n; j++) {
-			if (tip_known(s, &todo.v[j]) >= 0)
+			struct tip key;
+
+			key.id = todo.v[j];
+			if (known && bsearch(&key, s->tips.v, known, sizeof(key), cmp_tip))
 				continue;
 			s->tips.v[s->tips.n].id = todo.v[j];
 			s->tips.v[s->tips.n].ok = res[j];
 			s->tips.n++;
+		}
+		if (s->tips.n > known) {
 			qsort(s->tips.v, s->tips.n, sizeof(struct tip), cmp_tip);
+			for (w = 1, j = 1; j < s->tips.n; j++)
+				if (cmp_tip(&s->tips.v[j], &s->tips.v[w - 1]))
+					s->tips.v[w++] = s->tips.v[j];
+			s->tips.n = w;
 		}
 	}
 	pthread_mutex_unlock(&bs->lock);

@@ -449,6 +449,30 @@ static const char *next_response(const char *buf, size_t len, size_t *pos, int *
 	return end + 4;
 }
 
+/*
+ * Drive `c` through the state machine as the event loop would, the peer
+ * reading whenever the connection waits and shutting its side once the
+ * connection lingers, until it is closed; then read what is left.
+ */
+static void run_until_closed(struct fixture *f, struct ps_ctx *ctx, struct ps_conn *c)
+{
+	int i;
+
+	ps_conn_event(ctx, c, EPOLLIN | EPOLLOUT);
+	for (i = 0; i < 1000000 && ctx->nconns > 0; i++) {
+		if (!c->in_ready) {
+			if (c->state == PS_CONN_LINGER)
+				shutdown(f->sv[1], SHUT_WR);
+			drain_peer(f);
+			ps_conn_event(ctx, c, EPOLLIN | EPOLLOUT);
+		}
+		assert_ptr_equal(ps_ready_pop(ctx), c);
+		ps_conn_step(ctx, c);
+	}
+	assert_int_equal(ctx->nconns, 0);
+	drain_peer(f);
+}
+
 static void test_pipelined_requests(void **state)
 {
 	struct fixture *f = *state;
@@ -459,7 +483,7 @@ static void test_pipelined_requests(void **state)
 	unsigned char *packdata, *headdata;
 	size_t packlen, headlen, pos = 0, blen;
 	const char *b;
-	int status, i, n;
+	int status, n;
 
 	basic_pack(pack, sizeof(pack));
 	snprintf(path, sizeof(path), "%s/repos/basic.git/objects/pack/%s", PW_FIXTURES, pack);
@@ -477,20 +501,7 @@ static void test_pipelined_requests(void **state)
 		"GET /HEAD HTTP/1.0\r\n\r\n", pack, pack);
 	assert_int_equal(write(f->sv[1], req, (size_t)n), n);
 	fault.mode = F_SHORT | F_EAGAIN | F_EINTR;
-	ps_conn_event(&ctx, c, EPOLLIN | EPOLLOUT);
-	for (i = 0; i < 1000000 && ctx.nconns > 0; i++) {
-		if (!c->in_ready) {
-			/* Waiting for the peer: it reads (and the socket drains), or it shuts its side after the last response. */
-			if (c->state == PS_CONN_LINGER)
-				shutdown(f->sv[1], SHUT_WR);
-			drain_peer(f);
-			ps_conn_event(&ctx, c, EPOLLIN | EPOLLOUT);
-		}
-		assert_ptr_equal(ps_ready_pop(&ctx), c);
-		ps_conn_step(&ctx, c);
-	}
-	assert_int_equal(ctx.nconns, 0);
-	drain_peer(f);
+	run_until_closed(f, &ctx, c);
 	b = next_response(f->got, f->got_len, &pos, &status, &blen, 0);
 	assert_int_equal(status, 206);
 	assert_int_equal(blen, 19900);
@@ -525,7 +536,7 @@ static void test_not_modified_keeps_connection(void **state)
 	unsigned char *headdata;
 	size_t headlen, pos = 0, blen;
 	const char *b;
-	int status, i, n;
+	int status, n;
 
 	basic_pack(pack, sizeof(pack));
 	headdata = slurp(PW_FIXTURES "/repos/basic.git/HEAD", &headlen);
@@ -538,19 +549,7 @@ static void test_not_modified_keeps_connection(void **state)
 		"GET /HEAD HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n"
 		"GET /HEAD HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", pack);
 	assert_int_equal(write(f->sv[1], req, (size_t)n), n);
-	ps_conn_event(&ctx, c, EPOLLIN | EPOLLOUT);
-	for (i = 0; i < 100000 && ctx.nconns > 0; i++) {
-		if (!c->in_ready) {
-			if (c->state == PS_CONN_LINGER)
-				shutdown(f->sv[1], SHUT_WR);
-			drain_peer(f);
-			ps_conn_event(&ctx, c, EPOLLIN | EPOLLOUT);
-		}
-		assert_ptr_equal(ps_ready_pop(&ctx), c);
-		ps_conn_step(&ctx, c);
-	}
-	assert_int_equal(ctx.nconns, 0);
-	drain_peer(f);
+	run_until_closed(f, &ctx, c);
 	next_response(f->got, f->got_len, &pos, &status, &blen, 1);
 	assert_int_equal(status, 304);
 	next_response(f->got, f->got_len, &pos, &status, &blen, 1);

@@ -3,7 +3,8 @@
  * git makes: tips whose history is packed pass, a tip with a loose commit,
  * a tree naming a missing blob or a tag of a missing object fails, a
  * gitlink is not followed, a second pack completes a closure, and REF_DELTA
- * bases inside the set are fine, and bases in two packs of the set are not.
+ * bases inside the set are fine; bases in two packs of the set, or in
+ * none (a thin pack), are not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -217,6 +218,28 @@ static void test_ref_deltas_inside_the_set(void **state)
 	pw_repo_free(repo);
 }
 
+static void test_thin_pack(void **state)
+{
+	pw__bases_problem problem = PW__BASES_OK;
+	pw_pack *packs[8];
+	pw_repo *repo;
+	pw_oid base, want;
+	size_t n;
+
+	(void)state;
+	make_repo();
+	/* A pack whose one entry is a REF_DELTA on a blob no pack has (the script says how it is made). */
+	sh("python3 '%s/../tests/e2e/pack-serve/thinpack.py' r.git/objects/pack > base", PW_FIXTURES);
+	oid_of(&want, "cat base");
+	repo = open_repo("r.git");
+	n = packs_of(packs, 8, repo);
+	assert_int_equal(n, 2);
+	assert_int_equal(pw__packs_bases(&problem, &base, packs, n), 0);
+	assert_int_equal(problem, PW__BASES_THIN);
+	assert_memory_equal(&base, &want, sizeof(base));
+	pw_repo_free(repo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -226,6 +249,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_objects_fail, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_ref_deltas_inside_the_set, make_tmpdir,
 			remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_thin_pack, make_tmpdir, remove_tmpdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

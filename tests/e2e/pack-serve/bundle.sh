@@ -158,6 +158,10 @@ git --git-dir="$ROOT/dupbase.git" cat-file --batch-all-objects --batch-check='%(
 	awk '$2 == "blob" { print $1 }' |
 	git --git-dir="$ROOT/dupbase.git" pack-objects -q --window=0 "$ROOT/dupbase.git/objects/pack/pack" >/dev/null
 expect_status "a REF_DELTA base in two packs: 404" 404 "$BASE/dupbase.git/bundle"
+# A thin pack beside a whole one: its REF_DELTA base is in no pack.
+git clone -q --bare "file://$ROOT/basic.git" "$ROOT/thin.git"
+$PYTHON "$HERE/thinpack.py" "$ROOT/thin.git/objects/pack" >/dev/null
+expect_status "a thin pack: 404" 404 "$BASE/thin.git/bundle"
 
 # --- SHA-256: a v3 header
 expect_status "GET sha256 bundle" 200 "$BASE/sha256.git/bundle"
@@ -182,6 +186,7 @@ sleep 0.2
 check "the access log says why (shallow)" grep -q '"GET /shallow.git/bundle HTTP/1.1" 404 .*"no bundle: shallow repository"$' "$LOG"
 check "the access log says why (alternates)" grep -q '"GET /alt.git/bundle HTTP/1.1" 404 .*"no bundle: objects come from alternates"$' "$LOG"
 check "the access log says why (a REF_DELTA base twice)" grep -q '"GET /dupbase.git/bundle HTTP/1.1" 404 .*"no bundle: a REF_DELTA base is in several packs"$' "$LOG"
+check "the access log says why (a thin pack)" grep -q '"GET /thin.git/bundle HTTP/1.1" 404 .*"no bundle: a REF_DELTA base is outside the packs (thin pack)"$' "$LOG"
 check "the access log says why (no packs)" grep -q '"GET /empty.git/bundle HTTP/1.1" 404 .*"no bundle: no packs"$' "$LOG"
 
 # A ref whose commit is loose is left out; the others are still served.

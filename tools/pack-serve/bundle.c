@@ -721,6 +721,12 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 	out->size = total;
 	out->mtime = mtime ? mtime : time(NULL);
 	out->content_type = "application/x-git-bundle";
+	/*
+	 * Its mtime is the newest of files that can change twice in a second
+	 * with other bytes each time: If-Range by date could splice two
+	 * bundles. Only the ETag lets a range through.
+	 */
+	out->weak_date = 1;
 	out->priv_bundle = bb;
 	bb = NULL;
 	rc = 0;
@@ -776,6 +782,7 @@ int ps_bundle_list_make(struct ps_body *out, const struct ps_body *bundle, const
 	out->size = buf.len;
 	out->mtime = bundle->mtime;
 	out->content_type = "text/plain; charset=utf-8";
+	out->weak_date = 1;
 	ps_gen_etag(out->etag, buf.data, buf.len);
 	return 0;
 }

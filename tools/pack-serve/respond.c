@@ -147,7 +147,8 @@ static void from_body(struct ps_resp *r, const struct ps_request *req)
 	rr = ps_http_range(&first, &last, req->range, req->range_len, b->size);
 	/* If-Range that does not match: the Range is ignored altogether, the whole body is sent. */
 	if (rr != 0 && req->if_range &&
-	    !ps_http_if_range_ok(req->if_range, req->if_range_len, b->etag, b->mtime))
+	    !ps_http_if_range_ok(req->if_range, req->if_range_len, b->etag,
+		b->weak_date ? (time_t)-1 : b->mtime))
 		rr = 0;
 	if (rr > 0 && first <= last && last < b->size) {
 		r->status = 206;

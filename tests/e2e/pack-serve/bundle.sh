@@ -65,6 +65,9 @@ tail -c +5001 "$TMP/one.bundle" >"$TMP/want-range"
 expect_files_eq "Range 5000-: the right bytes" "$TMP/want-range" "$TMP/body"
 expect_status "If-Range with the ETag: 206" 206 "$B" -r 0-9 -H "If-Range: $ETAG1"
 expect_status "If-Range with another tag: the whole bundle" 200 "$B" -r 0-9 -H 'If-Range: "0000"'
+LM=$(http_code "$B" -I >/dev/null; header Last-Modified)
+check "a Last-Modified date" test -n "$LM"
+expect_status "If-Range with the Last-Modified date: the whole bundle (a generated body's date is weak)" 200 "$B" -r 0-9 -H "If-Range: $LM"
 expect_status "a range past the end: 416" 416 "$B" -r 999999-
 expect_alive "HTTP semantics on the bundle"
 

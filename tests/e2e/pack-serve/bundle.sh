@@ -192,6 +192,24 @@ check "the access log says why (a REF_DELTA base twice)" grep -q '"GET /dupbase.
 check "the access log says why (a thin pack)" grep -q '"GET /thin.git/bundle HTTP/1.1" 404 .*"no bundle: a REF_DELTA base is outside the packs (thin pack)"$' "$LOG"
 check "the access log says why (no packs)" grep -q '"GET /empty.git/bundle HTTP/1.1" 404 .*"no bundle: no packs"$' "$LOG"
 
+# Refs moving while the packs stay: each request's header follows them (a loose ref, then packed-refs).
+expect_status "bundle before a ref moves" 200 "$B"
+E0=$(header ETag)
+git --git-dir="$SRC" update-ref refs/heads/side "$(git --git-dir="$SRC" rev-parse main~1)"
+expect_status "bundle after refs/heads/side moved" 200 "$B"
+check "a new ETag after a ref moved" test "$(header ETag)" != "$E0"
+expect_eq "the header follows the moved ref" "$(git --git-dir="$SRC" rev-parse main~1)" \
+	"$(git --git-dir="$TMP/verify.git" bundle list-heads "$TMP/body" refs/heads/side | awk '{ print $1 }')"
+git --git-dir="$SRC" pack-refs --all
+E1=$(http_code "$B" -I >/dev/null; header ETag)
+expect_eq "pack-refs changes nothing a client sees" "$(git --git-dir="$SRC" rev-parse main~1)" \
+	"$("${CURL[@]}" "$B" | git --git-dir="$TMP/verify.git" bundle list-heads /dev/stdin refs/heads/side 2>/dev/null | awk '{ print $1 }')"
+git --git-dir="$SRC" update-ref refs/heads/side "$(git --git-dir="$SRC" rev-parse main~2)"
+expect_status "bundle after a packed ref moved" 200 "$B"
+expect_eq "the header follows the packed ref" "$(git --git-dir="$SRC" rev-parse main~2)" \
+	"$(git --git-dir="$TMP/verify.git" bundle list-heads "$TMP/body" refs/heads/side | awk '{ print $1 }')"
+check "a new ETag after the packed ref moved" test "$(header ETag)" != "$E1"
+
 # A ref whose commit is loose is left out; the others are still served.
 wt=$TMP/wt2
 git clone -q "$SRC" "$wt"

@@ -626,6 +626,18 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 			*why = "no bundle: promisor pack (partial clone)";
 			return -404;
 		}
+		/*
+		 * A pack a multi-pack-index covers may be open without its idx;
+		 * the proofs look objects up by id in each pack, so every pack
+		 * of the set needs its own .idx (git writes it beside the pack).
+		 */
+		if ((err = pw_pack_load_idx(bp[i].pack)) < 0) {
+			if (err != PW_ENOTFOUND)
+				return status_of(err, why, "cannot open a pack's idx");
+			pw_error_clear();
+			*why = "no bundle: a pack has no .idx";
+			return -404;
+		}
 		if ((err = pw_pack_checksum(&bp[i].sum, bp[i].pack)) < 0)
 			return status_of(err, why, "cannot read a pack checksum");
 	}

@@ -166,6 +166,18 @@ git clone -q --bare "file://$ROOT/basic.git" "$ROOT/thin.git"
 $PYTHON "$HERE/thinpack.py" "$ROOT/thin.git/objects/pack" >/dev/null
 expect_status "a thin pack: 404" 404 "$BASE/thin.git/bundle"
 
+# A multi-pack-index over three packs (its packs keep their .idx): the same bundle.
+cp -a "$SRC" "$ROOT/midx.git"
+git --git-dir="$ROOT/midx.git" multi-pack-index write
+check "a multi-pack-index is there" test -f "$ROOT/midx.git/objects/pack/multi-pack-index"
+expect_status "GET bundle with a multi-pack-index" 200 "$BASE/midx.git/bundle"
+check "git bundle verify (multi-pack-index)" git --git-dir="$TMP/verify.git" bundle verify -q "$TMP/body"
+HL=$(header_len "$TMP/body")
+HL3=$(header_len "$TMP/three.bundle")
+tail -c +$((HL + 1)) "$TMP/body" >"$TMP/midx.stream"
+tail -c +$((HL3 + 1)) "$TMP/three.bundle" >"$TMP/three.stream"
+expect_files_eq "multi-pack-index: the same pack stream as without it" "$TMP/three.stream" "$TMP/midx.stream"
+
 # --- SHA-256: a v3 header
 expect_status "GET sha256 bundle" 200 "$BASE/sha256.git/bundle"
 cp "$TMP/body" "$TMP/256.bundle"

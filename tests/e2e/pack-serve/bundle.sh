@@ -187,6 +187,17 @@ tail -c +$((HL + 1)) "$TMP/256.bundle" >"$TMP/256.pack"
 expect_files_eq "sha256: the bytes after the header are the .pack" "$(pack_of "$ROOT/sha256.git")" "$TMP/256.pack"
 check "sha256: git bundle verify" git --git-dir="$TMP/verify256.git" bundle verify -q "$TMP/256.bundle"
 
+# --- ROOT that is itself a repository: /bundle and /bundle-list
+PID1=$PID PORT1=$PORT BASE1=$BASE SERR1=$SERR
+ps_start "$ROOT/sha256.git"
+expect_status "single repository: GET /bundle" 200 "$BASE/bundle"
+expect_files_eq "single repository: the same bundle" "$TMP/256.bundle" "$TMP/body"
+expect_status "single repository: GET /bundle-list" 200 "$BASE/bundle-list"
+expect_eq "single repository: the list names /bundle" "$BASE/bundle" \
+	"$(git config -f "$TMP/body" --get-regexp '^bundle\..*\.uri$' | awk '{ print $2 }')"
+ps_stop "$PID"
+PID=$PID1 PORT=$PORT1 BASE=$BASE1 SERR=$SERR1
+
 # --- repositories that make no bundle: 404, the reason in the access log
 git clone -q --bare --depth 1 "file://$ROOT/basic.git" "$ROOT/shallow.git" 2>/dev/null
 git init -q --bare "$ROOT/alt.git"

@@ -222,6 +222,68 @@ static void send_range(struct fixture *f, int mode, int no_sendfile, uint64_t of
 		assert_true(fault.calls > 0);
 }
 
+/*
+ * A body of pieces, as a bundle is (a header in memory, packs' bytes,
+ * a trailer in memory): [off, end) of their concatenation after HDR,
+ * sent under the faults of `mode`; the peer must receive exactly those
+ * bytes, and no call may send more than one chunk or cross a piece.
+ */
+static void send_pieces(struct fixture *f, int mode, int no_sendfile, uint64_t off, uint64_t end)
+{
+	static const char head[] = "# v2 git bundle\n0123456789abcdef0123456789abcdef01234567 HEAD\n\n";
+	static const char tail[] = "twenty bytes of tail";
+	struct ps_piece pieces[4] = {
+		{ -1, head, 0, sizeof(head) - 1 },
+		{ f->file, NULL, 1000, 200000 },
+		{ -1, tail, 0, sizeof(tail) - 1 },
+		{ f->file, NULL, 5, 70000 },
+	};
+	struct ps_body body;
+	struct ps_ctx ctx;
+	struct ps_conn *c;
+	enum ps_send_result r;
+	unsigned char *want;
+	size_t total = 0, i;
+	int k;
+
+	fault.mode = mode;
+	want = malloc(300000);
+	assert_non_null(want);
+	for (i = 0; i < 4; i++) {
+		memcpy(want + total, pieces[i].fd >= 0 ? (const char *)f->content + pieces[i].off :
+			pieces[i].mem, pieces[i].len);
+		total += pieces[i].len;
+	}
+	assert_true(end <= total);
+	assert_int_equal(ps_ctx_init(&ctx, NULL, CHUNK, no_sendfile, 60), 0);
+	c = ps_conn_new(&ctx, f->sv[0], NULL);
+	assert_non_null(c);
+	memset(&body, 0, sizeof(body));
+	body.fd = -1;
+	body.pieces = pieces;
+	body.npieces = 4;
+	body.size = total;
+	assert_int_equal(ps_conn_begin(&ctx, c, HDR, sizeof(HDR) - 1, &body, off, end, 0), 0);
+	for (k = 0; k < 1000000; k++) {
+		fault.turn_calls = 0;
+		r = ps_conn_send_body(&ctx, c);
+		assert_true(fault.turn_calls <= 1);
+		assert_true(fault.max_count <= CHUNK);
+		if (r == PS_SEND_DONE)
+			break;
+		assert_int_not_equal(r, PS_SEND_CLOSE);
+		drain_peer(f);
+	}
+	assert_int_equal(r, PS_SEND_DONE);
+	assert_int_equal(ps_conn_body_sent(c), end - off);
+	ps_conn_close(&ctx, c);
+	ps_ctx_free(&ctx);
+	assert_int_equal(drain_peer(f), 1);
+	assert_int_equal(f->got_len, sizeof(HDR) - 1 + (end - off));
+	assert_memory_equal(f->got + sizeof(HDR) - 1, want + off, end - off);
+	free(want);
+}
+
 /* ------------------------------------------------------------------ tests */
 
 static void test_plain(void **state)
@@ -309,6 +371,34 @@ static void test_truncated_closes(void **state)
 	assert_memory_equal(f->got + sizeof(HDR) - 1, f->content, 150000);
 }
 
+static void test_pieces_whole(void **state)
+{
+	send_pieces(*state, 0, 0, 0, 63 + 200000 + 20 + 70000);
+}
+
+static void test_pieces_ranges_under_faults(void **state)
+{
+	struct fixture *f = *state;
+
+	/* Starting inside the header and ending inside the last piece, then inside a file piece to inside the tail. */
+	send_pieces(f, F_SHORT | F_EAGAIN | F_EINTR, 0, 10, 63 + 200000 + 20 + 1234);
+	f->got_len = 0;
+	close(f->sv[1]);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, f->sv) < 0)
+		fail();
+	send_pieces(f, F_SHORT | F_EAGAIN, 0, 63 + 5000, 63 + 200000 + 7);
+}
+
+static void test_pieces_no_sendfile(void **state)
+{
+	struct fixture *f = *state;
+	int small = 4096;
+
+	setsockopt(f->sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	send_pieces(f, 0, 1, 1, 63 + 200000 + 20 + 70000);
+	assert_int_equal(fault.calls, 0);
+}
+
 /* The name of basic.git's pack. */
 static void basic_pack(char *out, size_t cap)
 {
@@ -359,6 +449,30 @@ static const char *next_response(const char *buf, size_t len, size_t *pos, int *
 	return end + 4;
 }
 
+/*
+ * Drive `c` through the state machine as the event loop would, the peer
+ * reading whenever the connection waits and shutting its side once the
+ * connection lingers, until it is closed; then read what is left.
+ */
+static void run_until_closed(struct fixture *f, struct ps_ctx *ctx, struct ps_conn *c)
+{
+	int i;
+
+	ps_conn_event(ctx, c, EPOLLIN | EPOLLOUT);
+	for (i = 0; i < 1000000 && ctx->nconns > 0; i++) {
+		if (!c->in_ready) {
+			if (c->state == PS_CONN_LINGER)
+				shutdown(f->sv[1], SHUT_WR);
+			drain_peer(f);
+			ps_conn_event(ctx, c, EPOLLIN | EPOLLOUT);
+		}
+		assert_ptr_equal(ps_ready_pop(ctx), c);
+		ps_conn_step(ctx, c);
+	}
+	assert_int_equal(ctx->nconns, 0);
+	drain_peer(f);
+}
+
 static void test_pipelined_requests(void **state)
 {
 	struct fixture *f = *state;
@@ -369,7 +483,7 @@ static void test_pipelined_requests(void **state)
 	unsigned char *packdata, *headdata;
 	size_t packlen, headlen, pos = 0, blen;
 	const char *b;
-	int status, i, n;
+	int status, n;
 
 	basic_pack(pack, sizeof(pack));
 	snprintf(path, sizeof(path), "%s/repos/basic.git/objects/pack/%s", PW_FIXTURES, pack);
@@ -387,20 +501,7 @@ static void test_pipelined_requests(void **state)
 		"GET /HEAD HTTP/1.0\r\n\r\n", pack, pack);
 	assert_int_equal(write(f->sv[1], req, (size_t)n), n);
 	fault.mode = F_SHORT | F_EAGAIN | F_EINTR;
-	ps_conn_event(&ctx, c, EPOLLIN | EPOLLOUT);
-	for (i = 0; i < 1000000 && ctx.nconns > 0; i++) {
-		if (!c->in_ready) {
-			/* Waiting for the peer: it reads (and the socket drains), or it shuts its side after the last response. */
-			if (c->state == PS_CONN_LINGER)
-				shutdown(f->sv[1], SHUT_WR);
-			drain_peer(f);
-			ps_conn_event(&ctx, c, EPOLLIN | EPOLLOUT);
-		}
-		assert_ptr_equal(ps_ready_pop(&ctx), c);
-		ps_conn_step(&ctx, c);
-	}
-	assert_int_equal(ctx.nconns, 0);
-	drain_peer(f);
+	run_until_closed(f, &ctx, c);
 	b = next_response(f->got, f->got_len, &pos, &status, &blen, 0);
 	assert_int_equal(status, 206);
 	assert_int_equal(blen, 19900);
@@ -420,6 +521,50 @@ static void test_pipelined_requests(void **state)
 	free(headdata);
 }
 
+/*
+ * A 304 has no body: it must not try to send one (it used to send from a
+ * NULL memory body, log "send: Bad address" and drop the connection), and
+ * the request pipelined behind it must be answered.
+ */
+static void test_not_modified_keeps_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct ps_site *site;
+	struct ps_ctx ctx;
+	struct ps_conn *c;
+	char pack[64], req[1024], err[256];
+	unsigned char *headdata;
+	size_t headlen, pos = 0, blen;
+	const char *b;
+	int status, n;
+
+	basic_pack(pack, sizeof(pack));
+	headdata = slurp(PW_FIXTURES "/repos/basic.git/HEAD", &headlen);
+	assert_int_equal(ps_site_open(&site, PW_FIXTURES "/repos/basic.git", 0, err, sizeof(err)), 0);
+	assert_int_equal(ps_ctx_init(&ctx, site, 4096, 0, 60), 0);
+	c = ps_conn_new(&ctx, f->sv[0], NULL);
+	assert_non_null(c);
+	n = snprintf(req, sizeof(req),
+		"GET /objects/pack/%s HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n"
+		"GET /HEAD HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: Fri, 01 Jan 2100 00:00:00 GMT\r\n\r\n"
+		"GET /HEAD HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", pack);
+	assert_int_equal(write(f->sv[1], req, (size_t)n), n);
+	run_until_closed(f, &ctx, c);
+	next_response(f->got, f->got_len, &pos, &status, &blen, 1);
+	assert_int_equal(status, 304);
+	next_response(f->got, f->got_len, &pos, &status, &blen, 1);
+	assert_int_equal(status, 304);
+	assert_int_equal(blen, headlen);
+	b = next_response(f->got, f->got_len, &pos, &status, &blen, 0);
+	assert_int_equal(status, 200);
+	assert_int_equal(blen, headlen);
+	assert_memory_equal(b, headdata, headlen);
+	assert_int_equal(pos, f->got_len);
+	ps_ctx_free(&ctx);
+	ps_site_free(site);
+	free(headdata);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -431,7 +576,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_all_faults, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_sendfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_closes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pieces_whole, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pieces_ranges_under_faults, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pieces_no_sendfile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pipelined_requests, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_modified_keeps_connection, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 
 #include "conn.h"
 #include "log.h"
+#include "metrics.h"
 #include "respond.h"
 
 #include "util/banned.h"
@@ -188,7 +189,8 @@ static void log_response(struct ps_ctx *ctx, struct ps_conn *c)
 		secs = 0;
 	ps_log_request(ctx->log, &c->peer, ctx->date_sec, line, line_len, r->status, r->sent,
 		r->parsed ? r->req.referer : NULL, r->parsed ? r->req.referer_len : 0,
-		r->parsed ? r->req.user_agent : NULL, r->parsed ? r->req.user_agent_len : 0, secs);
+		r->parsed ? r->req.user_agent : NULL, r->parsed ? r->req.user_agent_len : 0, secs,
+		r->note);
 }
 
 /* Log and free the response in flight, giving its body back. */
@@ -199,6 +201,8 @@ static void drop_response(struct ps_ctx *ctx, struct ps_conn *c)
 	if (!r)
 		return;
 	log_response(ctx, c);
+	ps_metrics_response(ctx->metrics, r->status,
+		r->npieces && r->parsed && r->req.method == PS_METHOD_GET);
 	if (r->held && ctx->site)
 		ps_body_release(ctx->site, &r->body);
 	if (ctx->copy_owner == c)
@@ -364,15 +368,16 @@ static void uncork(struct ps_conn *c)
 	}
 }
 
-/* --no-sendfile: the next bytes of the body through the worker's buffer. */
-static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, size_t want)
+/* --no-sendfile: the next bytes of the body (`want` bytes at `fpos` of `fd`) through the worker's buffer. */
+static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, int fd, uint64_t fpos,
+	size_t want)
 {
 	struct ps_resp *r = c->resp;
 	ssize_t n;
 
 	if (ctx->copy_owner != c || ctx->copy_off != r->off || ctx->copy_len == 0) {
 		/* The buffer is shared: refill it unless it still holds exactly our next bytes. */
-		RETRY_EINTR(n, pread(r->fd, ctx->copybuf, want, (off_t)r->off));
+		RETRY_EINTR(n, pread(fd, ctx->copybuf, want, (off_t)fpos));
 		if (n < 0)
 			return send_error("read", errno);
 		if (n == 0) {
@@ -387,6 +392,9 @@ static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, siz
 	RETRY_EINTR(n, send(c->fd, ctx->copybuf + ctx->copy_pos, ctx->copy_len, MSG_NOSIGNAL));
 	if (n < 0)
 		return send_error("send", errno);
+	if (ctx->metrics)
+		atomic_fetch_add_explicit(&ctx->metrics->sent_copy, (unsigned long long)n,
+			memory_order_relaxed);
 	r->off += (uint64_t)n;
 	r->sent += (uint64_t)n;
 	ctx->copy_pos += (size_t)n;
@@ -398,13 +406,45 @@ static enum ps_send_result copy_chunk(struct ps_ctx *ctx, struct ps_conn *c, siz
 	return PS_SEND_DONE;
 }
 
+/*
+ * Where the body byte r->off of a body made of pieces lies: its
+ * descriptor and file offset, or its memory; `*want` is cut at the end of
+ * that piece, and `*more` says whether body bytes follow it. The pieces
+ * are few (a bundle: its header, one per pack, a trailer), so a scan is
+ * cheaper than anything cleverer.
+ */
+static int piece_at(const struct ps_resp *r, int *fd, uint64_t *fpos, const char **mem,
+	size_t *want, int *more)
+{
+	uint64_t start = 0, in;
+	size_t i;
+
+	for (i = 0; i < r->npieces; i++) {
+		const struct ps_piece *p = &r->pieces[i];
+		if (r->off < start + p->len) {
+			in = r->off - start;
+			if (*want > p->len - in)
+				*want = (size_t)(p->len - in);
+			*fd = p->fd;
+			*fpos = p->off + in;
+			*mem = p->fd < 0 ? p->mem + in : NULL;
+			*more = r->off + *want < r->end;
+			return 0;
+		}
+		start += p->len;
+	}
+	return -1;
+}
+
 enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 {
 	struct ps_resp *r = c->resp;
-	uint64_t left;
+	const char *mem;
+	uint64_t left, fpos;
 	size_t want;
 	ssize_t n;
 	off_t pos;
+	int fd, more = 0;
 
 	if (!r)
 		return PS_SEND_DONE;
@@ -419,7 +459,7 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 	 * queued sends (docs/PERFORMANCE.md, "pack-serve: one large download
 	 * at a time").
 	 */
-	if (!r->corked && r->fd >= 0 && r->end - r->off >= PS_CORK_MIN && r->hdr_off == 0 &&
+	if (!r->corked && (r->fd >= 0 || r->npieces) && r->end - r->off >= PS_CORK_MIN && r->hdr_off == 0 &&
 	    ctx->ready_count == 0) {
 		int one = 1;
 		if (setsockopt(c->fd, IPPROTO_TCP, TCP_CORK, &one, sizeof(one)) == 0)
@@ -439,22 +479,33 @@ enum ps_send_result ps_conn_send_body(struct ps_ctx *ctx, struct ps_conn *c)
 		return PS_SEND_DONE;
 	left = r->end - r->off;
 	want = left < ctx->chunk ? (size_t)left : ctx->chunk;
-	if (r->fd >= 0 && ctx->no_sendfile && ctx->copybuf)
-		return copy_chunk(ctx, c, want);
-	pos = (off_t)r->off;
-	if (r->fd >= 0)
-		RETRY_EINTR(n, sendfile(c->fd, r->fd, &pos, want));
+	fd = r->fd;
+	fpos = r->off;
+	mem = r->mem ? r->mem + r->off : NULL;
+	if (r->npieces && piece_at(r, &fd, &fpos, &mem, &want, &more) < 0)
+		return PS_SEND_CLOSE;
+	if (fd >= 0 && ctx->no_sendfile && ctx->copybuf)
+		return copy_chunk(ctx, c, fd, fpos, want);
+	pos = (off_t)fpos;
+	if (fd >= 0)
+		RETRY_EINTR(n, sendfile(c->fd, fd, &pos, want));
+	else if (mem)
+		/* A piece in memory (a bundle's header) shares its packet with the pack bytes after it. */
+		RETRY_EINTR(n, send(c->fd, mem, want, MSG_NOSIGNAL | (more ? MSG_MORE : 0)));
 	else
-		RETRY_EINTR(n, send(c->fd, r->mem + r->off, want, MSG_NOSIGNAL));
+		return PS_SEND_CLOSE;
 	if (n < 0)
-		return send_error(r->fd >= 0 ? "sendfile" : "send", errno);
+		return send_error(fd >= 0 ? "sendfile" : "send", errno);
 	if (n == 0) {
 		/* sendfile gives 0 at the file's end: it is shorter than when we looked it up. */
 		report_truncated(r);
 		return PS_SEND_CLOSE;
 	}
-	if ((uint64_t)n > left)
+	if ((uint64_t)n > want)
 		return PS_SEND_CLOSE;
+	if (ctx->metrics)
+		atomic_fetch_add_explicit(fd >= 0 ? &ctx->metrics->sent_sendfile : &ctx->metrics->sent_copy,
+			(unsigned long long)n, memory_order_relaxed);
 	r->off += (uint64_t)n;
 	r->sent += (uint64_t)n;
 	if (r->off < r->end)
@@ -486,6 +537,8 @@ int ps_conn_begin(struct ps_ctx *ctx, struct ps_conn *c, const char *hdr, size_t
 		r->held = 1;
 		r->fd = body->fd;
 		r->mem = body->fd < 0 ? body->mem : NULL;
+		r->pieces = body->pieces;
+		r->npieces = body->npieces;
 	}
 	r->off = off;
 	r->end = body ? end : off;

@@ -12,6 +12,7 @@
 #include "site.h"
 
 struct ps_log;
+struct ps_metrics;
 struct ps_conn;
 struct ps_resp;
 
@@ -40,6 +41,7 @@ struct ps_ctx {
 	uint64_t copy_off;        /* file offset of copybuf[copy_pos] */
 	size_t copy_pos, copy_len; /* the unsent bytes of copybuf */
 	struct ps_log *log;       /* NULL: no access log */
+	struct ps_metrics *metrics; /* NULL: nothing counted */
 	int64_t now_ms;           /* CLOCK_MONOTONIC, refreshed once per loop turn */
 	int stopping;             /* shutting down: answer nothing new, close after each response */
 	struct ps_tlist timers[PS_TL_COUNT];

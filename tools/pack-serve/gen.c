@@ -26,7 +26,7 @@
 
 typedef char dir_name[NAME_MAX + 1];
 
-static int buf_add(struct ps_buf *b, const char *data, size_t len)
+int ps_buf_add(struct ps_buf *b, const void *data, size_t len)
 {
 	size_t need;
 
@@ -52,10 +52,10 @@ static int add_ref_line(struct refs_ctx *c, const pw_oid *id, const char *name, 
 	int err;
 
 	pw_oid_tostr(hex, id, c->type);
-	if ((err = buf_add(c->out, hex, strlen(hex))) < 0 ||
-	    (err = buf_add(c->out, "\t", 1)) < 0 ||
-	    (err = buf_add(c->out, name, strlen(name))) < 0 ||
-	    (err = buf_add(c->out, suffix, strlen(suffix))) < 0)
+	if ((err = ps_buf_add(c->out, hex, strlen(hex))) < 0 ||
+	    (err = ps_buf_add(c->out, "\t", 1)) < 0 ||
+	    (err = ps_buf_add(c->out, name, strlen(name))) < 0 ||
+	    (err = ps_buf_add(c->out, suffix, strlen(suffix))) < 0)
 		return err;
 	return 0;
 }
@@ -75,10 +75,18 @@ static int on_ref(const char *name, const pw_oid *id, const pw_oid *peeled, void
 	return 0;
 }
 
-static void newer(time_t *t, const struct stat *st)
+/* Fold one file's identity and mtime (to the nanosecond) into the state. */
+static void note(struct ps_refs_state *rs, const struct stat *st)
 {
-	if (st->st_mtime > *t)
-		*t = st->st_mtime;
+	uint64_t v[4] = { (uint64_t)st->st_ino, (uint64_t)st->st_mtim.tv_sec,
+		(uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_size };
+	const unsigned char *p = (const unsigned char *)v;
+	size_t i;
+
+	if (st->st_mtime > rs->mtime)
+		rs->mtime = st->st_mtime;
+	for (i = 0; i < sizeof(v); i++)
+		rs->digest = (rs->digest ^ p[i]) * 0x100000001b3ULL;
 }
 
 /*
@@ -86,7 +94,7 @@ static void newer(time_t *t, const struct stat *st)
  * and the folder closed before descending, so one walk holds at most one
  * directory descriptor (they are outside the window manager's budget).
  */
-static int walk_mtime(time_t *t, const char *dir, unsigned depth)
+static int walk_mtime(struct ps_refs_state *rs, const char *dir, unsigned depth)
 {
 	PW_ARRAY(dir_name) subs = PW_ARRAY_INIT;
 	size_t i, len;
@@ -97,7 +105,7 @@ static int walk_mtime(time_t *t, const char *dir, unsigned depth)
 
 	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
 		return 0;
-	newer(t, &st);
+	note(rs, &st);
 	if (depth >= GEN_MAX_DEPTH || !(dh = opendir(dir)))
 		return 0;
 	while ((d = readdir(dh)) != NULL) {
@@ -123,7 +131,7 @@ static int walk_mtime(time_t *t, const char *dir, unsigned depth)
 
 		if (pw__path_join(path, sizeof(path), dir, subs.v[i]))
 			continue;
-		err = walk_mtime(t, path, depth + 1);
+		err = walk_mtime(rs, path, depth + 1);
 	}
 	PW_ARRAY_FREE(&subs);
 	return err;
@@ -132,8 +140,6 @@ static int walk_mtime(time_t *t, const char *dir, unsigned depth)
 int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const char *commondir)
 {
 	struct refs_ctx c;
-	char path[PATH_MAX];
-	struct stat st;
 	int err;
 
 	*mtime = 0;
@@ -143,15 +149,37 @@ int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const cha
 	c.type = pw_repo_oid_type(repo);
 	if ((err = pw_repo_foreach_ref(repo, on_ref, &c)) < 0)
 		return err;
-	if (!out->data && (err = buf_add(out, "", 0)) < 0)
+	if (!out->data && (err = ps_buf_add(out, "", 0)) < 0)
 		return err; /* no refs: an empty body, still a buffer */
-	if ((size_t)snprintf(path, sizeof(path), "%s/packed-refs", commondir) < sizeof(path) &&
-	    stat(path, &st) == 0)
-		newer(mtime, &st);
-	if ((size_t)snprintf(path, sizeof(path), "%s/refs", commondir) < sizeof(path) &&
-	    (err = walk_mtime(mtime, path, 0)) < 0)
-		return err;
-	return 0;
+	return ps_gen_refs_mtime(mtime, commondir);
+}
+
+int ps_gen_refs_state(struct ps_refs_state *rs, const char *commondir, const char *gitdir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	memset(rs, 0, sizeof(*rs));
+	rs->digest = 0xcbf29ce484222325ULL;
+	/* A reftable stack changes inside files we do not look at here. */
+	rs->complete = !(pw__path_join(path, sizeof(path), commondir, "reftable") == 0 &&
+		stat(path, &st) == 0);
+	if (gitdir && pw__path_join(path, sizeof(path), gitdir, "HEAD") == 0 && stat(path, &st) == 0)
+		note(rs, &st);
+	if (pw__path_join(path, sizeof(path), commondir, "packed-refs") == 0 && stat(path, &st) == 0)
+		note(rs, &st);
+	if (pw__path_join(path, sizeof(path), commondir, "refs"))
+		return 0;
+	return walk_mtime(rs, path, 0);
+}
+
+int ps_gen_refs_mtime(time_t *mtime, const char *commondir)
+{
+	struct ps_refs_state rs;
+	int err = ps_gen_refs_state(&rs, commondir, NULL);
+
+	*mtime = rs.mtime;
+	return err;
 }
 
 /* "pack-<40 or 64 lowercase hex>" followed by `ext`. */
@@ -193,7 +221,7 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 	if (pw__path_join(packdir, sizeof(packdir), objdir, "pack"))
 		return PW_ELIMIT;
 	if (stat(packdir, &st) == 0)
-		newer(mtime, &st);
+		*mtime = st.st_mtime;
 	if ((dh = opendir(packdir)) != NULL) {
 		while ((d = readdir(dh)) != NULL) {
 			if (!pack_name(d->d_name, ".pack"))
@@ -225,14 +253,14 @@ int ps_gen_info_packs(struct ps_buf *out, time_t *mtime, const char *objdir)
 			(int)(len - 5), names.v[i]) >= sizeof(path) ||
 		    stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
-		if ((err = buf_add(out, "P ", 2)) < 0 ||
-		    (err = buf_add(out, names.v[i], len)) < 0 ||
-		    (err = buf_add(out, "\n", 1)) < 0)
+		if ((err = ps_buf_add(out, "P ", 2)) < 0 ||
+		    (err = ps_buf_add(out, names.v[i], len)) < 0 ||
+		    (err = ps_buf_add(out, "\n", 1)) < 0)
 			break;
 	}
 	PW_ARRAY_FREE(&names);
 	if (!err)
-		err = buf_add(out, "\n", 1);
+		err = ps_buf_add(out, "\n", 1);
 	return err;
 }
 

@@ -23,6 +23,27 @@ struct ps_buf {
  */
 int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const char *commondir);
 
+/* The newest mtime of the ref sources of `commondir` (packed-refs, every folder under refs/). 0 or a PW_E… code. */
+int ps_gen_refs_mtime(time_t *mtime, const char *commondir);
+
+/*
+ * What the refs look like on disk, cheaply: the newest mtime (seconds) of
+ * packed-refs, HEAD (in `gitdir`, when not NULL) and every folder under
+ * refs/, and a digest of their identities and mtimes to the nanosecond.
+ * A ref written, moved or deleted renames or unlinks a file in its folder
+ * (or rewrites packed-refs), so the digest changes; `complete` is 0 when
+ * it cannot tell (a reftable stack). 0 or a PW_E… code.
+ */
+struct ps_refs_state {
+	time_t mtime;
+	uint64_t digest;
+	int complete;
+};
+int ps_gen_refs_state(struct ps_refs_state *rs, const char *commondir, const char *gitdir);
+
+/* Append `len` bytes to `b` (kept NUL-terminated; at most 256 MiB in all). 0, PW_ELIMIT or PW_ENOMEM. */
+int ps_buf_add(struct ps_buf *b, const void *data, size_t len);
+
 /*
  * objects/info/packs: "P pack-<hex>.pack\n" for every pack of `objdir`
  * having both its .pack and .idx (sorted by name), then "\n". `*mtime`

@@ -35,6 +35,7 @@ struct head_state {
 	int saw_host; /* a Host field line (absolute-form may replace req->host) */
 	int abs_host; /* req->host came from an absolute-form target */
 	int saw_length;
+	int saw_te;   /* a Transfer-Encoding field line */
 	uint64_t length;
 	int conn_close;
 	int conn_keep_alive;
@@ -251,7 +252,7 @@ static int parse_field(struct head_state *st, const char *s, size_t n)
 		if (eq_nocase(s, i, "if-modified-since"))
 			keep_first(&req->if_modified_since, &req->if_modified_since_len, v, vn);
 		else if (eq_nocase(s, i, "transfer-encoding"))
-			return -501;
+			st->saw_te = 1;
 		break;
 	default:
 		break;
@@ -346,6 +347,13 @@ int ps_http_parse(struct ps_request *req, const char *buf, size_t len)
 		req->keep_alive = !st.conn_close;
 	else
 		req->keep_alive = st.conn_keep_alive && !st.conn_close;
+	/*
+	 * Both framings at once is how requests are smuggled past a proxy
+	 * (RFC 9112 6.3): 400, and the connection closes. A Transfer-Encoding
+	 * alone is one we do not implement: 501.
+	 */
+	if (st.saw_te)
+		return st.saw_length ? -400 : -501;
 	req->has_body = st.saw_length && st.length > 0;
 	req->header_bytes = nl + 1;
 	return (int)req->header_bytes;
@@ -443,6 +451,10 @@ enum ps_kind ps_http_classify(const char *rel, size_t len)
 		return PS_KIND_INFO_REFS;
 	if (len == 4 && !memcmp(rel, "HEAD", 4))
 		return PS_KIND_HEAD;
+	if (len == 6 && !memcmp(rel, "bundle", 6))
+		return PS_KIND_BUNDLE;
+	if (len == 11 && !memcmp(rel, "bundle-list", 11))
+		return PS_KIND_BUNDLE_LIST;
 	if (len == 18 && !memcmp(rel, "objects/info/packs", 18))
 		return PS_KIND_INFO_PACKS;
 	if (has_prefix(rel, len, pack_dir)) {

@@ -58,7 +58,7 @@ struct ps_request {
  *        (bad syntax, bare CR, NUL, obs-fold, missing Host on 1.1, a
  *        duplicate Host/Range, a bad or conflicting Content-Length),
  *        -414, -431, -505 (HTTP version other than 1.0/1.1), -501
- *        (Transfer-Encoding).
+ *        (Transfer-Encoding without Content-Length; with one it is -400).
  * Leading empty lines before the request line are skipped (RFC 9112 2.2).
  * Lines end in CRLF or a bare LF. Never reads outside buf[0..len).
  */
@@ -73,7 +73,9 @@ enum ps_kind {
 	PS_KIND_PACK,         /* objects/pack/pack-<hex>.pack */
 	PS_KIND_IDX,          /* objects/pack/pack-<hex>.idx */
 	PS_KIND_REV,          /* objects/pack/pack-<hex>.rev */
-	PS_KIND_LOOSE         /* objects/<2 hex>/<38 or 62 hex> */
+	PS_KIND_LOOSE,        /* objects/<2 hex>/<38 or 62 hex> */
+	PS_KIND_BUNDLE,       /* bundle: generated header + the packs */
+	PS_KIND_BUNDLE_LIST   /* bundle-list: a bundle-uri list naming the bundle */
 };
 
 /*

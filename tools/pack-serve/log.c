@@ -99,10 +99,11 @@ static void format_peer(char *out, size_t cap, const struct ps_peer *peer)
 
 void ps_log_request(struct ps_log *log, const struct ps_peer *peer, time_t when,
 	const char *line, size_t line_len, int status, uint64_t bytes,
-	const char *referer, size_t referer_len, const char *ua, size_t ua_len, double seconds)
+	const char *referer, size_t referer_len, const char *ua, size_t ua_len, double seconds,
+	const char *note)
 {
-	/* Worst case: three fields escaped at 4 bytes per byte, plus the fixed parts. */
-	enum { LINE_MAX_BYTES = 3 * 4 * PS_LOG_FIELD_MAX + 256 };
+	/* Worst case: four fields escaped at 4 bytes per byte, plus the fixed parts. */
+	enum { LINE_MAX_BYTES = 4 * 4 * PS_LOG_FIELD_MAX + 256 };
 	char addr[INET6_ADDRSTRLEN];
 	struct tm tm;
 	char *p;
@@ -131,7 +132,14 @@ void ps_log_request(struct ps_log *log, const struct ps_peer *peer, time_t when,
 	*p++ = ' ';
 	*p++ = '"';
 	p += put_escaped(p, ua, ua_len);
-	n = snprintf(p, 48, "\" %.3f\n", seconds);
+	n = snprintf(p, 48, "\" %.3f", seconds);
 	p += n;
+	if (note && note[0]) {
+		*p++ = ' ';
+		*p++ = '"';
+		p += put_escaped(p, note, strlen(note));
+		*p++ = '"';
+	}
+	*p++ = '\n';
 	log->len = (size_t)(p - log->buf);
 }

@@ -31,10 +31,11 @@ struct ps_log {
 int ps_log_sink_open(struct ps_log_sink *sink, const char *path);
 void ps_log_sink_close(struct ps_log_sink *sink);
 
-/* Append one request's line; flushes first when the buffer is too full. */
+/* Append one request's line (`note`, when not NULL or "", after the duration in quotes: why a 404); flushes first when the buffer is too full. */
 void ps_log_request(struct ps_log *log, const struct ps_peer *peer, time_t when,
 	const char *line, size_t line_len, int status, uint64_t bytes,
-	const char *referer, size_t referer_len, const char *ua, size_t ua_len, double seconds);
+	const char *referer, size_t referer_len, const char *ua, size_t ua_len, double seconds,
+	const char *note);
 /* Write the buffered lines (in one locked write sequence, so lines of different workers never mix). */
 void ps_log_flush(struct ps_log *log);
 

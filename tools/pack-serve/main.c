@@ -51,6 +51,7 @@ static void usage(void)
 		"  --fd-limit N               most served files open at once (default 64)\n"
 		"  --no-sendfile              copy file bodies with pread and send instead\n"
 		"  --access-log FILE          one line per request to FILE ('-': standard output)\n"
+		"  --metrics-listen ADDR:PORT serve Prometheus metrics at /metrics there (default: off)\n"
 		"  -h, --help                 show this help\n"
 		"  --version                  show the versions of pack-serve and libpackwin\n"
 		"\n"
@@ -127,6 +128,7 @@ enum {
 	OPT_FD_LIMIT,
 	OPT_NO_SENDFILE,
 	OPT_ACCESS_LOG,
+	OPT_METRICS_LISTEN,
 	OPT_CHUNK,
 	OPT_VERSION
 };
@@ -140,6 +142,7 @@ static const struct option options[] = {
 	{ "fd-limit", required_argument, NULL, OPT_FD_LIMIT },
 	{ "no-sendfile", no_argument, NULL, OPT_NO_SENDFILE },
 	{ "access-log", required_argument, NULL, OPT_ACCESS_LOG },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	/* Undocumented, for benchmarks: body bytes per connection per loop turn. */
 	{ "chunk", required_argument, NULL, OPT_CHUNK },
 	{ "help", no_argument, NULL, 'h' },
@@ -190,6 +193,9 @@ static int parse_args(struct ps_server_opts *o, unsigned int *fd_limit, int *max
 		case OPT_ACCESS_LOG:
 			o->access_log = optarg;
 			break;
+		case OPT_METRICS_LISTEN:
+			o->metrics_listen = optarg;
+			break;
 		case OPT_CHUNK:
 			/* Below 2 GiB, as one sendfile call moves at most that much anyway. */
 			rc = parse_size(&o->chunk, "--chunk", optarg, 1, (uint64_t)1 << 30);
@@ -209,6 +215,8 @@ static int parse_args(struct ps_server_opts *o, unsigned int *fd_limit, int *max
 	}
 	if (ps_server_check_listen(o->listen, err, sizeof(err)) < 0)
 		return usage_error("%s", err);
+	if (o->metrics_listen && ps_server_check_listen(o->metrics_listen, err, sizeof(err)) < 0)
+		return usage_error("--metrics-%s", err + 2);
 	if (optind >= argc)
 		return usage_error("no ROOT given");
 	if (optind + 1 < argc)
@@ -255,6 +263,8 @@ int main(int argc, char **argv)
 		return PS_EXIT_LISTEN;
 	}
 	printf("listening on %s\n", ps_server_url(srv));
+	if (ps_server_metrics_url(srv))
+		printf("metrics on %s\n", ps_server_metrics_url(srv));
 	if (fflush(stdout) != 0)
 		fprintf(stderr, "pack-serve: cannot write to standard output\n");
 	rc = ps_server_run(srv) < 0 ? PS_EXIT_FAIL : PS_EXIT_OK;

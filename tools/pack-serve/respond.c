@@ -137,7 +137,9 @@ static void from_body(struct ps_resp *r, const struct ps_request *req)
 	r->off = 0;
 	r->end = b->size;
 	if (not_modified(req, b)) {
+		/* No body follows a 304: [off, end) stays empty so nothing is sent (or held). */
 		r->status = 304;
+		r->end = 0;
 		return;
 	}
 	if (!req->range)
@@ -145,7 +147,8 @@ static void from_body(struct ps_resp *r, const struct ps_request *req)
 	rr = ps_http_range(&first, &last, req->range, req->range_len, b->size);
 	/* If-Range that does not match: the Range is ignored altogether, the whole body is sent. */
 	if (rr != 0 && req->if_range &&
-	    !ps_http_if_range_ok(req->if_range, req->if_range_len, b->etag, b->mtime))
+	    !ps_http_if_range_ok(req->if_range, req->if_range_len, b->etag,
+		b->weak_date ? (time_t)-1 : b->mtime))
 		rr = 0;
 	if (rr > 0 && first <= last && last < b->size) {
 		r->status = 206;
@@ -189,19 +192,24 @@ void ps_respond(struct ps_resp *r, struct ps_site *site, const struct ps_request
 		text_body(r, 413, is_get);
 	} else if ((n = ps_http_decode_path(path, sizeof(path), req->target, req->target_len)) < 0) {
 		text_body(r, n == -414 ? 414 : 400, is_get);
-	} else if ((rc = ps_site_lookup(&r->body, site, path, &why)) < 0) {
+	} else if ((rc = ps_site_lookup_host(&r->body, site, path, req->host, req->host_len,
+		&why)) < 0) {
 		memset(&r->body, 0, sizeof(r->body));
 		r->body.fd = -1;
 		rc = (rc == -404 || rc == -503) ? -rc : 500;
 		if (rc == 500)
 			fprintf(stderr, "pack-serve: %s: %s\n", path, why ? why : "cannot serve");
+		else if (why)
+			snprintf(r->note, sizeof(r->note), "%s", why);
 		text_body(r, rc, is_get);
 	} else {
 		r->held = 1;
 		from_body(r, req);
 		if (r->status == 200 || r->status == 206) {
 			r->fd = r->body.fd;
-			r->mem = r->body.fd < 0 ? r->body.mem : NULL;
+			r->mem = r->body.fd < 0 && !r->body.npieces ? r->body.mem : NULL;
+			r->pieces = r->body.pieces;
+			r->npieces = r->body.npieces;
 			if (!is_get)
 				r->end = r->off;
 		}
@@ -234,6 +242,8 @@ void ps_respond(struct ps_resp *r, struct ps_site *site, const struct ps_request
 		ps_body_release(site, &r->body);
 		r->held = 0;
 		r->fd = -1;
+		r->pieces = NULL;
+		r->npieces = 0;
 		if (r->mem != r->text)
 			r->mem = NULL;
 	}

@@ -20,12 +20,15 @@ struct ps_resp {
 	struct ps_body body;
 	int fd;               /* >= 0: send from this descriptor */
 	const char *mem;      /* else from these bytes */
+	const struct ps_piece *pieces; /* else (npieces > 0) from these, end to end: [off, end) is in their sum */
+	size_t npieces;
 	uint64_t off, end;    /* what is left to send: [off, end) */
 	uint64_t sent;        /* body bytes sent */
 	uint32_t hdr_len, hdr_off;
 	int corked;           /* TCP_CORK is set on the socket for this body */
 	size_t head_bytes;    /* the request head's length in the connection's buffer */
 	char text[64];        /* an error response's body */
+	char note[96];        /* why a 404 is one (a repository without a bundle), for the access log; "" if none */
 	char hdr[PS_RESP_HDR_MAX];
 };
 

@@ -1,9 +1,11 @@
 /* server.c: the listener, the worker threads and their epoll loops, connection limits, accept back-off, signals and graceful shutdown. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -14,12 +16,16 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "conn.h"
+#include "gen.h"
 #include "log.h"
+#include "metrics.h"
 #include "server.h"
 
+#include "util/alloc.h"
 #include "util/banned.h"
 
 /* Events taken per epoll_wait, and connections accepted per loop turn. */
@@ -66,6 +72,11 @@ struct ps_server {
 	unsigned int nworkers;
 	struct ps_worker **workers;
 	char url[INET6_ADDRSTRLEN + 32];
+	struct ps_metrics metrics;
+	int mfd;                       /* the metrics listener, or -1 */
+	pthread_t mthread;
+	int mstarted;
+	char murl[INET6_ADDRSTRLEN + 48];
 };
 
 /* Split "ADDR:PORT" / "[ADDR]:PORT" into host[] and *port. Returns 0, or -1 with a message. */
@@ -109,7 +120,8 @@ int ps_server_check_listen(const char *spec, char *err, size_t errlen)
 }
 
 /* Resolve "ADDR:PORT". Returns 0, or -1 with a message. */
-static int resolve(struct addrinfo **out, const char *spec, char *err, size_t errlen)
+static int resolve(struct addrinfo **out, const char *opt, const char *spec, char *err,
+	size_t errlen)
 {
 	char host[256];
 	const char *port;
@@ -123,22 +135,95 @@ static int resolve(struct addrinfo **out, const char *spec, char *err, size_t er
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
 	if ((rc = getaddrinfo(host, port, &hints, out)) != 0) {
-		snprintf(err, errlen, "--listen '%s': %s", spec, gai_strerror(rc));
+		snprintf(err, errlen, "%s '%s': %s", opt, spec, gai_strerror(rc));
 		return -1;
 	}
 	return 0;
 }
 
-static int open_listener(struct ps_server *srv, char *err, size_t errlen)
+/* A decimal number made of digits only (no sign, no spaces), or -1. */
+static long env_number(const char *s)
 {
-	struct addrinfo *ai = NULL, *a;
+	long v = 0;
+
+	if (!s || !*s || strlen(s) > 9 || strspn(s, "0123456789") != strlen(s))
+		return -1;
+	while (*s)
+		v = v * 10 + (*s++ - '0');
+	return v;
+}
+
+/*
+ * Socket activation, as sd_listen_fds(3) defines it: when LISTEN_PID is
+ * this process and LISTEN_FDS is 1 or more, descriptor 3 is a listening
+ * socket made for us (a systemd .socket unit, or systemd-socket-activate);
+ * it is used instead of binding --listen. Descriptors past the first are
+ * not ours to use: they are closed. The variables are unset so that
+ * nothing started later takes them for its own. Returns 1 and the socket
+ * in *fd, 0 when there is no activation, -1 with a message.
+ */
+static int inherited_listener(int *fd, char *err, size_t errlen)
+{
+	long pid = env_number(getenv("LISTEN_PID")), n = env_number(getenv("LISTEN_FDS")), i;
+	int type = 0, acc = 0, fl;
+	socklen_t len = sizeof(int);
+
+	if (pid < 0 || pid != (long)getpid())
+		return 0;
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	if (n < 1) {
+		snprintf(err, errlen, "socket activation: LISTEN_FDS is not a number of descriptors");
+		return -1;
+	}
+	for (i = 1; i < n && i < 1024; i++)
+		close((int)(3 + i));
+	if (getsockopt(3, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM ||
+	    getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0 || !acc) {
+		snprintf(err, errlen, "socket activation: descriptor 3 is not a listening stream socket");
+		return -1;
+	}
+	if ((fl = fcntl(3, F_GETFL)) < 0 || fcntl(3, F_SETFL, fl | O_NONBLOCK) < 0 ||
+	    fcntl(3, F_SETFD, FD_CLOEXEC) < 0) {
+		snprintf(err, errlen, "socket activation: descriptor 3: %s", strerror(errno));
+		return -1;
+	}
+	*fd = 3;
+	return 1;
+}
+
+/* The URL of the bound socket `fd` into `url`, with `path` after the port. */
+static int socket_url(char *url, size_t cap, int fd, const char *path)
+{
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
 	char addr[INET6_ADDRSTRLEN];
-	int fd = -1, one = 1, saved = 0;
-	unsigned int port;
 
-	if (resolve(&ai, srv->opts.listen, err, errlen) < 0)
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
+		snprintf(url, cap, "http://[%s]:%u/%s", addr, ntohs(in6->sin6_port), path);
+	} else if (ss.ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+		inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
+		snprintf(url, cap, "http://%s:%u/%s", addr, ntohs(in->sin_port), path);
+	} else {
+		errno = EAFNOSUPPORT;
+		return -1;
+	}
+	return 0;
+}
+
+/* Bind and listen on `spec` (what --listen or --metrics-listen says). The socket, or -1 with a message. */
+static int bind_listener(const char *opt, const char *spec, char *err, size_t errlen)
+{
+	struct addrinfo *ai = NULL, *a;
+	int fd = -1, one = 1, saved = 0;
+
+	if (resolve(&ai, opt, spec, err, errlen) < 0)
 		return -1;
 	for (a = ai; a; a = a->ai_next) {
 		fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
@@ -154,27 +239,24 @@ static int open_listener(struct ps_server *srv, char *err, size_t errlen)
 		fd = -1;
 	}
 	freeaddrinfo(ai);
-	if (fd < 0) {
-		snprintf(err, errlen, "--listen '%s': %s", srv->opts.listen, strerror(saved));
+	if (fd < 0)
+		snprintf(err, errlen, "%s '%s': %s", opt, spec, strerror(saved));
+	return fd;
+}
+
+static int open_listener(struct ps_server *srv, char *err, size_t errlen)
+{
+	int fd = -1, rc;
+
+	if ((rc = inherited_listener(&fd, err, errlen)) < 0)
 		return -1;
-	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0) {
-		snprintf(err, errlen, "--listen '%s': %s", srv->opts.listen, strerror(errno));
-		close(fd);
+	if (rc == 0 && (fd = bind_listener("--listen", srv->opts.listen, err, errlen)) < 0)
 		return -1;
-	}
-	if (ss.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
-		port = ntohs(in6->sin6_port);
-		snprintf(srv->url, sizeof(srv->url), "http://[%s]:%u/", addr, port);
-	} else {
-		const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
-		inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr));
-		port = ntohs(in->sin_port);
-		snprintf(srv->url, sizeof(srv->url), "http://%s:%u/", addr, port);
-	}
 	srv->lfd = fd;
+	if (socket_url(srv->url, sizeof(srv->url), fd, "") < 0) {
+		snprintf(err, errlen, "%s: %s", rc ? "socket activation" : "--listen", strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 
@@ -192,6 +274,7 @@ int ps_server_new(struct ps_server **out, const struct ps_server_opts *opts,
 	srv->site = site;
 	srv->lfd = -1;
 	srv->wakefd = -1;
+	srv->mfd = -1;
 	/* A peer that goes away must give EPIPE, not kill the server. */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&srv->sigs);
@@ -207,6 +290,14 @@ int ps_server_new(struct ps_server **out, const struct ps_server_opts *opts,
 	}
 	if (open_listener(srv, err, errlen) < 0)
 		goto fail;
+	if (opts->metrics_listen) {
+		if ((srv->mfd = bind_listener("--metrics-listen", opts->metrics_listen, err, errlen)) < 0)
+			goto fail;
+		if (socket_url(srv->murl, sizeof(srv->murl), srv->mfd, "metrics") < 0) {
+			snprintf(err, errlen, "--metrics-listen: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	if ((srv->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
 		goto fail;
@@ -221,6 +312,120 @@ fail:
 const char *ps_server_url(const struct ps_server *srv)
 {
 	return srv->url;
+}
+
+const char *ps_server_metrics_url(const struct ps_server *srv)
+{
+	return srv->mfd >= 0 ? srv->murl : NULL;
+}
+
+/* How long a metrics client may take to send its request or read the answer. */
+#define PS_METRICS_TIMEOUT_S 2
+#define PS_METRICS_HEAD_MAX 4096
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = send(fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * One metrics client: read its request head (bounded in size and time),
+ * answer GET or HEAD /metrics with the exposition, anything else 404 or
+ * 405, and close. One at a time, on the metrics thread, with blocking
+ * calls under timeouts: the endpoint is for a scraper every few seconds,
+ * not for the public, and never touches the workers' loops.
+ */
+static void metrics_client(struct ps_server *srv, int fd)
+{
+	struct timeval tv = { PS_METRICS_TIMEOUT_S, 0 };
+	struct ps_buf body = { NULL, 0, 0 };
+	char head[PS_METRICS_HEAD_MAX + 1], hdr[256];
+	const char *status = "200 OK";
+	size_t len = 0;
+	ssize_t n;
+	int is_head = 0, hn;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	while (len < PS_METRICS_HEAD_MAX) {
+		n = recv(fd, head + len, PS_METRICS_HEAD_MAX - len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		head[len] = '\0';
+		if (strstr(head, "\r\n\r\n") || strstr(head, "\n\n"))
+			break;
+	}
+	head[len] = '\0';
+	if (!strncmp(head, "HEAD ", 5))
+		is_head = 1;
+	if (strncmp(head, "GET ", 4) && !is_head)
+		status = "405 Method Not Allowed";
+	else if (strncmp(head + (is_head ? 5 : 4), "/metrics", 8) ||
+		 !strchr(" ?", head[(is_head ? 5 : 4) + 8]))
+		status = "404 Not Found";
+	if (status[0] == '2') {
+		if (ps_metrics_format(&body, &srv->metrics, atomic_load(&srv->conns), srv->site) < 0)
+			status = "500 Internal Server Error";
+	}
+	if (status[0] != '2') {
+		pw__free(body.data);
+		body.data = NULL;
+		body.len = 0;
+	}
+	hn = snprintf(hdr, sizeof(hdr), "HTTP/1.1 %s\r\nContent-Type: text/plain; version=0.0.4; "
+		"charset=utf-8\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n"
+		"Connection: close\r\n\r\n", status, body.len);
+	if (hn > 0 && (size_t)hn < sizeof(hdr) && write_all(fd, hdr, (size_t)hn) == 0 && !is_head &&
+	    body.len)
+		write_all(fd, body.data, body.len);
+	pw__free(body.data);
+	shutdown(fd, SHUT_WR);
+	close(fd);
+}
+
+static void *metrics_main(void *arg)
+{
+	struct ps_server *srv = arg;
+	struct pollfd p[2];
+	int fd;
+
+	for (;;) {
+		p[0].fd = srv->mfd;
+		p[0].events = POLLIN;
+		p[1].fd = srv->wakefd;
+		p[1].events = POLLIN;
+		p[0].revents = p[1].revents = 0;
+		if (poll(p, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "pack-serve: metrics: poll: %s\n", strerror(errno));
+			return NULL;
+		}
+		/* The wake-up eventfd is written once, at shutdown, and never read: readable means stop. */
+		if (p[1].revents || atomic_load(&srv->stop))
+			return NULL;
+		if (!(p[0].revents & POLLIN))
+			continue;
+		fd = accept4(srv->mfd, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			metrics_client(srv, fd);
+		else if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS)
+			poll(NULL, 0, PS_ACCEPT_BACKOFF_MS);
+	}
 }
 
 static void arm(struct ps_worker *w)
@@ -414,6 +619,7 @@ static int start_worker(struct ps_server *srv, struct ps_worker *w)
 		srv->opts.idle_timeout) < 0)
 		return -1;
 	w->ctx.global_conns = &srv->conns;
+	w->ctx.metrics = &srv->metrics;
 	if (srv->have_sink) {
 		w->log.sink = &srv->sink;
 		w->ctx.log = &w->log;
@@ -448,6 +654,9 @@ static void stop_workers(struct ps_server *srv)
 	for (i = 0; i < srv->nworkers; i++)
 		if (srv->workers[i]->started)
 			pthread_join(srv->workers[i]->thread, NULL);
+	if (srv->mstarted)
+		pthread_join(srv->mthread, NULL);
+	srv->mstarted = 0;
 }
 
 int ps_server_run(struct ps_server *srv)
@@ -470,6 +679,14 @@ int ps_server_run(struct ps_server *srv)
 			fprintf(stderr, "pack-serve: starting worker %u: %s\n", i, strerror(errno));
 			rc = -1;
 			break;
+		}
+	}
+	if (rc == 0 && srv->mfd >= 0) {
+		if (pthread_create(&srv->mthread, NULL, metrics_main, srv) != 0) {
+			fprintf(stderr, "pack-serve: starting the metrics thread: %s\n", strerror(errno));
+			rc = -1;
+		} else {
+			srv->mstarted = 1;
 		}
 	}
 	if (rc == 0) {
@@ -499,6 +716,8 @@ void ps_server_free(struct ps_server *srv)
 	free(srv->workers);
 	if (srv->lfd >= 0)
 		close(srv->lfd);
+	if (srv->mfd >= 0)
+		close(srv->mfd);
 	if (srv->wakefd >= 0)
 		close(srv->wakefd);
 	if (srv->have_sink)

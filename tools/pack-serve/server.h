@@ -16,6 +16,7 @@ struct ps_server_opts {
 	size_t chunk;                  /* most body bytes per connection per loop turn */
 	int no_sendfile;
 	const char *access_log;        /* NULL: none; "-": standard output */
+	const char *metrics_listen;    /* NULL: no metrics endpoint; else "ADDR:PORT" for GET /metrics */
 };
 
 struct ps_server;
@@ -24,7 +25,9 @@ struct ps_server;
 int ps_server_check_listen(const char *spec, char *err, size_t errlen);
 
 /*
- * Bind and listen on opts->listen, open the access log, and block SIGINT
+ * Bind and listen on opts->listen (or take the socket of a socket
+ * activation, LISTEN_PID/LISTEN_FDS: descriptor 3) and on
+ * opts->metrics_listen, open the access log, and block SIGINT
  * and SIGTERM in the calling thread (so a signal arriving from now on waits
  * for ps_server_run, and the threads it starts inherit the mask). SIGPIPE
  * is ignored. Returns 0, or -1 with a one-line message in `err`.
@@ -34,6 +37,9 @@ int ps_server_new(struct ps_server **out, const struct ps_server_opts *opts,
 
 /* The URL clients reach: "http://ADDR:PORT/" with the port actually bound. */
 const char *ps_server_url(const struct ps_server *srv);
+
+/* The metrics URL, "http://ADDR:PORT/metrics", or NULL without metrics_listen. */
+const char *ps_server_metrics_url(const struct ps_server *srv);
 
 /*
  * Serve until SIGINT or SIGTERM, then stop accepting, close idle

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bundle.h"
 #include "fcache.h"
 #include "gen.h"
 #include "http.h"
@@ -60,6 +61,7 @@ struct ps_site {
 	pw_dcache *dcache;
 	pthread_mutex_t lock;
 	struct ps_fcache fc;
+	struct ps_bundles *bundles;
 	struct ps_repo_ent *repos;
 	size_t nrepos;
 	uint64_t tick;
@@ -404,7 +406,8 @@ static int confined(struct ps_site *site, const char *dir, const char *name, int
  * from fresh needs the same walk over refs/ as generating does.
  */
 static int generate(struct ps_body *out, struct ps_site *site, const struct loc *l,
-	enum ps_kind kind, const char **why)
+	enum ps_kind kind, const char *host, size_t host_len, const char *bundle_path,
+	const char **why)
 {
 	char real_git[PATH_MAX], real_common[PATH_MAX], objdir[PATH_MAX];
 	struct ps_buf buf = { NULL, 0, 0 };
@@ -424,6 +427,28 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 		return -404;
 	if (!confined(site, real_common, "objects", 1))
 		return -404;
+	if (kind == PS_KIND_BUNDLE || kind == PS_KIND_BUNDLE_LIST) {
+		if (!confined(site, real_common, "refs", 1) ||
+		    !confined(site, real_common, "packed-refs", 0) ||
+		    !confined(site, real_common, "objects/pack", 1))
+			return -404;
+		if ((err = repo_get(&r, site, real_git, real_common)) < 0) {
+			if ((err = status_of(err)) == -500)
+				*why = ps_site_why("cannot open repository");
+			return err;
+		}
+		err = ps_bundle_make(out, site->bundles, &site->fc, site->wm, r->repo, real_common, why);
+		repo_put(site, r);
+		if (err < 0 || kind == PS_KIND_BUNDLE)
+			return err;
+		{
+			struct ps_body bundle = *out;
+
+			err = ps_bundle_list_make(out, &bundle, host, host_len, bundle_path, why);
+			ps_bundle_release(&site->fc, &bundle);
+		}
+		return err;
+	}
 	if (kind == PS_KIND_INFO_PACKS) {
 		if (pw__path_join(objdir, PATH_MAX, real_common, "objects") ||
 		    !confined(site, objdir, "pack", 0))
@@ -490,13 +515,19 @@ int ps_site_open(struct ps_site **out, const char *root, unsigned int fd_limit,
 	pthread_mutex_init(&site->loc_lock, NULL);
 	if (!fd_limit)
 		fd_limit = 64;
-	/* Windows serve only the generators (idx lookups to peel tags): small ones, a small budget. */
+	/*
+	 * Windows serve only the generators: idx lookups to peel tags, and a
+	 * bundle's proofs (every entry header, every commit and tree, read
+	 * once per pack set), for which 1 MiB windows cost a third more time
+	 * than 4 MiB ones; file bodies never go through them.
+	 */
 	wo.fd_limit = fd_limit;
-	wo.memory_limit = (size_t)64 << 20;
-	wo.window_size = (size_t)1 << 20;
+	wo.memory_limit = (size_t)128 << 20;
+	wo.window_size = (size_t)4 << 20;
 	if ((e = pw_wm_new(&site->wm, &wo)) < 0 ||
 	    (e = pw_dcache_new(&site->dcache, (size_t)8 << 20)) < 0 ||
-	    (e = ps_fcache_init(&site->fc, site->wm, &site->lock, site->root, fd_limit)) < 0) {
+	    (e = ps_fcache_init(&site->fc, site->wm, &site->lock, site->root, fd_limit)) < 0 ||
+	    (e = ps_bundles_new(&site->bundles)) < 0) {
 		snprintf(err, errlen, "%s: %s", root, e == PW_ENOMEM ? "out of memory" : pw_error_last());
 		ps_site_free(site);
 		return -1;
@@ -517,6 +548,7 @@ void ps_site_free(struct ps_site *site)
 		site->repos->held = 0;
 		repo_remove(site, site->repos);
 	}
+	ps_bundles_free(site->bundles);
 	pw_dcache_free(site->dcache);
 	pw_wm_free(site->wm);
 	for (i = 0; i < SITE_LOC_SLOTS; i++) {
@@ -532,8 +564,14 @@ void ps_site_free(struct ps_site *site)
 
 int ps_site_lookup(struct ps_body *out, struct ps_site *site, const char *path, const char **why)
 {
+	return ps_site_lookup_host(out, site, path, NULL, 0, why);
+}
+
+int ps_site_lookup_host(struct ps_body *out, struct ps_site *site, const char *path,
+	const char *host, size_t host_len, const char **why)
+{
 	const char *ignored;
-	char file[PATH_MAX];
+	char file[PATH_MAX], bundle_path[PATH_MAX];
 	const char *rel;
 	enum ps_kind kind;
 	struct loc l;
@@ -550,7 +588,14 @@ int ps_site_lookup(struct ps_body *out, struct ps_site *site, const char *path, 
 	switch (kind) {
 	case PS_KIND_INFO_REFS:
 	case PS_KIND_INFO_PACKS:
-		return generate(out, site, &l, kind, why);
+	case PS_KIND_BUNDLE:
+		return generate(out, site, &l, kind, NULL, 0, NULL, why);
+	case PS_KIND_BUNDLE_LIST:
+		/* The bundle beside the list: the same path with "bundle" for "bundle-list". */
+		if ((size_t)snprintf(bundle_path, sizeof(bundle_path), "%.*sbundle",
+			(int)(rel - path), path) >= sizeof(bundle_path))
+			return -404;
+		return generate(out, site, &l, kind, host, host_len, bundle_path, why);
 	case PS_KIND_HEAD:
 		if (pw__path_join(file, PATH_MAX, l.gitdir, rel))
 			return -404;
@@ -568,12 +613,30 @@ int ps_site_lookup(struct ps_body *out, struct ps_site *site, const char *path, 
 	return ps_fcache_lookup(out, &site->fc, file, kind, why);
 }
 
+void ps_site_get_stats(struct ps_site_stats *out, struct ps_site *site)
+{
+	pw_wm_options o;
+	pw_wm_stats ws;
+
+	memset(out, 0, sizeof(*out));
+	pw_wm_get_stats(&ws, site->wm);
+	pw_wm_get_options(&o, site->wm);
+	out->fds = ws.fds;
+	out->fds_peak = ws.fds_peak;
+	out->fd_limit = o.fd_limit;
+	out->windows = ws.windows;
+	out->mapped = ws.mapped;
+	ps_bundles_get_stats(out, site->bundles);
+}
+
 void ps_body_release(struct ps_site *site, struct ps_body *body)
 {
 	if (!body)
 		return;
 	if (body->priv_file && site)
 		ps_fcache_release(&site->fc, body);
+	if (body->priv_bundle && site)
+		ps_bundle_release(&site->fc, body);
 	pw__free(body->priv_mem);
 	body->priv_mem = NULL;
 	body->mem = NULL;

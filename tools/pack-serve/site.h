@@ -25,7 +25,17 @@ int ps_site_open(struct ps_site **out, const char *root, unsigned int fd_limit,
 /* Close every file and free the site. No body may still be held. Accepts NULL. */
 void ps_site_free(struct ps_site *site);
 
-/* A response body: a file lent from the descriptor cache, or bytes in memory. */
+/* One piece of a body made of several: bytes of a descriptor, or bytes in memory. */
+struct ps_piece {
+	int fd;                   /* >= 0: bytes [off, off + len) of this descriptor */
+	const char *mem;          /* fd < 0: these `len` bytes (`off` unused) */
+	uint64_t off, len;
+};
+
+/*
+ * A response body: a file lent from the descriptor cache, bytes in memory,
+ * or (a bundle) pieces of both sent end to end as one virtual file.
+ */
 struct ps_body {
 	int fd;                   /* >= 0: send bytes [0, size) of this descriptor (do not close it) */
 	const char *mem;          /* fd < 0: the bytes, owned by the body */
@@ -34,7 +44,11 @@ struct ps_body {
 	char etag[72];            /* strong ETag with its quotes: a pack's/idx's/rev's own checksum in hex, else derived from identity or content */
 	const char *content_type; /* static string */
 	int immutable;            /* packs, idx and rev files: Cache-Control: public, max-age=31536000, immutable */
+	int weak_date;            /* mtime is only a hint (a generated bundle): If-Range needs the ETag */
+	const struct ps_piece *pieces; /* npieces > 0: the body is these, end to end (fd < 0, mem NULL); size is their sum */
+	size_t npieces;
 	void *priv_file;          /* private to site.c */
+	void *priv_bundle;        /* private to bundle.c */
 	char *priv_mem;           /* private to site.c */
 };
 
@@ -52,6 +66,30 @@ struct ps_body {
  * -500 (anything else; a one-line message is in *why, static or NULL).
  */
 int ps_site_lookup(struct ps_body *out, struct ps_site *site, const char *path, const char **why);
+
+/*
+ * ps_site_lookup with the request's Host header (`host`, `host_len`; NULL
+ * when absent), which the bundle-list needs: git before 2.40 takes only
+ * absolute URIs there. A 404 may then also come with a reason in *why
+ * (why a repository has no bundle), for the access log.
+ */
+int ps_site_lookup_host(struct ps_body *out, struct ps_site *site, const char *path,
+	const char *host, size_t host_len, const char **why);
+
+/* What the site holds and did, for the metrics endpoint. */
+struct ps_site_stats {
+	uint64_t fds, fds_peak;       /* descriptors of the window manager open now, at most so far */
+	uint64_t fd_limit;
+	uint64_t windows, mapped;     /* windows alive, bytes mapped */
+	uint64_t bundle_sets;         /* pack sets whose proofs are remembered */
+	uint64_t bundle_tips;         /* ref tips whose closure is remembered */
+	uint64_t proof_hits;          /* bundle requests that found their pack set proved */
+	uint64_t proof_misses;        /* pack sets proved (packs read, trailer hashed) */
+	uint64_t tip_walks;           /* tips whose closure was walked */
+};
+
+/* Thread-safe. */
+void ps_site_get_stats(struct ps_site_stats *out, struct ps_site *site);
 
 /* Give a body back (return its descriptor to the cache, free its memory). Accepts a zeroed body. */
 void ps_body_release(struct ps_site *site, struct ps_body *body);

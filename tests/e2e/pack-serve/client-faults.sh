@@ -90,6 +90,11 @@ $RAWHTTP send "$PORT" "GARBAGE\r\n\r\nGET /basic.git/HEAD HTTP/1.1\r\nHost: x\r\
 rc=$?
 expect_eq "after a 400 the connection is closed" 0 "$rc"
 expect_eq "after a 400 nothing else is answered" 400 "$(awk '{ print $2 }' "$TMP/raw" | tr '\n' ' ' | sed 's/ $//')"
+# Content-Length and Transfer-Encoding together (request smuggling): 400, and the connection is closed.
+$RAWHTTP send "$PORT" "GET /basic.git/HEAD HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /basic.git/HEAD HTTP/1.1\r\nHost: x\r\n\r\n" --parse --timeout 4 >"$TMP/raw"
+rc=$?
+expect_eq "Content-Length + Transfer-Encoding: the connection is closed" 0 "$rc"
+expect_eq "Content-Length + Transfer-Encoding: 400 and nothing else" 400 "$(awk '{ print $2 }' "$TMP/raw" | tr '\n' ' ' | sed 's/ $//')"
 expect_alive "malformed requests"
 expect_fds_back "malformed requests" "$FDS"
 ps_stop

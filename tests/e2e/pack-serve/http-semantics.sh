@@ -127,6 +127,10 @@ expect_files_eq "If-Range mismatch: the whole pack" "$PACK" "$TMP/body"
 expect_status "If-Range with the ETag: 206" 206 "$U" -r 0-99 -H "If-Range: $ETAG"
 expect_status "If-Range with Last-Modified: 206" 206 "$U" -r 0-99 -H "If-Range: $LM"
 expect_status "If-Range with an older date: 200" 200 "$U" -r 0-99 -H "If-Range: Sun, 06 Nov 1994 08:49:37 GMT"
+# A 304 keeps the connection: the request pipelined behind it is answered, and nothing goes to stderr.
+$RAWHTTP send "$PORT" "GET $P.pack HTTP/1.1\r\nHost: x\r\nIf-None-Match: $ETAG\r\n\r\nGET $P.pack HTTP/1.1\r\nHost: x\r\nIf-Modified-Since: $LM\r\n\r\nGET $P.pack HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\nConnection: close\r\n\r\n" --parse --timeout 4 >"$TMP/raw"
+expect_eq "two 304s then a 206 on one connection" "304 304 206" "$(awk '{ print $2 }' "$TMP/raw" | tr '\n' ' ' | sed 's/ $//')"
+check "no send error logged after a 304" bash -c "! grep -q 'Bad address' '$SERR'"
 expect_alive "validators"
 
 # --- connections

@@ -1,0 +1,354 @@
+/* walk.c: reachability walks over commits, trees and tags confined to a set of packs — the closure proof of a bundle made of existing packs. */
+#include <stdint.h>
+#include <string.h>
+
+#include "odb/parse.h"
+#include "odb/walk.h"
+#include "util/alloc.h"
+#include "util/array.h"
+#include "util/error.h"
+#include "util/banned.h"
+
+/*
+ * A set of ids: open addressing over a power-of-two table, kept at most
+ * half full. Ids are hashes already, so their first bytes are the hash.
+ * The all-zero id marks an empty slot; it never names an object (the walk
+ * treats it as missing before it reaches a set). A set that is emptied
+ * again and again (the ids of one tip's walk) keeps the list of its used
+ * slots, so that emptying and merging it cost what it holds, not the size
+ * its table grew to for the largest walk.
+ */
+struct oidset {
+	pw_oid *slots;
+	size_t mask, count;
+	int track;                  /* keep `used` */
+	PW_ARRAY(size_t) used;      /* the occupied slots, when tracked */
+};
+
+static const pw_oid zero_oid;
+
+static int is_zero(const pw_oid *id)
+{
+	return !memcmp(id, &zero_oid, sizeof(*id));
+}
+
+static size_t slot_of(const struct oidset *s, const pw_oid *id)
+{
+	uint64_t h;
+
+	memcpy(&h, id->id, sizeof(h));
+	return (size_t)h & s->mask;
+}
+
+static int oidset_has(const struct oidset *s, const pw_oid *id)
+{
+	size_t i;
+
+	if (!s->slots)
+		return 0;
+	for (i = slot_of(s, id);; i = (i + 1) & s->mask) {
+		if (is_zero(&s->slots[i]))
+			return 0;
+		if (!memcmp(&s->slots[i], id, sizeof(*id)))
+			return 1;
+	}
+}
+
+/* Add `id` (room was reserved). */
+static void oidset_put(struct oidset *s, const pw_oid *id)
+{
+	size_t i;
+
+	for (i = slot_of(s, id); !is_zero(&s->slots[i]); i = (i + 1) & s->mask)
+		if (!memcmp(&s->slots[i], id, sizeof(*id)))
+			return;
+	s->slots[i] = *id;
+	s->count++;
+	if (s->track)
+		s->used.v[s->used.n++] = i;
+}
+
+/* Room for `more` ids (the table doubles past half full). */
+static int oidset_reserve(struct oidset *s, size_t more)
+{
+	struct oidset n;
+	size_t size = s->slots ? s->mask + 1 : 0, want, i;
+
+	if (__builtin_add_overflow(s->count, more, &want) ||
+	    __builtin_mul_overflow(want, 2, &want))
+		return pw__error_nomem();
+	if (s->track && PW_ARRAY_RESERVE(&s->used, s->count + more, 256) < 0)
+		return pw__error_nomem();
+	if (want <= size)
+		return 0;
+	size = size ? size : 256;
+	while (size < want) {
+		if (size > SIZE_MAX / 2 / sizeof(pw_oid))
+			return pw__error_nomem();
+		size *= 2;
+	}
+	if (!(n.slots = pw__calloc(size, sizeof(pw_oid))))
+		return pw__error_nomem();
+	n.mask = size - 1;
+	n.count = 0;
+	n.track = s->track;
+	n.used = s->used;
+	n.used.n = 0;
+	for (i = 0; s->slots && i <= s->mask; i++)
+		if (!is_zero(&s->slots[i]))
+			oidset_put(&n, &s->slots[i]);
+	pw__free(s->slots);
+	*s = n;
+	return 0;
+}
+
+/* Empty a tracked set. */
+static void oidset_clear(struct oidset *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->used.n; i++)
+		memset(&s->slots[s->used.v[i]], 0, sizeof(pw_oid));
+	s->used.n = 0;
+	s->count = 0;
+}
+
+static void oidset_dispose(struct oidset *s)
+{
+	pw__free(s->slots);
+	PW_ARRAY_FREE(&s->used);
+	s->slots = NULL;
+	s->mask = s->count = 0;
+}
+
+/* Add every id of the tracked set `from` to `to`. */
+static int oidset_merge(struct oidset *to, const struct oidset *from)
+{
+	size_t i;
+	int err;
+
+	if ((err = oidset_reserve(to, from->count)) < 0)
+		return err;
+	for (i = 0; i < from->used.n; i++)
+		oidset_put(to, &from->slots[from->used.v[i]]);
+	return 0;
+}
+
+/* An object still to visit, and the type whatever names it says it has (PW_OBJ_NONE: a tip, any type). */
+struct todo {
+	pw_oid id;
+	pw_object_t want;
+};
+
+struct walk {
+	pw_pack *const *packs;
+	size_t npacks;
+	pw_oid_t type;
+	struct oidset good;         /* ids whose whole closure is proved in the packs */
+	struct oidset seen;         /* ids met by the walk of the current tip */
+	PW_ARRAY(struct todo) stack;
+};
+
+static int push(struct walk *w, const pw_oid *id, pw_object_t want)
+{
+	struct todo *t = PW_ARRAY_ALLOC(&w->stack, 64);
+
+	if (!t)
+		return pw__error_nomem();
+	t->id = *id;
+	t->want = want;
+	return 0;
+}
+
+/* Which pack of the set holds `id`, and where: 1, or 0 when none does. */
+static int find(pw_pack **pack, uint64_t *off, struct walk *w, const pw_oid *id)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < w->npacks; i++) {
+		err = pw_pack_find(off, w->packs[i], id);
+		if (err == 0) {
+			*pack = w->packs[i];
+			return 1;
+		}
+		if (err != PW_ENOTFOUND)
+			return err;
+	}
+	pw_error_clear();
+	return 0;
+}
+
+/* Errors that say "this object cannot be served" rather than "the walk cannot go on". */
+static int object_fault(int err)
+{
+	return err == PW_ENOTFOUND || err == PW_ECORRUPT || err == PW_EVERIFY ||
+		err == PW_EUNSUPPORTED;
+}
+
+/* Queue what the object `obj` (of type `type`) points at. 1 pushed, 0 malformed (the tip fails), < 0 error. */
+static int expand(struct walk *w, const pw_object *obj, pw_object_t type)
+{
+	const unsigned char *data = pw_object_data(obj);
+	size_t len = pw_object_size(obj), i;
+	int err = 0, rc;
+
+	switch (type) {
+	case PW_OBJ_COMMIT: {
+		pw__commit c;
+
+		if (pw__commit_parse(&c, data, len, w->type) < 0) {
+			pw__commit_dispose(&c);
+			return 0;
+		}
+		err = push(w, &c.tree, PW_OBJ_TREE);
+		for (i = 0; !err && i < c.parents.n; i++)
+			err = push(w, &c.parents.v[i], PW_OBJ_COMMIT);
+		pw__commit_dispose(&c);
+		return err < 0 ? err : 1;
+	}
+	case PW_OBJ_TAG: {
+		pw__tag t;
+
+		if (pw__tag_parse(&t, data, len, w->type) < 0)
+			return 0;
+		return (err = push(w, &t.object, t.type)) < 0 ? err : 1;
+	}
+	case PW_OBJ_TREE: {
+		pw__tree_iter it;
+		pw__tree_entry e;
+		pw_object_t et;
+
+		pw__tree_iter_init(&it, data, len, w->type);
+		while ((rc = pw__tree_next(&e, &it)) > 0) {
+			et = pw__tree_entry_type(e.mode);
+			/* A gitlink names a commit of another repository: never in these packs. */
+			if (et == PW_OBJ_COMMIT)
+				continue;
+			if (!oidset_has(&w->good, &e.id) && (err = push(w, &e.id, et)) < 0)
+				return err;
+		}
+		return rc < 0 ? 0 : 1;
+	}
+	default:
+		return 1;
+	}
+}
+
+/* Walk from one tip: 1 when its closure is in the packs (and then in w->good), 0 when not. */
+static int walk_tip(struct walk *w, const pw_oid *tip)
+{
+	struct todo t;
+	pw_object *obj;
+	pw_pack *pack = NULL;
+	uint64_t off = 0;
+	int err, rc;
+
+	w->stack.n = 0;
+	oidset_clear(&w->seen);
+	if ((err = push(w, tip, PW_OBJ_NONE)) < 0)
+		return err;
+	while (w->stack.n > 0) {
+		t = w->stack.v[--w->stack.n];
+		if (oidset_has(&w->good, &t.id) || oidset_has(&w->seen, &t.id))
+			continue;
+		if (is_zero(&t.id))
+			return 0;
+		if ((err = oidset_reserve(&w->seen, 1)) < 0)
+			return err;
+		oidset_put(&w->seen, &t.id);
+		if ((rc = find(&pack, &off, w, &t.id)) <= 0)
+			return rc;
+		/* A blob has nothing to follow: being in the packs is all it needs. */
+		if (t.want == PW_OBJ_BLOB)
+			continue;
+		if ((err = pw_pack_read_at(&obj, pack, off)) < 0) {
+			if (!object_fault(err))
+				return err;
+			pw_error_clear();
+			return 0;
+		}
+		if (t.want != PW_OBJ_NONE && pw_object_type(obj) != t.want) {
+			pw_object_free(obj);
+			return 0;
+		}
+		rc = expand(w, obj, pw_object_type(obj));
+		pw_object_free(obj);
+		if (rc <= 0) {
+			if (rc == 0)
+				pw_error_clear();
+			return rc;
+		}
+	}
+	if ((err = oidset_merge(&w->good, &w->seen)) < 0)
+		return err;
+	return 1;
+}
+
+int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, size_t npacks,
+	const pw_oid *tips, size_t ntips)
+{
+	struct walk w;
+	size_t i;
+	int rc = 0;
+
+	if (!ok || !repo || (npacks && !packs) || (ntips && !tips))
+		return pw__error_set(PW_EINVALID, "closure: invalid argument");
+	memset(&w, 0, sizeof(w));
+	w.packs = packs;
+	w.npacks = npacks;
+	w.type = pw_repo_oid_type(repo);
+	w.seen.track = 1;
+	for (i = 0; i < ntips; i++) {
+		if ((rc = walk_tip(&w, &tips[i])) < 0)
+			break;
+		ok[i] = (unsigned char)rc;
+		rc = 0;
+	}
+	PW_ARRAY_FREE(&w.stack);
+	oidset_dispose(&w.good);
+	oidset_dispose(&w.seen);
+	return rc;
+}
+
+int pw__packs_bases(pw__bases_problem *problem, pw_oid *base, pw_pack *const *packs,
+	size_t npacks)
+{
+	pw_pack_entry e;
+	uint64_t off, boff;
+	uint32_t n, count;
+	size_t i, j, copies;
+	int err;
+
+	*problem = PW__BASES_OK;
+	for (i = 0; i < npacks; i++) {
+		count = pw_pack_count(packs[i]);
+		for (n = 0; n < count; n++) {
+			if ((err = pw_pack_nth_offset(&off, packs[i], n)) < 0 ||
+			    (err = pw_pack_entry_at(&e, packs[i], off)) < 0)
+				return err;
+			if (e.type != PW_OBJ_REF_DELTA)
+				continue;
+			/* How many packs of the set hold its base (its own pack included)? */
+			copies = 0;
+			for (j = 0; j < npacks; j++) {
+				if (j == i) {
+					copies += e.base_offset != 0;
+					continue;
+				}
+				err = pw_pack_find(&boff, packs[j], &e.base_id);
+				if (err == 0)
+					copies++;
+				else if (err != PW_ENOTFOUND)
+					return err;
+			}
+			pw_error_clear();
+			if (copies == 1)
+				continue;
+			*problem = copies ? PW__BASES_DUPLICATE : PW__BASES_THIN;
+			*base = e.base_id;
+			return 0;
+		}
+	}
+	return 0;
+}

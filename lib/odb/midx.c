@@ -9,6 +9,7 @@
 #include "util/error.h"
 #include "util/hash.h"
 #include "util/str.h"
+#include "window/search.h"
 #include "util/banned.h"
 
 #define HEADER_SIZE 12
@@ -227,20 +228,7 @@ static int nth_oid_raw(const unsigned char **out, pw_midx *m, pw_cursor *cur, ui
 static int lower_bound(uint32_t *out, pw_midx *m, pw_cursor *cur, const unsigned char *id,
 	size_t len, uint32_t lo, uint32_t hi)
 {
-	const unsigned char *b;
-	int error;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if ((error = nth_oid_raw(&b, m, cur, mid)) < 0)
-			return error;
-		if (memcmp(b, id, len) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*out = lo;
-	return 0;
+	return pw__cursor_lower_bound(out, cur, m->oidl_at, m->rawsz, id, len, lo, hi);
 }
 
 int pw__midx_find(uint32_t *pos_out, pw_midx *m, pw_cursor *cur, const pw_oid *id)

@@ -6,6 +6,7 @@
 #include "util/bytes.h"
 #include "util/error.h"
 #include "util/str.h"
+#include "window/search.h"
 #include "util/banned.h"
 
 /* Sizes an idx of `n` objects may have: [min, max]. */
@@ -180,20 +181,8 @@ static int nth_oid_raw(const unsigned char **out, pw_pack *p, pw_cursor *cur, ui
 static int lower_bound(uint32_t *out, pw_pack *p, pw_cursor *cur,
 	const unsigned char *id, size_t len, uint32_t lo, uint32_t hi)
 {
-	const unsigned char *b;
-	int error;
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if ((error = nth_oid_raw(&b, p, cur, mid)) < 0)
-			return error;
-		if (memcmp(b, id, len) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*out = lo;
-	return 0;
+	return pw__cursor_lower_bound(out, cur, oid_at(p, 0),
+		p->idx_version == 2 ? p->rawsz : p->rawsz + 4, id, len, lo, hi);
 }
 
 int pw__idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *cur, const pw_oid *id)

@@ -1,9 +1,10 @@
-/* cursor.c: cursors (the locked slow path behind pw_cursor_get) and pw_wm_read built on them. */
+/* cursor.c: cursors (the locked slow path behind pw_cursor_get), pw_wm_read built on them, and binary search of a table through one. */
 #include <inttypes.h>
 #include <string.h>
 
 #include "util/error.h"
 #include "window/internal.h"
+#include "window/search.h"
 #include "util/banned.h"
 
 void pw_cursor_init(pw_cursor *cur, pw_wm_file *file)
@@ -126,4 +127,24 @@ int pw_wm_read(void *buf, pw_wm_file *file, uint64_t offset, size_t len)
 	}
 	pw_cursor_release(&cur);
 	return err;
+}
+
+int pw__cursor_lower_bound(uint32_t *out, pw_cursor *cur, uint64_t base, size_t stride,
+	const unsigned char *key, size_t len, uint32_t lo, uint32_t hi)
+{
+	const unsigned char *b;
+	size_t avail;
+	int error;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if ((error = pw_cursor_get(&b, &avail, cur, base + (uint64_t)mid * stride, len)) < 0)
+			return error;
+		if (memcmp(b, key, len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*out = lo;
+	return 0;
 }

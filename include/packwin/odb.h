@@ -175,6 +175,15 @@ PW_EXTERN(size_t) pw_repo_pack_count(pw_repo *repo);
 /** The n-th pack (borrowed while the repository is open; a rescan keeps live packs). */
 PW_EXTERN(pw_pack *) pw_repo_pack(pw_repo *repo, size_t n);
 
+/** What pw_repo_pack_flags says of a pack. */
+#define PW_PACK_KEEP     1u  /**< a NAME.keep beside it: repacks leave it alone */
+#define PW_PACK_PROMISOR 2u  /**< a NAME.promisor: fetched from a promisor remote (partial clone) */
+#define PW_PACK_CRUFT    4u  /**< a NAME.mtimes: a cruft pack of unreachable objects */
+#define PW_PACK_MIDX     8u  /**< found through a multi-pack-index, not its own .idx */
+
+/** Flags of the n-th pack (PW_PACK_*), as the files beside it say now; 0 past the end. */
+PW_EXTERN(unsigned int) pw_repo_pack_flags(pw_repo *repo, size_t n);
+
 /** Look for packs added or removed since the last scan. */
 PW_EXTERN(int) pw_repo_rescan(pw_repo *repo);
 

@@ -409,6 +409,37 @@ pw_pack *pw_repo_pack(pw_repo *repo, size_t n)
 	return p;
 }
 
+/* Does NAME`ext` stand beside the pack NAME.pack? */
+static int beside(const char *pack_path, const char *ext)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(pack_path);
+	struct stat st;
+
+	if (len < 5 || snprintf(path, sizeof(path), "%.*s%s", (int)(len - 5), pack_path, ext) >=
+	    (int)sizeof(path))
+		return 0;
+	return stat(path, &st) == 0;
+}
+
+unsigned int pw_repo_pack_flags(pw_repo *repo, size_t n)
+{
+	unsigned int flags = 0;
+	const char *path;
+
+	pthread_rwlock_rdlock(&repo->lock);
+	if (n < repo->packs.nlive) {
+		/* asked for rarely (packcat packs): looked at now, never in the lookup path */
+		path = pw_pack_path(repo->packs.packs.v[n].pack);
+		flags |= beside(path, ".keep") ? PW_PACK_KEEP : 0;
+		flags |= beside(path, ".promisor") ? PW_PACK_PROMISOR : 0;
+		flags |= beside(path, ".mtimes") ? PW_PACK_CRUFT : 0;
+		flags |= repo->packs.packs.v[n].covered ? PW_PACK_MIDX : 0;
+	}
+	pthread_rwlock_unlock(&repo->lock);
+	return flags;
+}
+
 void pw_repo_get_stats(pw_repo_stats *out, pw_repo *repo)
 {
 	pw_packlist *pl = &repo->packs;

@@ -27,4 +27,11 @@ cmp <("$packcat" -C "$repo" batch --all) <(git --git-dir="$repo" cat-file --batc
 	oracle_die "batch --all differs from git cat-file --batch-all-objects --batch"
 n=$("$packcat" -C "$repo" packs | wc -l)
 [ "$n" = 2 ] || oracle_die "packcat packs lists $n packs, not 2"
+# the files beside a pack are its flags (git's own rules: .keep, .promisor, .mtimes)
+touch "$repo/objects/pack/other.keep" "$repo/objects/pack/other.promisor"
+flags=$("$packcat" -C "$repo" packs | awk '/other.pack/ { print $NF }')
+[ "$flags" = keep,promisor ] || oracle_die "other.pack's flags are '$flags', not keep,promisor"
+git --git-dir="$repo" multi-pack-index write
+flags=$("$packcat" -C "$repo" packs | awk '{ print $NF }' | sort | tr '\n' ' ')
+[ "$flags" = "keep,promisor,midx midx " ] || oracle_die "with a multi-pack-index, flags are '$flags'"
 echo "ok: packs named test-1-<hash> and other read as git reads them"

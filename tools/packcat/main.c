@@ -22,7 +22,7 @@ static const struct pc_command commands[] = {
 	{ "stats", cmd_stats, "objects and bytes by type, delta chains, largest objects" },
 	{ "cat", cmd_cat, "type, size or content of one object, as git cat-file" },
 	{ "batch", cmd_batch, "objects named on stdin (or all), as git cat-file --batch" },
-	{ "packs", cmd_packs, "the repository's packs: path, object count, size" },
+	{ "packs", cmd_packs, "the repository's packs: path, object count, size, flags" },
 	{ "refs", cmd_refs, "the repository's refs, as git show-ref" },
 };
 

@@ -184,6 +184,22 @@ PW_EXTERN(pw_pack *) pw_repo_pack(pw_repo *repo, size_t n);
 /** Flags of the n-th pack (PW_PACK_*), as the files beside it say now; 0 past the end. */
 PW_EXTERN(unsigned int) pw_repo_pack_flags(pw_repo *repo, size_t n);
 
+/**
+ * The promisor remote of a partial clone (`extensions.partialClone`), or
+ * NULL when the repository is not one. Borrowed.
+ */
+PW_EXTERN(const char *) pw_repo_promisor_remote(pw_repo *repo);
+
+/**
+ * Would the promisor remote supply `id`? 1 when an object of a promisor
+ * pack (NAME.promisor beside it) refers to it, as git decides before it
+ * fetches (git's is_promisor_object): a partial clone's absent blob or
+ * tree is "not fetched", not "no such object". 0 when not (or not a
+ * partial clone), an error code when the promisor packs cannot be read.
+ * The first call reads every object of the promisor packs once.
+ */
+PW_EXTERN(int) pw_repo_is_promised(pw_repo *repo, const pw_oid *id);
+
 /** Look for packs added or removed since the last scan. */
 PW_EXTERN(int) pw_repo_rescan(pw_repo *repo);
 

@@ -136,7 +136,17 @@ struct pw_repo {
 	/* replace.c: refs/replace/ read on first need (NULL until then); off when no_replace */
 	struct pw_replace *_Atomic replace;
 	int no_replace;
+
+	/* promisor.c: the ids promisor packs refer to, built on the first question */
+	pthread_mutex_t promised_lock;
+	struct pw_promised *promised;
+	char *promisor_name;            /* a partial clone's promisor remote, or NULL */
 };
+
+/* promisor.c */
+/** Find the promisor remote in the config (at open). */
+int pw__promisor_init(pw_repo *repo);
+void pw__promised_free(struct pw_promised *p);
 
 /* repo.c */
 int pw__repo_error(pw_repo *repo, int code, const char *fmt, ...)

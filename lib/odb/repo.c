@@ -450,6 +450,7 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 		return error;
 	if (!(repo = pw__calloc(1, sizeof(*repo))))
 		return pw__error_nomem();
+	pthread_mutex_init(&repo->promised_lock, NULL);
 	if ((error = pw__sources_init(repo)) < 0) {
 		pw__free(repo);
 		return error;
@@ -485,6 +486,8 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 			goto fail;
 	}
 	repo->use_midx = pw__config_bool(&repo->config, "core.multipackindex", 1);
+	if ((error = pw__promisor_init(repo)) < 0)
+		goto fail;
 	repo->warn = opts->warn;
 	repo->warn_payload = opts->warn_payload;
 	if ((error = read_object_format(&repo->oid_type, &repo->config, repo->commondir)) < 0)
@@ -541,6 +544,9 @@ void pw_repo_free(pw_repo *repo)
 		return;
 	pw__sources_free(repo);
 	pw__config_free(&repo->config);
+	pw__promised_free(repo->promised);
+	pw__free(repo->promisor_name);
+	pthread_mutex_destroy(&repo->promised_lock);
 	pw__replace_free(repo->replace);
 	if (repo->own_dcache)
 		pw_dcache_free(repo->dcache);

@@ -78,6 +78,12 @@ static int object_error(struct cat *c, int err, const pw_oid *id)
 	char hex[PW_OID_MAX_HEXSZ + 1];
 
 	pw_oid_tostr(hex, id, c->fmt);
+	if (err == PW_ENOTFOUND && pw_repo_is_promised(c->repo, id) == 1) {
+		/* a partial clone's: the promisor remote has it; packcat never fetches */
+		pc_error("%s: missing (promised by remote %s, not fetched)", c->name,
+			pw_repo_promisor_remote(c->repo));
+		return PC_EXIT_NO;
+	}
 	if (err == PW_ENOTFOUND) {
 		if (strcmp(hex, c->name))
 			pc_error("%s: no such object %s", c->name, hex);

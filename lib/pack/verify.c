@@ -13,6 +13,13 @@
 
 /* Objects handed to a worker at a time: consecutive, so bases stay in the cache. */
 #define CHUNK 512
+/*
+ * A whole (non-delta) object this large is hashed while it is inflated,
+ * never held whole: verify's memory stays within the budgets whatever the
+ * objects' sizes. Smaller ones are read whole, so that a base lands in the
+ * delta-base cache for the deltas after it.
+ */
+#define STREAM_MIN ((uint64_t)8 << 20)
 
 typedef struct verifier {
 	pw_pack *p;
@@ -131,6 +138,12 @@ static int crc_range(uint32_t *out, pw_cursor *cur, uint64_t pos, uint64_t end)
 	return 0;
 }
 
+static int hash_cb(const unsigned char *data, size_t len, void *payload)
+{
+	pw__hash_update(payload, data, len);
+	return 0;
+}
+
 /*
  * Lookups trust the idx to be sorted and its fan-out to agree with the ids;
  * an idx that breaks either has a right checksum and still loses objects.
@@ -168,6 +181,7 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 	const unsigned char *raw;
 	pw_object *obj = NULL;
 	pw_oid want, got;
+	pw_pack_entry e;
 	pw_hash h;
 	int error, n;
 
@@ -190,17 +204,37 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 	if ((error = check_idx_order(p, idxcur, idxpos, &want)) < 0)
 		return error;
 	pw_cursor_release(idxcur); /* a REF_DELTA base lookup needs idx memory too */
-	if ((error = pw__read_at(&obj, p, cur, offset, 0)) < 0)
+	if ((error = pw__entry_parse(&e, p, cur, offset)) < 0)
 		return error;
-	n = snprintf(hdr, sizeof(hdr), "%s %zu", pw_object_type_name(obj->type), obj->size);
-	if ((error = pw__hash_init(&h, p->oid_type)) < 0) {
+	if (e.type != PW_OBJ_OFS_DELTA && e.type != PW_OBJ_REF_DELTA && e.size >= STREAM_MIN) {
+		if (e.size > p->max_object_size)
+			return pw__pack_error(p, PW_ELIMIT, offset,
+				"object of %llu bytes exceeds the limit of %llu",
+				(unsigned long long)e.size, (unsigned long long)p->max_object_size);
+		n = snprintf(hdr, sizeof(hdr), "%s %llu", pw_object_type_name(e.type),
+			(unsigned long long)e.size);
+		if ((error = pw__hash_init(&h, p->oid_type)) < 0)
+			return error;
+		pw__hash_update(&h, hdr, (size_t)n + 1);
+		if ((error = pw__inflate_stream(e.size, p, cur, offset + e.header_len, offset,
+			hash_cb, &h)) < 0) {
+			pw__hash_dispose(&h);
+			return error;
+		}
+		pw__hash_final(&got, &h);
+	} else {
+		if ((error = pw__read_at(&obj, p, cur, offset, 0)) < 0)
+			return error;
+		n = snprintf(hdr, sizeof(hdr), "%s %zu", pw_object_type_name(obj->type), obj->size);
+		if ((error = pw__hash_init(&h, p->oid_type)) < 0) {
+			pw_object_free(obj);
+			return error;
+		}
+		pw__hash_update(&h, hdr, (size_t)n + 1);
+		pw__hash_update(&h, obj->data, obj->size);
+		pw__hash_final(&got, &h);
 		pw_object_free(obj);
-		return error;
 	}
-	pw__hash_update(&h, hdr, (size_t)n + 1);
-	pw__hash_update(&h, obj->data, obj->size);
-	pw__hash_final(&got, &h);
-	pw_object_free(obj);
 	if (pw_oid_cmp(&want, &got))
 		return pw__pack_error(p, PW_EVERIFY, offset,
 			"object %s does not hash to its id (content hashes to %s)",

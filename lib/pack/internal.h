@@ -119,6 +119,11 @@ int pw__rev_base_done(pw_pack *p, uint64_t offset);
 /** Where the entry after the one at pack position `packpos` starts. */
 uint64_t pw__rev_next_offset(pw_pack *p, uint32_t packpos);
 
+/* read.c */
+/** Can `size` bytes inflate from what is left of the pack after `data_at` (deflate's 1032:1)? */
+int pw__check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, uint64_t size,
+	const char *what);
+
 /* entry.c */
 int pw__entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offset);
 

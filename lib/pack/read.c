@@ -151,7 +151,7 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
  */
 #define MAX_INFLATE_RATIO 1032
 
-static int check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, uint64_t size,
+int pw__check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, uint64_t size,
 	const char *what)
 {
 	uint64_t left = p->pack_size - p->rawsz - data_at; /* parsed: data_at <= the trailer */
@@ -172,7 +172,7 @@ static int inflate_entry(pw_object **out, pw_pack *p, pw_cursor *cur, const pw_p
 		return pw__pack_error(p, PW_ELIMIT, e->offset,
 			"object of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)e->size, (unsigned long long)p->max_object_size);
-	if ((error = check_inflatable(p, e->offset, e->offset + e->header_len, e->size,
+	if ((error = pw__check_inflatable(p, e->offset, e->offset + e->header_len, e->size,
 		"object")) < 0)
 		return error;
 	if ((error = pw__object_alloc(&obj, e->type, e->size)) < 0)
@@ -202,7 +202,7 @@ static int apply_link(pw_object **out, pw_pack *p, pw_cursor *cur, const dlink *
 		return pw__pack_error(p, PW_ELIMIT, l->offset,
 			"delta of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)l->size, (unsigned long long)p->max_object_size);
-	if ((error = check_inflatable(p, l->offset, l->data_at, l->size, "delta")) < 0)
+	if ((error = pw__check_inflatable(p, l->offset, l->data_at, l->size, "delta")) < 0)
 		return error;
 	if (!(delta = pw__malloc((size_t)l->size + 1)))
 		return pw__error_nomem();

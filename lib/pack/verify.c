@@ -211,6 +211,8 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 			return pw__pack_error(p, PW_ELIMIT, offset,
 				"object of %llu bytes exceeds the limit of %llu",
 				(unsigned long long)e.size, (unsigned long long)p->max_object_size);
+		if ((error = pw__check_inflatable(p, offset, offset + e.header_len, e.size, "object")) < 0)
+			return error;
 		n = snprintf(hdr, sizeof(hdr), "%s %llu", pw_object_type_name(e.type),
 			(unsigned long long)e.size);
 		if ((error = pw__hash_init(&h, p->oid_type)) < 0)

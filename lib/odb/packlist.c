@@ -62,6 +62,9 @@ static int add_pack(pw_packent **out, pw_packlist *pl, const char *idx_path,
 	po.base_payload = repo;
 	error = ist ? pw_pack_open(&pack, repo->wm, idx_path, &po) :
 		pw_pack_open_lazy(&pack, repo->wm, idx_path, &po);
+	/* an idx beside another pack would give that pack's offsets: never used */
+	if (!error && ist && (error = pw__pack_check_pair(pack)) < 0)
+		pw_pack_free(pack);
 	if (error < 0)
 		return error;
 	if (!(pe = PW_ARRAY_ALLOC(&pl->packs, 8))) {
@@ -193,6 +196,11 @@ static int scan_dir(pw_packlist *pl, const char *objdir, size_t *added)
 			(*added)++;
 		if (error == PW_ENOTFOUND || error == PW_ECHANGED) {
 			/* removed while we looked: a concurrent repack */
+			pw_error_clear();
+			error = 0;
+		} else if (error == PW_EVERIFY) {
+			/* an idx beside a pack it was not made for: never its offsets (git skips it too) */
+			pw__repo_warn(pl->base.repo, "%s; the pack is not used", pw_error_last());
 			pw_error_clear();
 			error = 0;
 		}

@@ -119,6 +119,10 @@ int pw__rev_base_done(pw_pack *p, uint64_t offset);
 /** Where the entry after the one at pack position `packpos` starts. */
 uint64_t pw__rev_next_offset(pw_pack *p, uint32_t packpos);
 
+/* pack.c */
+/** Does the idx say it was made for this pack (the checksums both files store)? PW_EVERIFY if not. */
+int pw__pack_check_pair(pw_pack *p);
+
 /* read.c */
 /** Can `size` bytes inflate from what is left of the pack after `data_at` (deflate's 1032:1)? */
 int pw__check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, uint64_t size,

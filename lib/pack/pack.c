@@ -98,6 +98,35 @@ static int check_pack_header(pw_pack *p)
 	return 0;
 }
 
+/*
+ * The idx records the checksum of the pack it was made for, just before
+ * its own: an idx beside another pack (the count may even agree) would
+ * give the other pack's offsets. Both are stored bytes: nothing is hashed.
+ * A repository checks every pack it registers (and a lazily opened pack
+ * when its idx is loaded); pw_pack_open of a given file leaves it to
+ * pw_pack_verify, which reports it as git verify-pack does.
+ */
+int pw__pack_check_pair(pw_pack *p)
+{
+	unsigned char in_idx[PW_OID_MAX_RAWSZ], in_pack[PW_OID_MAX_RAWSZ];
+	char a[PW_OID_MAX_HEXSZ + 1], b[PW_OID_MAX_HEXSZ + 1];
+	pw_oid x, y;
+	int error;
+
+	if (p->idx_size < 2 * p->rawsz || p->pack_size < p->rawsz)
+		return 0; /* the size checks said so already */
+	if ((error = pw_wm_read(in_idx, p->idxf, p->idx_size - 2 * p->rawsz, p->rawsz)) < 0 ||
+	    (error = pw_wm_read(in_pack, p->packf, p->pack_size - p->rawsz, p->rawsz)) < 0)
+		return error;
+	if (!memcmp(in_idx, in_pack, p->rawsz))
+		return 0;
+	pw_oid_fromraw(&x, in_idx, p->oid_type);
+	pw_oid_fromraw(&y, in_pack, p->oid_type);
+	return pw__error_set(PW_EVERIFY, "%s does not match %s: the idx was made for pack %s, "
+		"this pack's trailer says %s", p->idx_path, p->pack_path,
+		pw_oid_tostr(a, &x, p->oid_type), pw_oid_tostr(b, &y, p->oid_type));
+}
+
 /* A new pack with the options applied; the files are opened by the caller. */
 static int pack_new(pw_pack **out, pw_wm *wm, const char *path, const pw_pack_options *opts)
 {
@@ -223,7 +252,8 @@ static int load_idx(pw_pack *p)
 		return error;
 	}
 	p->idx_size = pw_wm_file_size(p->idxf);
-	if ((error = pw__idx_open(p)) < 0 || (error = open_rev(p)) < 0) {
+	if ((error = pw__idx_open(p)) < 0 || (error = pw__pack_check_pair(p)) < 0 ||
+	    (error = open_rev(p)) < 0) {
 		pw_wm_close(p->idxf);
 		p->idxf = NULL;
 	}
@@ -250,7 +280,7 @@ int pw__idx_ensure(pw_pack *p, const char *why)
 			snprintf(cause, sizeof(cause), "%s", pw_error_last());
 			pw__error_set(error, "%s is needed %s but cannot be loaded: %s",
 				p->idx_path, why, cause);
-			if (error == PW_ECORRUPT || error == PW_EUNSUPPORTED) {
+			if (error == PW_ECORRUPT || error == PW_EUNSUPPORTED || error == PW_EVERIFY) {
 				/* only content errors: a missing file, ENOMEM or EOS may pass */
 				p->idx_failed = error;
 				p->idx_failed_msg = pw__strdup(pw_error_last());

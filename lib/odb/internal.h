@@ -32,9 +32,10 @@ typedef struct pw_packent {
 	char *idx_path;
 	pw_file_id idx_id, pack_id; /* stat before opening: a rescan seeing other files re-registers */
 	int seen;           /* mark for rescans */
-	int dead;           /* gone from disk: skipped, freed with the repository */
+	int dead;           /* gone from disk: skipped, its files let go; the struct freed with the repository */
 	int covered;        /* a multi-pack-index in use names it: found through that, not its idx */
 	int lazy;           /* opened for a multi-pack-index, without its idx (idx_id unknown) */
+	int released;       /* dead, and nothing of it mapped or open any more (pw__pack_release) */
 	int64_t mtime;      /* of the .pack: newest first, as git searches */
 } pw_packent;
 

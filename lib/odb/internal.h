@@ -141,6 +141,16 @@ int pw__repo_error(pw_repo *repo, int code, const char *fmt, ...)
 /** Say `fmt` through the repository's warning callback (nothing without one). */
 void pw__repo_warn(pw_repo *repo, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* repofmt.c */
+/**
+ * core.repositoryformatversion and extensions.* of `cfg` (the config of
+ * `commondir`), by git's rule: version 0 or 1; in version 1 every
+ * extension must be one packwin knows, with a value it reads by; in
+ * version 0 unknown extensions are ignored and version-1 ones refused, as
+ * git does. PW_EUNSUPPORTED naming the key otherwise.
+ */
+int pw__repo_check_format(const pw_config *cfg, const char *commondir);
+
 /* sources.c: the source list, lookups over it, the one rescan-and-retry loop */
 /** Set up the sources of a repository whose object directories are known. */
 int pw__sources_init(pw_repo *repo);

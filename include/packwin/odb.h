@@ -210,6 +210,7 @@ typedef struct pw_repo_stats {
 	size_t midx_files;        /**< multi-pack-index files in use (each chain layer counts) */
 	size_t midx_packs;        /**< live packs found through them, not through their .idx */
 	uint64_t midx_fallbacks;  /**< multi-pack-indexes found unusable so far (each warned once) */
+	size_t packs_released;    /**< packs gone from disk whose windows and descriptors were let go */
 } pw_repo_stats;
 
 /** Fill `out` with the repository's counters now. */

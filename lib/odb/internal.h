@@ -32,9 +32,10 @@ typedef struct pw_packent {
 	char *idx_path;
 	pw_file_id idx_id, pack_id; /* stat before opening: a rescan seeing other files re-registers */
 	int seen;           /* mark for rescans */
-	int dead;           /* gone from disk: skipped, freed with the repository */
+	int dead;           /* gone from disk: skipped, its files let go; the struct freed with the repository */
 	int covered;        /* a multi-pack-index in use names it: found through that, not its idx */
 	int lazy;           /* opened for a multi-pack-index, without its idx (idx_id unknown) */
+	int released;       /* dead, and nothing of it mapped or open any more (pw__pack_release) */
 	int64_t mtime;      /* of the .pack: newest first, as git searches */
 } pw_packent;
 
@@ -153,6 +154,16 @@ int pw__repo_error(pw_repo *repo, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /** Say `fmt` through the repository's warning callback (nothing without one). */
 void pw__repo_warn(pw_repo *repo, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* repofmt.c */
+/**
+ * core.repositoryformatversion and extensions.* of `cfg` (the config of
+ * `commondir`), by git's rule: version 0 or 1; in version 1 every
+ * extension must be one packwin knows, with a value it reads by; in
+ * version 0 unknown extensions are ignored and version-1 ones refused, as
+ * git does. PW_EUNSUPPORTED naming the key otherwise.
+ */
+int pw__repo_check_format(const pw_config *cfg, const char *commondir);
 
 /* sources.c: the source list, lookups over it, the one rescan-and-retry loop */
 /** Set up the sources of a repository whose object directories are known. */

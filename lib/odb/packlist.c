@@ -225,12 +225,21 @@ static int packlist_refresh(pw_source *src, size_t *changed)
 		error = scan_dir(pl, repo->dirs[i].path, &n);
 	}
 	if (!error) {
-		/* packs gone from disk stay allocated (callers may hold them) but are skipped */
-		for (i = 0; i < pl->packs.n; i++)
-			if (!pl->packs.v[i].seen && !pl->packs.v[i].dead) {
-				pl->packs.v[i].dead = 1;
+		/*
+		 * Packs gone from disk stay allocated (callers may hold them)
+		 * but are skipped, and their windows and descriptors let go, so
+		 * the disk space comes back; what a reader still pins goes when
+		 * it is done (window manager), and is counted on a later rescan.
+		 */
+		for (i = 0; i < pl->packs.n; i++) {
+			pw_packent *pe = &pl->packs.v[i];
+			if (!pe->seen && !pe->dead) {
+				pe->dead = 1;
 				n++;
 			}
+			if (pe->dead && !pe->released)
+				pe->released = pw__pack_release(pe->pack);
+		}
 		if (pl->packs.n > 1)
 			qsort(pl->packs.v, pl->packs.n, sizeof(*pl->packs.v), cmp_mtime_desc);
 		for (pl->nlive = 0; pl->nlive < pl->packs.n && !pl->packs.v[pl->nlive].dead; pl->nlive++)
@@ -460,6 +469,8 @@ void pw_repo_get_stats(pw_repo_stats *out, pw_repo *repo)
 		out->packs_idx_loaded += pw_pack_idx_loaded(pl->packs.v[i].pack) == 1;
 		out->midx_packs += pl->packs.v[i].covered;
 	}
+	for (i = pl->nlive; i < pl->packs.n; i++)
+		out->packs_released += pl->packs.v[i].released;
 	for (i = 0; i < repo->sources.n; i++)
 		if (repo->sources.v[i]->ops == &pw__midx_ops)
 			out->midx_files += pw__midx_layers(repo->sources.v[i]);

@@ -40,6 +40,7 @@ struct pw_pack {
 	char *idx_path;
 	char *rev_path;
 	int lazy;          /* opened by pw_pack_open_lazy: count from the pack header */
+	int released;      /* pw__pack_release was called (under `lock`): no idx loaded any more */
 	atomic_int idx_ready;
 	/* why loading the idx failed on its content (under `lock`), as rev_failed */
 	int idx_failed;
@@ -166,5 +167,16 @@ int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset, un
  * fan-out bucket is empty is refused without touching the idx.
  */
 int pw__pack_lookup(uint64_t *offset_out, pw_pack *p, const pw_oid *id);
+
+/**
+ * The pack is gone from disk but callers may still hold it (lib/odb's dead
+ * packs): drop its cached bases and let go of the windows and descriptors
+ * of its .pack, .idx and .rev (pw__wm_file_release), keeping the struct
+ * and what it has in memory. Reads that need a new window, and loading
+ * a lazy pack's idx, are PW_ECHANGED from now on. Returns 1 when nothing
+ * of it is mapped or open any more, 0 while a cursor or a lent
+ * descriptor still pins some of it (those go when released). Idempotent.
+ */
+int pw__pack_release(pw_pack *p);
 
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pack/internal.h"
+#include "window/internal.h" /* pw__wm_file_release */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/banned.h"
@@ -247,6 +248,8 @@ static int load_idx(pw_pack *p)
 {
 	int error;
 
+	if (p->released)
+		return pw__error_set(PW_ECHANGED, "%s: the pack is gone (released)", p->pack_path);
 	if ((error = pw_wm_open(&p->idxf, p->wm, p->idx_path)) < 0) {
 		p->idxf = NULL;
 		return error;
@@ -299,6 +302,22 @@ int pw_pack_load_idx(pw_pack *p)
 int pw_pack_idx_loaded(const pw_pack *p)
 {
 	return pw__idx_loaded(p);
+}
+
+int pw__pack_release(pw_pack *p)
+{
+	int done;
+
+	if (p->dcache && !p->own_dcache)
+		pw__dcache_forget(p->dcache, p);
+	/* under `lock`: a lazy pack's idx is not loaded meanwhile, nor after */
+	pthread_mutex_lock(&p->lock);
+	p->released = 1;
+	done = pw__wm_file_release(p->packf);
+	done &= pw__wm_file_release(p->idxf);
+	done &= pw__wm_file_release(p->revf);
+	pthread_mutex_unlock(&p->lock);
+	return done;
 }
 
 void pw_pack_free(pw_pack *p)

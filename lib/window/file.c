@@ -211,6 +211,9 @@ int pw__file_fd(int *fd_out, pw_wm_file *f)
 	struct stat st;
 	int err;
 
+	if (f->released)
+		return pw__error_set(PW_ECHANGED,
+			"%s is gone: its windows and descriptor were released", f->path);
 	if (f->fd < 0) {
 		err = reopen(f);
 		if (err)
@@ -288,7 +291,31 @@ void pw_wm_return_fd(pw_wm_file *f)
 		return;
 	wm = f->wm;
 	pthread_mutex_lock(&wm->lock);
-	if (f->lent && --f->lent == 0 && f->fd >= 0)
+	if (f->lent && --f->lent == 0 && f->fd >= 0) {
 		fd_append(wm, f);
+		if (f->released)
+			close_fd(f);
+	}
 	pthread_mutex_unlock(&wm->lock);
+}
+
+int pw__wm_file_release(pw_wm_file *f)
+{
+	pw_wm *wm;
+	size_t i;
+	int done;
+
+	if (!f)
+		return 1;
+	wm = f->wm;
+	pthread_mutex_lock(&wm->lock);
+	f->released = 1;
+	for (i = f->wins.n; i > 0; i--)
+		if (!f->wins.v[i - 1]->pins)
+			pw__window_destroy(f->wins.v[i - 1]);
+	if (!f->lent)
+		close_fd(f);
+	done = !f->wins.n && f->fd < 0;
+	pthread_mutex_unlock(&wm->lock);
+	return done;
 }

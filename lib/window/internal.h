@@ -38,6 +38,7 @@ struct pw_wm_file {
 	long mtime_nsec;
 	int fd;                  /* -1 while closed to stay in the fd budget */
 	unsigned int lent;       /* outstanding pw_wm_lend_fd calls */
+	int released;            /* pw__wm_file_release: no new window or descriptor, ever */
 	/* On the manager's fd LRU list while fd >= 0 and lent == 0. */
 	pw_list fd_lru;
 	/* On the manager's list of every open file, so pw_wm_free can close them. */
@@ -88,5 +89,18 @@ int pw__file_fd(int *fd_out, pw_wm_file *f);
 
 /** pread exactly `len` bytes at `off`, looping over EINTR and short reads. */
 int pw__file_pread(pw_wm_file *f, int fd, unsigned char *buf, size_t len, uint64_t off);
+
+/* For the layers above (lib/pack), not public: takes the lock itself. */
+
+/**
+ * Let go of a file that is gone from disk while callers may still hold
+ * its handle: unmap its unpinned windows and close its descriptor unless
+ * lent, at once; the pinned windows and a lent descriptor go when their
+ * last pin or lend does. From now on no window is made and no descriptor
+ * opened or lent for it: those requests are PW_ECHANGED. Returns 1 when
+ * nothing of it is mapped or open any more, 0 while something pins it.
+ * Idempotent; `f` NULL returns 1. pw_wm_close is still needed to free it.
+ */
+int pw__wm_file_release(pw_wm_file *f);
 
 #endif

@@ -49,8 +49,12 @@ void pw__window_pin(pw_window *w)
 void pw__window_unpin(pw_window *w)
 {
 	/* Unpinning is the "use" that orders the LRU list. */
-	if (w->pins && --w->pins == 0)
+	if (w->pins && --w->pins == 0) {
 		lru_append(w->file->wm, w);
+		/* a released file keeps no window nobody reads */
+		if (w->file->released)
+			pw__window_destroy(w);
+	}
 }
 
 /* Index of the first window of `f` whose start is greater than `off`. */

@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (i = 0; i < cfg.e.n; i++) {
 			const char *k = cfg.e.v[i].key;
 			int found;
-			/* every key has a name; what is listed is found */
-			if (!k[0] || k[0] == '.' || k[strlen(k) - 1] == '.')
+			/* every key ends with a name (git accepts "[.a]" and "[a.]" sections); what is listed is found */
+			if (!k[0] || k[strlen(k) - 1] == '.')
 				fz_fail("pw__config_read: a key without a name");
 			pw__config_bool(&cfg, k, -1);
 			pw__config_get(&cfg, k, &found);

@@ -73,7 +73,7 @@ static void check_date(const char *s, size_t len)
 static void check_kind(const char *rel, size_t len)
 {
 	enum ps_kind k = ps_http_classify(rel, len);
-	if (k < PS_KIND_NONE || k > PS_KIND_LOOSE)
+	if (k < PS_KIND_NONE || k > PS_KIND_BUNDLE_LIST)
 		fz_fail("ps_http_classify: an undocumented kind");
 	ps_http_valid_repo_name(rel, len);
 }

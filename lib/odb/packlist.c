@@ -195,7 +195,12 @@ static int scan_dir(pw_packlist *pl, const char *objdir, size_t *added)
 		if (!error)
 			(*added)++;
 		if (error == PW_ENOTFOUND || error == PW_ECHANGED) {
-			/* removed while we looked: a concurrent repack */
+			/*
+			 * removed while we looked: a concurrent repack, whose
+			 * new pack this readdir may not have listed. A change:
+			 * a lookup that missed must look again.
+			 */
+			(*added)++;
 			pw_error_clear();
 			error = 0;
 		} else if (error == PW_EVERIFY) {

@@ -6,8 +6,16 @@
 #include "util/error.h"
 #include "util/banned.h"
 
-/* Lookups retried after a rescan, at most, while git keeps changing the pack list. */
-#define MAX_ATTEMPTS 8
+/*
+ * Lookups retried after a rescan while git keeps changing the pack list. A
+ * rescan that changes nothing ends the retries; this bound only keeps a
+ * directory that never settles from holding a reader forever. One `git
+ * repack -ad` passes through many states (temporary pack, renames of
+ * .pack, .rev and .idx, old packs deleted one file at a time), and a slow
+ * reader (TSan, a loaded machine) can see each of them: 8 attempts were
+ * used up within one repack (1 read in ~15,000 under TSan).
+ */
+#define MAX_ATTEMPTS 64
 
 /*
  * The list in git's order: the multi-pack-indexes (each object directory's

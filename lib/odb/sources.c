@@ -1,4 +1,5 @@
 /* sources.c: the repository's object sources — lookups over them and the one rescan-and-retry loop. */
+#include <stdio.h>
 #include <string.h>
 
 #include "odb/internal.h"
@@ -118,26 +119,53 @@ struct lookup {
 	void *payload;
 };
 
+/*
+ * The first source that has the object answers. A packed copy that fails
+ * for a reason in its data (and before any byte reached the caller) is
+ * marked, said once, and the next copy tried (the same source may hold
+ * another: find skips marked entries), as git's mark_bad_packed_object
+ * and retry do. When no good copy is left, the first failure is the
+ * answer; on a later lookup a marked copy is read again for it (`keep_bad`
+ * pass), so an object stays corrupt, not missing, while nothing else has it.
+ */
 static int lookup_once(pw_repo *repo, void *arg, int *no_retry)
 {
 	lookup *l = arg;
+	char why[512];
+	int first = 0, keep_bad;
 	size_t i;
 	int error;
 
 	l->found = 0;
-	for (i = 0; i < repo->sources.n; i++) {
-		pw_source *src = repo->sources.v[i];
-		pw_objloc loc;
+	for (keep_bad = 0; keep_bad < 2; keep_bad++) {
+		for (i = 0; i < repo->sources.n; i++) {
+			pw_source *src = repo->sources.v[i];
+			pw_objloc loc = { .keep_bad = keep_bad };
 
-		error = src->ops->find(&loc, src, l->id);
-		if (error == PW_ENOTFOUND)
-			continue;
-		if (error < 0)
-			return error;
-		l->found = 1;
-		error = l->op(l, &loc);
-		*no_retry = l->started;
-		return error;
+			error = src->ops->find(&loc, src, l->id);
+			if (error == PW_ENOTFOUND)
+				continue;
+			if (error < 0)
+				return error;
+			l->found = 1;
+			error = l->op(l, &loc);
+			*no_retry = l->started;
+			if (error >= 0 || l->started || !loc.pack || keep_bad ||
+			    !(pw__bad_data_error(error) || error == PW_ENOTFOUND))
+				return error;
+			if (!first) {
+				first = error;
+				snprintf(why, sizeof(why), "%s", pw_error_last());
+			}
+			pw__bad_report(repo, loc.pack, loc.offset, l->id, pw_error_last());
+			if (!pw__bad_has(repo, loc.pack, loc.offset))
+				break; /* not remembered (no memory): asking again would meet it again */
+			i--; /* the same source may have another copy */
+		}
+		if (first)
+			return pw__error_set(first, "%s", why);
+		if (!pw__bad_count(repo))
+			break;
 	}
 	return PW_ENOTFOUND;
 }
@@ -256,21 +284,43 @@ int pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entr
 int pw__base_lookup(pw_object **out, const pw_oid *id, unsigned depth, void *payload)
 {
 	pw_repo *repo = payload;
+	char why[512];
+	int first = 0, keep_bad;
 	size_t i;
 	int error = PW_ENOTFOUND;
 
 	pthread_rwlock_rdlock(&repo->lock);
-	for (i = 0; i < repo->sources.n; i++) {
-		pw_source *src = repo->sources.v[i];
-		pw_objloc loc;
+	/* as lookup_once: good copies first, the next after one that fails, then a bad one again */
+	for (keep_bad = 0; keep_bad < 2 && error == PW_ENOTFOUND && !first; keep_bad++) {
+		for (i = 0; i < repo->sources.n; i++) {
+			pw_source *src = repo->sources.v[i];
+			pw_objloc loc = { .keep_bad = keep_bad };
 
-		error = src->ops->find(&loc, src, id);
-		if (error == PW_ENOTFOUND)
-			continue;
-		if (!error)
+			error = src->ops->find(&loc, src, id);
+			if (error == PW_ENOTFOUND)
+				continue;
+			if (error < 0)
+				break;
 			error = src->ops->read(out, &loc, id, depth);
-		break;
+			if (error < 0 && loc.pack && !keep_bad && pw__bad_data_error(error)) {
+				if (!first) {
+					first = error;
+					snprintf(why, sizeof(why), "%s", pw_error_last());
+				}
+				pw__bad_report(repo, loc.pack, loc.offset, id, pw_error_last());
+				if (pw__bad_has(repo, loc.pack, loc.offset)) {
+					i--;
+					error = PW_ENOTFOUND;
+					continue;
+				}
+			}
+			break;
+		}
+		if (!pw__bad_count(repo))
+			break;
 	}
 	pthread_rwlock_unlock(&repo->lock);
+	if (error == PW_ENOTFOUND && first)
+		return pw__error_set(first, "%s", why);
 	return error;
 }

@@ -170,6 +170,7 @@ struct batch {
 	int rc;             /* the exit status that stopped the work */
 	size_t delivered;   /* --all with readers: objects handed to the output so far */
 	size_t skip;        /* --all carried on without readers: entries already delivered */
+	pw_oid empty_tree;  /* git's built-in object: described by id, never as stored */
 };
 
 /* The object's data is bad in every copy (not a budget, memory or I/O). */
@@ -433,7 +434,8 @@ static int all_cb(const pw_repo_entry *entry, void *payload)
 	if (!b->need && !b->contents) {
 		/* git skips the lookup too when nothing but the id is shown */
 		put_line(b, &l);
-	} else if (!entry->pack) {
+	} else if (!entry->pack || !pw_oid_cmp(&entry->id, &b->empty_tree)) {
+		/* loose, or git's built-in empty tree (on disk 0, as git says even when stored) */
 		b->rc = put_by_id(b, &l, NULL, 0);
 	} else if ((err = entry_info(b, &l, entry->pack, entry->offset)) < 0) {
 		/* by id, as git looks each one up: another copy, or "missing" */
@@ -464,7 +466,7 @@ static int all_read_cb(const pw_repo_entry *entry, const pw_object *obj, void *p
 	if (b->need & (NEED_DISK | NEED_BASE)) {
 		pw_object_info info;
 
-		if (entry->pack) {
+		if (entry->pack && pw_oid_cmp(&entry->id, &b->empty_tree)) {
 			err = entry_info(b, &l, entry->pack, entry->offset);
 		} else if ((err = pw_repo_info(&info, b->repo, &l.id, info_flags(b))) == 0) {
 			/* by id, as git: a packed copy wins */
@@ -748,6 +750,9 @@ int cmd_batch(struct pc_env *env, int argc, char **argv)
 	b.fmt = pw_repo_oid_type(env->repo);
 	b.rawsz = pw_oid_rawsz(b.fmt);
 	b.hexsz = pw_oid_hexsz(b.fmt);
+	pw_oid_fromhex(&b.empty_tree, b.fmt == PW_OID_SHA256 ?
+		"6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321" :
+		"4b825dc642cb6eb9a060e54bf8d69288fbee4904", b.fmt);
 	rc = b.all ? batch_all(&b) : batch_stdin(&b);
 	pc_out_flush(&b.out);
 	if (b.out.error) {

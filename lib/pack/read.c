@@ -158,6 +158,9 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
  */
 #define MAX_INFLATE_RATIO 1032
 
+/* Objects up to this size are streamed from memory, after inflating whole (see pw_pack_stream_at). */
+#define STREAM_WHOLE_MAX ((uint64_t)1 << 20)
+
 int pw__check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, uint64_t size,
 	const char *what)
 {
@@ -514,6 +517,20 @@ int pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out, pw_pack *p,
 		error = pw__pack_error(p, PW_ELIMIT, offset,
 			"object of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)e.size, (unsigned long long)p->max_object_size);
+		goto out;
+	}
+	/*
+	 * A small object is inflated whole first: a zlib error (its checksum
+	 * is at the end) then comes before any byte went out, and the caller
+	 * can still read another copy. Only large ones are streamed as they
+	 * inflate.
+	 */
+	if (e.size <= STREAM_WHOLE_MAX) {
+		if ((error = inflate_entry(&obj, p, &cur, &e)) < 0)
+			goto out;
+		*type_out = e.type;
+		*size_out = e.size;
+		error = obj->size ? cb(obj->data, obj->size, payload) : 0;
 		goto out;
 	}
 	*type_out = e.type;

@@ -174,7 +174,11 @@ typedef int (*pw_read_cb)(const pw_repo_entry *entry, const pw_object *obj, void
 PW_EXTERN(int) pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order,
 	unsigned int threads, pw_read_cb cb, void *payload);
 
-/** Read the object an iteration entry names (faster than by id). */
+/**
+ * Read the object an iteration entry names (faster than by id). When that
+ * copy is bad (PW_ECORRUPT, PW_EVERIFY) it is marked and the object read
+ * by id from another copy, as every read by id does (see bad_objects).
+ */
 PW_EXTERN(int) pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entry);
 
 /** Number of packs currently registered (own and alternates'). */

@@ -311,6 +311,12 @@ int pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entr
 {
 	if (entry->pack) {
 		int error = pw_pack_read_at(out, entry->pack, entry->offset);
+		/* this copy is bad: marked, and the lookup by id reads another (or this one's error again) */
+		if (pw__bad_data_error(error)) {
+			pw__bad_report(repo, entry->pack, entry->offset, &entry->id, pw_error_last());
+			pw_error_clear();
+			return read_id(out, repo, &entry->id);
+		}
 		/* its pack was removed or replaced since the iteration began: look the id up anew */
 		if (!pw__retryable(error))
 			return error;

@@ -165,6 +165,11 @@ printf '%s\n' "$blob_1" "$blob_2" | git pack-objects -q .git/objects/pack/pack >
 git prune-packed
 mv ../idx "$pack.idx"
 check "... with a redundant pack of the base and the first delta"
+# a multi-pack-index keeps one copy of each object (here the bad one): git
+# then finds no other, and neither does packcat
+git multi-pack-index write
+check "... under a multi-pack-index"
+rm .git/objects/pack/multi-pack-index
 
 new_pack --delta-base-offset
 printf '\220\033' | corrupt "$blob_3" 2

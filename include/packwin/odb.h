@@ -119,6 +119,13 @@ PW_EXTERN(int) pw_repo_exists(pw_repo *repo, const pw_oid *id);
  * file size is always filled.
  */
 #define PW_INFO_DISK_SIZE 2u
+/**
+ * pw_repo_info flags: the type is not needed. A packed delta's type is
+ * its base's, at the end of its chain; without this flag the chain is
+ * walked for it, with it `type` may be PW_OBJ_NONE for a delta and a
+ * damaged base does not fail the size, as with git's `cat-file -s`.
+ */
+#define PW_INFO_NO_TYPE 4u
 
 /**
  * Type and size (and the rest of `pw_object_info` that `flags` ask for,
@@ -167,7 +174,11 @@ typedef int (*pw_read_cb)(const pw_repo_entry *entry, const pw_object *obj, void
 PW_EXTERN(int) pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order,
 	unsigned int threads, pw_read_cb cb, void *payload);
 
-/** Read the object an iteration entry names (faster than by id). */
+/**
+ * Read the object an iteration entry names (faster than by id). When that
+ * copy is bad (PW_ECORRUPT, PW_EVERIFY) it is marked and the object read
+ * by id from another copy, as every read by id does (see bad_objects).
+ */
 PW_EXTERN(int) pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entry);
 
 /** Number of packs currently registered (own and alternates'). */
@@ -211,6 +222,7 @@ typedef struct pw_repo_stats {
 	size_t midx_packs;        /**< live packs found through them, not through their .idx */
 	uint64_t midx_fallbacks;  /**< multi-pack-indexes found unusable so far (each warned once) */
 	size_t packs_released;    /**< packs gone from disk whose windows and descriptors were let go */
+	size_t bad_objects;       /**< packed entries found unreadable (corrupt), skipped for another copy */
 } pw_repo_stats;
 
 /** Fill `out` with the repository's counters now. */

@@ -100,6 +100,17 @@ typedef struct pw_pack_options {
 	 */
 	int (*base_lookup)(pw_object **out, const pw_oid *id, unsigned int depth, void *payload);
 	void *base_payload;
+	/**
+	 * Told (with `base_payload`) of an entry of this pack, met as a delta
+	 * base on the way to the object read, that fails for a reason in its
+	 * data (`why`: the message): its object `id` is then asked of
+	 * `base_lookup` by id, as git's unpack_entry falls back to another
+	 * copy, so the hook should mark (`pack`, `offset`) so that the lookup
+	 * skips it. NULL (or no `base_lookup`): no such fallback. Never
+	 * called for the object asked for itself, nor by pw_pack_verify.
+	 */
+	void (*bad_entry)(pw_pack *pack, uint64_t offset, const pw_oid *id, const char *why,
+		void *payload);
 } pw_pack_options;
 
 /** Initialiser of pw_pack_options: the version, every other field zero (default). */

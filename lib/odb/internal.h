@@ -52,12 +52,19 @@ typedef struct pw_objloc {
 	pw_pack *pack;      /* packed: the pack and the entry's offset */
 	uint64_t offset;
 	size_t dir;         /* loose: index of the object directory in repo->dirs */
+	int keep_bad;       /* in, for find: entries marked bad are answers too (else skipped) */
 } pw_objloc;
 
 /* Growable list of iteration entries (pack NULL: loose). */
 typedef PW_ARRAY(pw_repo_entry) pw_entries;
 /* Growable list of ids. */
 typedef PW_ARRAY(pw_oid) pw_oids;
+
+/* A packed entry found unreadable (badobj.c). */
+typedef struct pw_badent {
+	const pw_pack *pack;
+	uint64_t offset;
+} pw_badent;
 
 /*
  * What every source answers. All are called with repo->lock held for
@@ -133,6 +140,11 @@ struct pw_repo {
 	pw_source loose;
 	_Atomic uint64_t generation; /* bumped by each refresh that changes a source */
 	_Atomic uint64_t midx_fallbacks; /* multi-pack-indexes found unusable */
+
+	/* badobj.c: packed entries that failed to read, sorted; lookups skip them */
+	pthread_mutex_t bad_lock;
+	PW_ARRAY(pw_badent) bad;
+	_Atomic size_t nbad;
 
 	/* replace.c: refs/replace/ read on first need (NULL until then); off when no_replace */
 	struct pw_replace *_Atomic replace;
@@ -225,6 +237,25 @@ int pw__loose_path(char *buf, size_t bufsz, const pw_objdir *dir, const pw_oid *
  */
 int pw__loose_foreach(pw_repo *repo, const pw_oid *prefix, size_t hexlen,
 	int (*cb)(const pw_oid *id, void *payload), void *payload);
+
+/* badobj.c: entries that failed to read for a reason in their data, skipped since */
+void pw__bad_init(pw_repo *repo);
+void pw__bad_free(pw_repo *repo);
+/** Is the entry at `offset` of `pack` marked unreadable? (Cheap while nothing is.) */
+int pw__bad_has(pw_repo *repo, const pw_pack *pack, uint64_t offset);
+/** Mark it: 1 if newly marked, 0 if it was already (or there is no memory to remember it). */
+int pw__bad_mark(pw_repo *repo, const pw_pack *pack, uint64_t offset);
+/**
+ * Mark the entry of `id` at `offset` of `pack` and, the first time, say
+ * why through the warning callback ("…; trying another copy").
+ */
+void pw__bad_report(pw_repo *repo, const pw_pack *pack, uint64_t offset, const pw_oid *id,
+	const char *why);
+/** Does `error` say the data is bad (worth another copy), not a budget, memory or a vanished file? */
+int pw__bad_data_error(int error);
+size_t pw__bad_count(pw_repo *repo);
+/** The packs' bad_entry hook (pw_pack_options): a delta base that failed, marked and said once. */
+void pw__bad_entry(pw_pack *pack, uint64_t offset, const pw_oid *id, const char *why, void *payload);
 
 /* iter.c */
 /** Every object in `order`, de-duplicated, as an array to pw__free. */

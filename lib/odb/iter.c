@@ -101,7 +101,7 @@ static size_t copy_looked_up(pw_repo *repo, const pw_repo_entry *v, size_t n)
 	pthread_rwlock_rdlock(&repo->lock);
 	for (i = 0; i < repo->sources.n; i++) {
 		pw_source *src = repo->sources.v[i];
-		pw_objloc loc;
+		pw_objloc loc = { .keep_bad = 0 }; /* the copy a lookup reads: a good one */
 		int error = src->ops->find(&loc, src, &v[0].id);
 		if (error == PW_ENOTFOUND)
 			continue;

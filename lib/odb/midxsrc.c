@@ -382,6 +382,9 @@ static int midx_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 			error = entry_of(&loc->pack, &loc->offset, ms, m, &cur, pos);
 		else if (error != PW_ENOTFOUND)
 			error = row_error(ms, error);
+		/* its copy failed to read: the layers below, or the packs no multi-pack-index covers */
+		if (!error && !loc->keep_bad && pw__bad_has(src->repo, loc->pack, loc->offset))
+			error = PW_ENOTFOUND;
 		pw_cursor_release(&cur);
 		if (error == PW_ENOTFOUND)
 			continue;

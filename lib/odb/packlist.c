@@ -60,6 +60,7 @@ static int add_pack(pw_packent **out, pw_packlist *pl, const char *idx_path,
 	po.max_delta_depth = repo->max_delta_depth;
 	po.base_lookup = pw__base_lookup;
 	po.base_payload = repo;
+	po.bad_entry = pw__bad_entry;
 	error = ist ? pw_pack_open(&pack, repo->wm, idx_path, &po) :
 		pw_pack_open_lazy(&pack, repo->wm, idx_path, &po);
 	/* an idx beside another pack would give that pack's offsets: never used */
@@ -269,6 +270,9 @@ static int packlist_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 		size_t k = (hint + i) % n;
 		pw_pack *pack = pl->packs.v[k].pack;
 		int error = pw__pack_lookup(&loc->offset, pack, id);
+		/* an entry that failed to read: another pack's copy, if any */
+		if (error == 0 && !loc->keep_bad && pw__bad_has(src->repo, pack, loc->offset))
+			continue;
 		if (error == 0) {
 			if (k != hint)
 				atomic_store_explicit(&pl->last_hit, k, memory_order_relaxed);
@@ -295,7 +299,8 @@ int pw__packed_info(pw_object_info *out, const pw_objloc *loc, const pw_oid *id,
 
 	out->pack = loc->pack;
 	out->offset = loc->offset;
-	if ((error = pw_pack_read_header(&out->type, &out->size, loc->pack, loc->offset)) < 0)
+	if ((error = pw__read_header(&out->type, &out->size, loc->pack, loc->offset,
+		!(flags & PW_INFO_NO_TYPE))) < 0)
 		return error;
 	if (!(flags & (PW_INFO_DISK_SIZE | PW_INFO_DELTA_BASE)))
 		return 0;
@@ -481,4 +486,5 @@ void pw_repo_get_stats(pw_repo_stats *out, pw_repo *repo)
 			out->midx_files += pw__midx_layers(repo->sources.v[i]);
 	pthread_rwlock_unlock(&repo->lock);
 	out->midx_fallbacks = atomic_load(&repo->midx_fallbacks);
+	out->bad_objects = pw__bad_count(repo);
 }

@@ -1,7 +1,9 @@
 /* sources.c: the repository's object sources — lookups over them and the one rescan-and-retry loop. */
+#include <stdio.h>
 #include <string.h>
 
 #include "odb/internal.h"
+#include "pack/internal.h" /* pw__object_alloc: the built-in empty tree */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/banned.h"
@@ -126,33 +128,103 @@ struct lookup {
 	void *payload;
 };
 
+/*
+ * The first source that has the object answers. A packed copy that fails
+ * for a reason in its data (and before any byte reached the caller) is
+ * marked, said once, and the next copy tried (the same source may hold
+ * another: find skips marked entries), as git's mark_bad_packed_object
+ * and retry do. When no good copy is left, the first failure is the
+ * answer; on a later lookup a marked copy is read again for it (`keep_bad`
+ * pass), so an object stays corrupt, not missing, while nothing else has it.
+ */
 static int lookup_once(pw_repo *repo, void *arg, int *no_retry)
 {
 	lookup *l = arg;
+	char why[512];
+	int first = 0, keep_bad;
 	size_t i;
 	int error;
 
 	l->found = 0;
-	for (i = 0; i < repo->sources.n; i++) {
-		pw_source *src = repo->sources.v[i];
-		pw_objloc loc;
+	for (keep_bad = 0; keep_bad < 2; keep_bad++) {
+		for (i = 0; i < repo->sources.n; i++) {
+			pw_source *src = repo->sources.v[i];
+			pw_objloc loc = { .keep_bad = keep_bad };
 
-		error = src->ops->find(&loc, src, l->id);
-		if (error == PW_ENOTFOUND)
-			continue;
-		if (error < 0)
-			return error;
-		l->found = 1;
-		error = l->op(l, &loc);
-		*no_retry = l->started;
-		return error;
+			error = src->ops->find(&loc, src, l->id);
+			if (error == PW_ENOTFOUND)
+				continue;
+			if (error < 0)
+				return error;
+			l->found = 1;
+			error = l->op(l, &loc);
+			*no_retry = l->started;
+			if (error >= 0 || l->started || !loc.pack || keep_bad ||
+			    !(pw__bad_data_error(error) || error == PW_ENOTFOUND))
+				return error;
+			if (!first) {
+				first = error;
+				snprintf(why, sizeof(why), "%s", pw_error_last());
+			}
+			pw__bad_report(repo, loc.pack, loc.offset, l->id, pw_error_last());
+			if (!pw__bad_has(repo, loc.pack, loc.offset))
+				break; /* not remembered (no memory): asking again would meet it again */
+			i--; /* the same source may have another copy */
+		}
+		if (first)
+			return pw__error_set(first, "%s", why);
+		if (!pw__bad_count(repo))
+			break;
 	}
 	return PW_ENOTFOUND;
 }
 
+static int op_read(lookup *l, const pw_objloc *loc);
+static int op_info(lookup *l, const pw_objloc *loc);
+static int op_stream(lookup *l, const pw_objloc *loc);
+
+/* git's built-in objects: the empty tree exists in every repository, stored or not. */
+static int is_empty_tree(const pw_repo *repo, const pw_oid *id)
+{
+	static const char sha1[] = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+	static const char sha256[] = "6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321";
+	int is256 = repo->oid_type == PW_OID_SHA256;
+	pw_oid empty;
+
+	/* most ids differ in the first byte: no parsing for them */
+	if (id->id[0] != (is256 ? 0x6e : 0x4b) ||
+	    pw_oid_fromhex(&empty, is256 ? sha256 : sha1, repo->oid_type) < 0)
+		return 0;
+	return !pw_oid_cmp(&empty, id);
+}
+
+/*
+ * The empty tree as git's find_cached_object gives it, before any
+ * source (so a stored copy is not read): no bytes, on disk 0, no base.
+ */
+static int builtin_empty_tree(lookup *l)
+{
+	if (l->op == op_read)
+		return pw__object_alloc(l->obj, PW_OBJ_TREE, 0);
+	if (l->op == op_info) {
+		memset(l->info, 0, sizeof(*l->info));
+		l->info->type = PW_OBJ_TREE;
+		return 0;
+	}
+	if (l->op == op_stream) {
+		*l->type = PW_OBJ_TREE;
+		*l->size = 0;
+	}
+	return 0;
+}
+
 static int lookup_run(pw_repo *repo, lookup *l)
 {
-	int error = pw__sources_retry(repo, lookup_once, l);
+	int error;
+
+	if (is_empty_tree(repo, l->id))
+		return builtin_empty_tree(l);
+	error = pw__sources_retry(repo, lookup_once, l);
 
 	/* a miss in a source that has the object (its REF_DELTA base is missing) keeps its own message */
 	if (error == PW_ENOTFOUND && !l->found) {
@@ -247,6 +319,12 @@ int pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entr
 {
 	if (entry->pack) {
 		int error = pw_pack_read_at(out, entry->pack, entry->offset);
+		/* this copy is bad: marked, and the lookup by id reads another (or this one's error again) */
+		if (pw__bad_data_error(error)) {
+			pw__bad_report(repo, entry->pack, entry->offset, &entry->id, pw_error_last());
+			pw_error_clear();
+			return read_id(out, repo, &entry->id);
+		}
 		/* its pack was removed or replaced since the iteration began: look the id up anew */
 		if (!pw__retryable(error))
 			return error;
@@ -264,21 +342,43 @@ int pw_repo_read_entry(pw_object **out, pw_repo *repo, const pw_repo_entry *entr
 int pw__base_lookup(pw_object **out, const pw_oid *id, unsigned depth, void *payload)
 {
 	pw_repo *repo = payload;
+	char why[512];
+	int first = 0, keep_bad;
 	size_t i;
 	int error = PW_ENOTFOUND;
 
 	pthread_rwlock_rdlock(&repo->lock);
-	for (i = 0; i < repo->sources.n; i++) {
-		pw_source *src = repo->sources.v[i];
-		pw_objloc loc;
+	/* as lookup_once: good copies first, the next after one that fails, then a bad one again */
+	for (keep_bad = 0; keep_bad < 2 && error == PW_ENOTFOUND && !first; keep_bad++) {
+		for (i = 0; i < repo->sources.n; i++) {
+			pw_source *src = repo->sources.v[i];
+			pw_objloc loc = { .keep_bad = keep_bad };
 
-		error = src->ops->find(&loc, src, id);
-		if (error == PW_ENOTFOUND)
-			continue;
-		if (!error)
+			error = src->ops->find(&loc, src, id);
+			if (error == PW_ENOTFOUND)
+				continue;
+			if (error < 0)
+				break;
 			error = src->ops->read(out, &loc, id, depth);
-		break;
+			if (error < 0 && loc.pack && !keep_bad && pw__bad_data_error(error)) {
+				if (!first) {
+					first = error;
+					snprintf(why, sizeof(why), "%s", pw_error_last());
+				}
+				pw__bad_report(repo, loc.pack, loc.offset, id, pw_error_last());
+				if (pw__bad_has(repo, loc.pack, loc.offset)) {
+					i--;
+					error = PW_ENOTFOUND;
+					continue;
+				}
+			}
+			break;
+		}
+		if (!pw__bad_count(repo))
+			break;
 	}
 	pthread_rwlock_unlock(&repo->lock);
+	if (error == PW_ENOTFOUND && first)
+		return pw__error_set(first, "%s", why);
 	return error;
 }

@@ -63,6 +63,8 @@ struct pw_pack {
 	unsigned int max_depth;
 	int (*base_lookup)(pw_object **out, const pw_oid *id, unsigned int depth, void *payload);
 	void *base_payload;
+	void (*bad_entry)(pw_pack *pack, uint64_t offset, const pw_oid *id, const char *why,
+		void *payload);
 
 	/* reverse index: pack order, built (or read from .rev) on first use */
 	pthread_mutex_t lock;
@@ -160,6 +162,9 @@ void pw__dcache_drop(pw_dcache *c, const pw_pack *p, uint64_t offset);
 void pw__dcache_forget(pw_dcache *c, const pw_pack *p);
 
 /* read.c */
+/** pw_pack_read_header; a delta's type (its chain walked) only when `want_type`, else PW_OBJ_NONE. */
+int pw__read_header(pw_object_t *type_out, uint64_t *size_out, pw_pack *p, uint64_t offset,
+	int want_type);
 int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset, unsigned depth);
 /**
  * pw_pack_find for callers that ask many packs in turn (a repository):

@@ -141,6 +141,7 @@ static int pack_new(pw_pack **out, pw_wm *wm, const char *path, const pw_pack_op
 	p->max_depth = opts->max_delta_depth ? opts->max_delta_depth : DEFAULT_MAX_DEPTH;
 	p->base_lookup = opts->base_lookup;
 	p->base_payload = opts->base_payload;
+	p->bad_entry = opts->bad_entry;
 	pthread_mutex_init(&p->lock, NULL);
 	*out = p;
 	return sibling_paths(p, path);

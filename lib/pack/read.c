@@ -1,4 +1,5 @@
 /* read.c: resolving an object — delta chains walked iteratively, bases from the cache. */
+#include <stdio.h>
 #include <string.h>
 
 #include "pack/internal.h"
@@ -111,18 +112,22 @@ static int base_of(uint64_t *out, pw_object **obj, pw_pack *p, const pw_pack_ent
  * or NULL with `*last` describing the non-delta entry to inflate.
  */
 static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
-	pw_cursor *cur, uint64_t offset, int use_cache, uint64_t *first_base, unsigned depth)
+	pw_cursor *cur, uint64_t offset, int use_cache, uint64_t *first_base, unsigned depth,
+	uint64_t *fail_at)
 {
 	pw_pack_entry e;
 	int error;
 
 	*base = NULL;
 	*first_base = UINT64_MAX;
+	*fail_at = UINT64_MAX;
 	for (;;) {
 		if (use_cache && (*base = pw__dcache_get(p->dcache, p, offset)) != NULL)
 			return 0;
-		if ((error = pw__entry_parse(&e, p, cur, offset)) < 0)
+		if ((error = pw__entry_parse(&e, p, cur, offset)) < 0) {
+			*fail_at = offset;
 			return error;
+		}
 		if (e.type != PW_OBJ_OFS_DELTA && e.type != PW_OBJ_REF_DELTA) {
 			*last = e;
 			return 0;
@@ -135,8 +140,10 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
 		/* the idx lookup of a REF_DELTA base may need the memory the pack window holds */
 		if (e.type == PW_OBJ_REF_DELTA)
 			pw_cursor_release(cur);
-		if ((error = base_of(&offset, base, p, &e, depth)) < 0)
+		if ((error = base_of(&offset, base, p, &e, depth)) < 0) {
+			*fail_at = e.offset; /* its base reference is bad: the delta is */
 			return error;
+		}
 		if (*base)
 			return 0;
 		if (c->n == 1)
@@ -150,6 +157,9 @@ static int walk(chain *c, pw_object **base, pw_pack_entry *last, pw_pack *p,
  * it before allocating that much for a few hostile bytes.
  */
 #define MAX_INFLATE_RATIO 1032
+
+/* Objects up to this size are streamed from memory, after inflating whole (see pw_pack_stream_at). */
+#define STREAM_WHOLE_MAX ((uint64_t)1 << 20)
 
 int pw__check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, uint64_t size,
 	const char *what)
@@ -254,10 +264,48 @@ static void cache_put(pw_pack *p, uint64_t offset, pw_object *obj)
 		pw__dcache_put(p->dcache, p, offset, obj);
 }
 
-int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset, unsigned depth)
+/*
+ * Is an entry that failed with `error` worth reading from another copy?
+ * Only a reason in the data (and a REF_DELTA base found nowhere): budgets,
+ * memory and files changing underneath are not the entry's fault.
+ */
+static int recoverable(const pw_pack *p, int error)
+{
+	return p->base_lookup && p->bad_entry &&
+		(error == PW_ECORRUPT || error == PW_EVERIFY || error == PW_ENOTFOUND);
+}
+
+/*
+ * The entry at `at`, a base on the way to the object asked for, failed
+ * with `error`: get that object by id from any copy (git's unpack_entry
+ * does the same), after telling the owner of the hooks, which marks the
+ * entry so that the lookup skips it. The original error (and message)
+ * when its id is unknown or no other copy reads.
+ */
+static int base_by_id(pw_object **out, pw_pack *p, uint64_t at, unsigned depth, int error)
+{
+	char why[512];
+	pw_oid id;
+	int e2;
+
+	*out = NULL;
+	snprintf(why, sizeof(why), "%s", pw_error_last());
+	if (depth >= PW_PACK_MAX_BASE_HOPS || pw_pack_offset_oid(&id, p, at) < 0)
+		goto fail;
+	p->bad_entry(p, at, &id, why, p->base_payload);
+	if ((e2 = p->base_lookup(out, &id, depth + 1, p->base_payload)) == 0)
+		return 0;
+	if (e2 == PW_ENOMEM || e2 == PW_ELIMIT)
+		return e2; /* its own message */
+fail:
+	return pw__error_set(error, "%s", why);
+}
+
+static int read_entry(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset,
+	unsigned depth, int recover)
 {
 	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
-	uint64_t first_base;
+	uint64_t first_base, base_at = UINT64_MAX, fail_at;
 	pw_object *obj = NULL;
 	pw_pack_entry last;
 	size_t i;
@@ -265,19 +313,48 @@ int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset, un
 
 	c.v = c.small;
 	*out = NULL;
-	if ((error = walk(&c, &obj, &last, p, cur, offset, 1, &first_base, depth)) < 0)
-		goto out;
-	if (!obj) {
-		if ((error = inflate_entry(&obj, p, cur, &last)) < 0)
+	recover = recover && p->base_lookup && p->bad_entry;
+	if ((error = walk(&c, &obj, &last, p, cur, offset, 1, &first_base, depth, &fail_at)) < 0) {
+		if (!recover || fail_at == UINT64_MAX || !recoverable(p, error))
 			goto out;
-		cache_put(p, last.offset, obj);
+		/* a delta whose base reference is bad is the last one pushed */
+		if (c.n && c.v[c.n - 1].offset == fail_at)
+			c.n--;
+		base_at = fail_at;
+	} else if (!obj) {
+		base_at = last.offset;
+		if ((error = inflate_entry(&obj, p, cur, &last)) < 0) {
+			if (!recover || !recoverable(p, error))
+				goto out;
+		} else {
+			cache_put(p, last.offset, obj);
+		}
 	}
-	for (i = c.n; i-- > 0;) {
+	/*
+	 * From the base up. A link that fails leaves `obj` NULL: that object
+	 * (the base of the next link) comes by id from another copy, unless
+	 * it is the one asked for, whose caller tries other copies itself.
+	 */
+	for (i = c.n;;) {
 		pw_object *next = NULL;
-		if ((error = apply_link(&next, p, cur, &c.v[i], obj)) < 0)
-			goto out;
+
+		if (!obj) {
+			if (base_at == offset)
+				goto out;
+			if ((error = base_by_id(&obj, p, base_at, depth, error)) < 0)
+				goto out;
+		}
+		if (i-- == 0)
+			break;
+		error = apply_link(&next, p, cur, &c.v[i], obj);
 		pw_object_free(obj);
 		obj = next;
+		if (error < 0) {
+			if (!recover || !recoverable(p, error))
+				goto out;
+			base_at = c.v[i].offset;
+			continue;
+		}
 		cache_put(p, c.v[i].offset, obj);
 	}
 	*out = obj;
@@ -296,6 +373,12 @@ out:
 	return error;
 }
 
+int pw__read_at(pw_object **out, pw_pack *p, pw_cursor *cur, uint64_t offset, unsigned depth)
+{
+	/* verification reads what this pack holds, never another copy */
+	return read_entry(out, p, cur, offset, depth, 0);
+}
+
 int pw_pack_read_at(pw_object **out, pw_pack *p, uint64_t offset)
 {
 	return pw_pack_read_nested(out, p, offset, 0);
@@ -307,7 +390,7 @@ int pw_pack_read_nested(pw_object **out, pw_pack *p, uint64_t offset, unsigned i
 	int error;
 
 	pw_cursor_init(&cur, p->packf);
-	error = pw__read_at(out, p, &cur, offset, depth);
+	error = read_entry(out, p, &cur, offset, depth, 1);
 	pw_cursor_release(&cur);
 	return error;
 }
@@ -326,7 +409,7 @@ int pw_pack_read(pw_object **out, pw_pack *p, const pw_oid *id)
 int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64_t offset)
 {
 	chain c = { NULL, 0, 32, { { 0, 0, 0 } } };
-	uint64_t first_base;
+	uint64_t first_base, fail_at;
 	pw_object *cached;
 	pw_pack_entry last;
 	pw_cursor cur;
@@ -334,8 +417,14 @@ int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64
 
 	c.v = c.small;
 	pw_cursor_init(&cur, p->packf);
-	error = walk(&c, &cached, &last, p, &cur, offset, 0, &first_base, 0);
+	error = walk(&c, &cached, &last, p, &cur, offset, 0, &first_base, 0, &fail_at);
 	pw_cursor_release(&cur);
+	/* a base that does not parse: its type from another copy, as a read would get it */
+	if (error < 0 && fail_at != UINT64_MAX && fail_at != offset && recoverable(p, error)) {
+		if (c.n && c.v[c.n - 1].offset == fail_at)
+			c.n--;
+		error = base_by_id(&cached, p, fail_at, 0, error);
+	}
 	if (!error) {
 		*type_out = cached ? cached->type : last.type;
 		*depth_out = (uint32_t)c.n;
@@ -347,6 +436,12 @@ int pw_pack_chain(pw_object_t *type_out, uint32_t *depth_out, pw_pack *p, uint64
 }
 
 int pw_pack_read_header(pw_object_t *type_out, uint64_t *size_out, pw_pack *p, uint64_t offset)
+{
+	return pw__read_header(type_out, size_out, p, offset, 1);
+}
+
+int pw__read_header(pw_object_t *type_out, uint64_t *size_out, pw_pack *p, uint64_t offset,
+	int want_type)
 {
 	pw_pack_entry e;
 	uint32_t depth;
@@ -369,6 +464,27 @@ int pw_pack_read_header(pw_object_t *type_out, uint64_t *size_out, pw_pack *p, u
 			goto out;
 		}
 		pw_cursor_release(&cur);
+		if (!want_type) {
+			/* the size alone, but a delta whose base is nowhere has none (git checks that too) */
+			*type_out = PW_OBJ_NONE;
+			if (e.type == PW_OBJ_REF_DELTA && pw__idx_loaded(p)) {
+				uint64_t at;
+				pw_object *base = NULL;
+
+				error = pw__pack_lookup(&at, p, &e.base_id);
+				if (error == PW_ENOTFOUND && p->base_lookup)
+					error = p->base_lookup(&base, &e.base_id, 1, p->base_payload);
+				pw_object_free(base);
+				if (error == PW_ENOTFOUND) {
+					char hex[PW_OID_MAX_HEXSZ + 1];
+					return pw__pack_error(p, PW_ENOTFOUND, offset,
+						"delta base %s is not in this pack",
+						pw_oid_tostr(hex, &e.base_id, p->oid_type));
+				}
+				return error;
+			}
+			return 0;
+		}
 		return pw_pack_chain(type_out, &depth, p, offset);
 	}
 	*type_out = e.type;
@@ -390,7 +506,7 @@ int pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out, pw_pack *p,
 		goto out;
 	if (e.type == PW_OBJ_OFS_DELTA || e.type == PW_OBJ_REF_DELTA) {
 		/* a delta needs its whole base and result: resolve in memory */
-		if ((error = pw__read_at(&obj, p, &cur, offset, 0)) < 0)
+		if ((error = read_entry(&obj, p, &cur, offset, 0, 1)) < 0)
 			goto out;
 		*type_out = obj->type;
 		*size_out = obj->size;
@@ -401,6 +517,20 @@ int pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out, pw_pack *p,
 		error = pw__pack_error(p, PW_ELIMIT, offset,
 			"object of %llu bytes exceeds the limit of %llu",
 			(unsigned long long)e.size, (unsigned long long)p->max_object_size);
+		goto out;
+	}
+	/*
+	 * A small object is inflated whole first: a zlib error (its checksum
+	 * is at the end) then comes before any byte went out, and the caller
+	 * can still read another copy. Only large ones are streamed as they
+	 * inflate.
+	 */
+	if (e.size <= STREAM_WHOLE_MAX) {
+		if ((error = inflate_entry(&obj, p, &cur, &e)) < 0)
+			goto out;
+		*type_out = e.type;
+		*size_out = e.size;
+		error = obj->size ? cb(obj->data, obj->size, payload) : 0;
 		goto out;
 	}
 	*type_out = e.type;

@@ -1953,6 +1953,78 @@ static void test_large_objects(void **state)
 	big_repo(PW_OID_SHA256, (size_t)3 << 20);
 }
 
+/* ------------------------------------------------- a bad copy, then the next */
+
+static void count_retry_warn(const char *msg, void *payload)
+{
+	if (strstr(msg, "trying another copy"))
+		atomic_fetch_add((atomic_size_t *)payload, 1);
+}
+
+/*
+ * basic.git with its pack twice: an older whole copy, and a newer one
+ * (searched first) whose every entry is zeroed. Every object reads as
+ * from the intact repository, by id and through iterations on threads;
+ * each bad entry is counted and warned of once.
+ */
+static void test_bad_copy_fallback(void **state)
+{
+	pw_repo_options o = PW_REPO_OPTIONS_INIT;
+	atomic_size_t warned = 0;
+	pw_repo *good, *bad;
+	pw_repo_stats st;
+	seq ref = {0}, got = {0};
+	size_t i;
+
+	(void)state;
+	sh("cp -R '%s' good.git && cp -R '%s' bad.git && chmod -R u+w bad.git", BASIC, BASIC);
+	sh("cd bad.git/objects/pack && p=$(ls pack-*.pack) && cp $p pack-whole.pack &&"
+	   " cp ${p%%.pack}.idx pack-whole.idx && touch -d 2001-01-01 pack-whole.* &&"
+	   " dd if=/dev/zero of=$p bs=1 seek=12 count=$(( $(stat -c %%s $p) - 32 ))"
+	   " conv=notrunc status=none");
+	good = open_repo(tmp("good.git"));
+	assert_int_equal(pw_repo_foreach_read(good, PW_FOREACH_SORTED, 1, seq_cb, &ref), 0);
+	assert_true(ref.n > 100);
+
+	o.no_discover = 1;
+	o.warn = count_retry_warn;
+	o.warn_payload = &warned;
+	bad = open_with(tmp("bad.git"), &o);
+	assert_int_equal(pw_repo_pack_count(bad), 2);
+	for (i = 0; i < ref.n; i++) {
+		pw_object *obj = NULL;
+		pw_object_info info;
+		unsigned char dig[32];
+
+		if (pw_repo_read(&obj, bad, &ref.ids[i]) < 0)
+			fail_msg("%s: %s", hex_of(&ref.ids[i], PW_OID_SHA1), pw_error_last());
+		digest_object(dig, obj);
+		assert_memory_equal(dig, ref.dig[i], 32);
+		pw_object_free(obj);
+		assert_int_equal(pw_repo_info(&info, bad, &ref.ids[i], PW_INFO_DISK_SIZE), 0);
+	}
+	pw_repo_get_stats(&st, bad);
+	assert_true(st.bad_objects >= 1);
+	assert_int_equal(atomic_load(&warned), st.bad_objects);
+	pw_repo_free(bad);
+
+	/* iterations on worker threads, each in a fresh repository (nothing marked yet) */
+	for (unsigned t = 1; t <= 4; t *= 2) {
+		bad = open_with(tmp("bad.git"), &o);
+		memset(&got, 0, sizeof(got));
+		assert_int_equal(pw_repo_foreach_read(bad, PW_FOREACH_SORTED, t, seq_cb, &got), 0);
+		assert_int_equal(got.n, ref.n);
+		for (i = 0; i < ref.n; i++) {
+			assert_int_equal(pw_oid_cmp(&got.ids[i], &ref.ids[i]), 0);
+			assert_memory_equal(got.dig[i], ref.dig[i], 32);
+		}
+		seq_free(&got);
+		pw_repo_free(bad);
+	}
+	seq_free(&ref);
+	pw_repo_free(good);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1980,6 +2052,7 @@ int main(void)
 	                test_missing_and_corrupt_loose, make_tmpdir, remove_tmpdir),
 	        cmocka_unit_test_setup_teardown(test_large_objects, make_tmpdir, remove_tmpdir),
 	        cmocka_unit_test_setup_teardown(test_stream_no_restart, make_tmpdir, remove_tmpdir),
+	        cmocka_unit_test_setup_teardown(test_bad_copy_fallback, make_tmpdir, remove_tmpdir),
 	};
 
 	git_test_env();

@@ -168,7 +168,16 @@ struct batch {
 	unsigned int threads; /* --all with contents: readers ahead of the output */
 	struct pc_out out;
 	int rc;             /* the exit status that stopped the work */
+	size_t delivered;   /* --all with readers: objects handed to the output so far */
+	size_t skip;        /* --all carried on without readers: entries already delivered */
+	pw_oid empty_tree;  /* git's built-in object: described by id, never as stored */
 };
+
+/* The object's data is bad in every copy (not a budget, memory or I/O). */
+static int unreadable(int err)
+{
+	return err == PW_ECORRUPT || err == PW_EVERIFY;
+}
 
 /* What the format line shows of one object. */
 struct object_line {
@@ -240,7 +249,8 @@ static int object_error(struct batch *b, int err, const pw_oid *id)
 static unsigned info_flags(const struct batch *b)
 {
 	return ((b->need & NEED_BASE) ? PW_INFO_DELTA_BASE : 0) |
-		((b->need & NEED_DISK) ? PW_INFO_DISK_SIZE : 0);
+		((b->need & NEED_DISK) ? PW_INFO_DISK_SIZE : 0) |
+		(!(b->need & NEED_TYPE) ? PW_INFO_NO_TYPE : 0);
 }
 
 static int entry_info(struct batch *b, struct object_line *l, pw_pack *pack, uint64_t offset)
@@ -272,6 +282,8 @@ static int entry_info(struct batch *b, struct object_line *l, pw_pack *pack, uin
 	return 0;
 }
 
+static int put_by_id(struct batch *b, struct object_line *l, const char *name, size_t namelen);
+
 /* The content after the line: streamed for a large blob, else read whole. */
 static int put_content(struct batch *b, struct object_line *l, pw_pack *pack, uint64_t offset)
 {
@@ -296,8 +308,29 @@ static int put_content(struct batch *b, struct object_line *l, pw_pack *pack, ui
 			err = pw_pack_read_at(&obj, pack, offset);
 		else
 			err = pw_repo_read(&obj, b->repo, &l->id);
-		if (err < 0)
-			return object_error(b, err, &l->id);
+		if (pack && unreadable(err)) {
+			/* by id: the lookup marks this copy and reads another, if any */
+			pw_error_clear();
+			err = pw_repo_read(&obj, b->repo, &l->id);
+		}
+		if (err < 0) {
+			/*
+			 * git prints the line, then fails on the content; an entry of
+			 * --all whose type is unknown yet gets it from the headers
+			 */
+			char hex[PW_OID_MAX_HEXSZ + 1], msg[512];
+
+			snprintf(msg, sizeof(msg), "%s", pw_error_last());
+			if (l->type == PW_OBJ_NONE && pack && unreadable(err) &&
+			    pw_pack_read_header(&l->type, &l->size, pack, offset) < 0) {
+				pw_error_clear();
+				return put_by_id(b, l, NULL, 0);
+			}
+			if (l->type != PW_OBJ_NONE)
+				put_line(b, l);
+			pc_error("object %s: %s", pw_oid_tostr(hex, &l->id, b->fmt), msg);
+			return pc_exit_code(err);
+		}
 		type = pw_object_type(obj);
 		size = pw_object_size(obj);
 		if (l->type == PW_OBJ_NONE) {
@@ -366,7 +399,10 @@ static int put_by_id(struct batch *b, struct object_line *l, const char *name, s
 			return put_found(b, l, info.pack, info.offset);
 		}
 	}
-	if (err != PW_ENOTFOUND)
+	/* unreadable from every copy: git says "missing" and goes on, the reason on stderr */
+	if (err == PW_ECORRUPT || err == PW_EVERIFY)
+		pc_error("object %s: %s", pw_oid_tostr(hex, &l->id, b->fmt), pw_error_last());
+	else if (err != PW_ENOTFOUND)
 		return object_error(b, err, &l->id);
 	if (!name) {
 		name = pw_oid_tostr(hex, &l->id, b->fmt);
@@ -389,15 +425,28 @@ static int all_cb(const pw_repo_entry *entry, void *payload)
 	struct object_line l;
 	int err;
 
+	if (b->skip) {
+		b->skip--; /* delivered by the readers before one failed */
+		return 0;
+	}
 	memset(&l, 0, sizeof(l));
 	l.id = entry->id;
 	if (!b->need && !b->contents) {
 		/* git skips the lookup too when nothing but the id is shown */
 		put_line(b, &l);
-	} else if (!entry->pack) {
+	} else if (!entry->pack || !pw_oid_cmp(&entry->id, &b->empty_tree)) {
+		/* loose, or git's built-in empty tree (on disk 0, as git says even when stored) */
 		b->rc = put_by_id(b, &l, NULL, 0);
 	} else if ((err = entry_info(b, &l, entry->pack, entry->offset)) < 0) {
-		b->rc = object_error(b, err, &l.id);
+		/* by id, as git looks each one up: another copy, or "missing" */
+		if (unreadable(err) || err == PW_ENOTFOUND) {
+			pw_error_clear();
+			memset(&l, 0, sizeof(l));
+			l.id = entry->id;
+			b->rc = put_by_id(b, &l, NULL, 0);
+		} else {
+			b->rc = object_error(b, err, &l.id);
+		}
 	} else {
 		b->rc = put_found(b, &l, entry->pack, entry->offset);
 	}
@@ -411,12 +460,13 @@ static int all_read_cb(const pw_repo_entry *entry, const pw_object *obj, void *p
 	struct object_line l;
 	int err;
 
+	b->delivered++;
 	memset(&l, 0, sizeof(l));
 	l.id = entry->id;
 	if (b->need & (NEED_DISK | NEED_BASE)) {
 		pw_object_info info;
 
-		if (entry->pack) {
+		if (entry->pack && pw_oid_cmp(&entry->id, &b->empty_tree)) {
 			err = entry_info(b, &l, entry->pack, entry->offset);
 		} else if ((err = pw_repo_info(&info, b->repo, &l.id, info_flags(b))) == 0) {
 			/* by id, as git: a packed copy wins */
@@ -465,10 +515,21 @@ static int batch_all(struct batch *b)
 	unsigned int threads = b->contents ? reader_threads(b) : 1;
 	int err;
 
-	if (threads > 1)
+	if (threads > 1) {
 		err = pw_repo_foreach_read(b->repo, order, threads, all_read_cb, b);
-	else
+		/*
+		 * An object no copy of which reads stops the readers: carry on
+		 * one at a time from there, as git does ("missing", or the line
+		 * and then the error)
+		 */
+		if (unreadable(err) && !b->rc && !b->out.error) {
+			pw_error_clear();
+			b->skip = b->delivered;
+			err = pw_repo_foreach(b->repo, order, all_cb, b);
+		}
+	} else {
 		err = pw_repo_foreach(b->repo, order, all_cb, b);
+	}
 	if (b->rc)
 		return b->rc;
 	if (err < 0 && !b->out.error)
@@ -689,6 +750,9 @@ int cmd_batch(struct pc_env *env, int argc, char **argv)
 	b.fmt = pw_repo_oid_type(env->repo);
 	b.rawsz = pw_oid_rawsz(b.fmt);
 	b.hexsz = pw_oid_hexsz(b.fmt);
+	pw_oid_fromhex(&b.empty_tree, b.fmt == PW_OID_SHA256 ?
+		"6ef19b41225c5369f1c104d45d8d85efa9b057b53b14b4b9b939dd74decc5321" :
+		"4b825dc642cb6eb9a060e54bf8d69288fbee4904", b.fmt);
 	rc = b.all ? batch_all(&b) : batch_stdin(&b);
 	pc_out_flush(&b.out);
 	if (b.out.error) {

@@ -392,7 +392,8 @@ int cmd_cat(struct pc_env *env, int argc, char **argv)
 		return err < 0 ? pc_lib_error(err, NULL) : PC_EXIT_OK;
 	case 't':
 	case 's':
-		if ((err = pw_repo_info(&info, c.repo, &c.id, 0)) < 0)
+		/* a size alone does not walk a delta's chain to its base's type, as git */
+		if ((err = pw_repo_info(&info, c.repo, &c.id, mode == 's' ? PW_INFO_NO_TYPE : 0)) < 0)
 			return object_error(&c, err, &c.id);
 		if (mode == 't')
 			printf("%s\n", pw_object_type_name(info.type));

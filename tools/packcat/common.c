@@ -270,6 +270,7 @@ size_t pc_counters(struct pc_counter *out, struct pc_env *env)
 		C("midx_files", r.midx_files);
 		C("midx_packs", r.midx_packs);
 		C("midx_fallbacks", r.midx_fallbacks);
+		C("bad_objects", r.bad_objects);
 		C("packs_released", r.packs_released);
 	}
 #undef C

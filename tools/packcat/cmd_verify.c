@@ -16,7 +16,9 @@ static const char verify_usage[] =
 	"\n"
 	"Verify each PACK (a .pack or .idx file): the pack's trailing checksum,\n"
 	"the idx checksum and the pack checksum it records, every entry's CRC32\n"
-	"(idx v2), and every object's id recomputed from its content. Silent\n"
+	"(idx v2), every object's id recomputed from its content, and the\n"
+	".rev and (cruft pack) .mtimes files beside it: header, content, pack\n"
+	"checksum recorded and own checksum. Silent\n"
 	"when all is good; shows progress on stderr when it is a terminal.\n"
 	"Every PACK is checked even after one fails.\n"
 	"\n"
@@ -38,21 +40,6 @@ static int is_verification_failure(int err)
 }
 
 /*
- * Fold the status of one more check into the worst so far. An error that
- * kept something from being checked at all outranks "bad": the answer is
- * unknown.
- */
-static int worse(int worst, int rc)
-{
-	if (rc == PC_EXIT_NO && worst == PC_EXIT_OK)
-		return PC_EXIT_NO;
-	if (rc != PC_EXIT_OK && rc != PC_EXIT_NO &&
-	    (worst == PC_EXIT_OK || worst == PC_EXIT_NO))
-		return rc;
-	return worst;
-}
-
-/*
  * Verify one open pack. Returns 0 when good, PC_EXIT_NO when bad, another
  * exit status when it could not be checked.
  */
@@ -68,6 +55,9 @@ static int verify_pack(pw_pack *pack, const char *path, unsigned int threads)
 	vo.payload = &progress;
 	err = pw_pack_verify(pack, &vo);
 	pc_progress_stop(&progress, err == 0);
+	/* its companions: the .rev (when there is one), a cruft pack's .mtimes */
+	if (err == 0 && (err = pw_pack_verify_rev(pack)) == 0)
+		err = pw_pack_verify_mtimes(pack);
 	if (err < 0) {
 		rc = pc_lib_error(err, path);
 		if (is_verification_failure(err))
@@ -97,7 +87,7 @@ static void midx_report(const char *path, int error, void *payload)
 		return;
 	pc_error("%s", pw_error_last());
 	(void)path;
-	*worst = worse(*worst, is_verification_failure(error) ? PC_EXIT_NO : pc_exit_code(error));
+	*worst = pc_exit_worse(*worst, is_verification_failure(error) ? PC_EXIT_NO : pc_exit_code(error));
 }
 
 /* The ids of the repository's loose objects. */
@@ -218,24 +208,24 @@ static int verify_repository(struct pc_env *env, unsigned int threads)
 	for (i = 0; i < n; i++) {
 		pw_pack *pack = pw_repo_pack(env->repo, i);
 
-		worst = worse(worst, verify_pack(pack, pw_pack_path(pack), threads));
+		worst = pc_exit_worse(worst, verify_pack(pack, pw_pack_path(pack), threads));
 	}
 	if ((err = pw_repo_verify_midx(env->repo, midx_report, &worst)) < 0 && err != PW_EVERIFY)
-		worst = worse(worst, pc_lib_error(err, NULL));
+		worst = pc_exit_worse(worst, pc_lib_error(err, NULL));
 	if ((err = pw_repo_foreach(env->repo, PW_FOREACH_UNORDERED, collect_loose, &loose)) != 0) {
 		if (err == PW_ENOMEM)
 			pc_error("%s: out of memory listing loose objects",
 				pw_repo_objdir(env->repo));
 		else
 			pc_lib_error(err, NULL);
-		worst = worse(worst, pc_exit_code(err));
+		worst = pc_exit_worse(worst, pc_exit_code(err));
 		goto out;
 	}
 	if (loose.n == 0)
 		goto out;
 	pc_progress_start(&progress, "Checking loose objects", loose.n);
 	for (i = 0; i < loose.n; i++) {
-		worst = worse(worst, verify_loose(env->repo, &loose.v[i], fmt));
+		worst = pc_exit_worse(worst, verify_loose(env->repo, &loose.v[i], fmt));
 		pc_progress_update(&progress, i + 1);
 	}
 	pc_progress_stop(&progress, worst == PC_EXIT_OK);
@@ -277,6 +267,6 @@ int cmd_verify(struct pc_env *env, int argc, char **argv)
 		return rc;
 	/* Like git verify-pack, go on after a bad pack. */
 	for (i = optind; i < argc; i++)
-		worst = worse(worst, verify_pack_file(env, argv[i], threads));
+		worst = pc_exit_worse(worst, verify_pack_file(env, argv[i], threads));
 	return worst;
 }

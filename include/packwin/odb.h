@@ -232,6 +232,23 @@ typedef void (*pw_midx_verify_cb)(const char *path, int error, void *payload);
 PW_EXTERN(int) pw_repo_verify_midx(pw_repo *repo, pw_midx_verify_cb cb, void *payload);
 
 /**
+ * What pw_repo_verify_loose found of one loose file `path` holding `id`:
+ * 0, or the error (its message, naming the file, in pw_error_last()).
+ */
+typedef void (*pw_loose_verify_cb)(const pw_oid *id, const char *path, int error, void *payload);
+
+/**
+ * Check every loose object file of the repository's object directories
+ * (its own and its alternates'), a copy of an object that is also packed
+ * or stored in another directory included: it inflates as one zlib stream
+ * with nothing after it, its header is "TYPE SIZE" with a known type and
+ * the size of its content, and its content hashes to its name. `cb` (may
+ * be NULL) hears of each file. 0 when all are good, PW_EVERIFY when some
+ * is not (all are checked), another code when checking itself failed.
+ */
+PW_EXTERN(int) pw_repo_verify_loose(pw_repo *repo, pw_loose_verify_cb cb, void *payload);
+
+/**
  * All ids starting with `hexlen` hex digits of `hex` (4 <= hexlen),
  * across packs and loose objects: 0 with `*out` set when exactly one,
  * PW_ENOTFOUND, or PW_EAMBIGUOUS (the error message lists the candidates

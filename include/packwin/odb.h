@@ -40,7 +40,11 @@ typedef struct pw_repo_options {
 	uint64_t max_object_size;
 	/** Override the object format (PW_OID_UNKNOWN: from the config). */
 	pw_oid_t oid_type;
-	/** Deepest chain of alternates followed (0: 5, as git). */
+	/**
+	 * Deepest alternates file read (0: 5, as git): the repository's own is
+	 * at depth 0, an alternate's at 1, and so on. One deeper is ignored
+	 * with a warning (git's "nesting too deep"), never an error.
+	 */
 	unsigned int max_alternates_depth;
 	/** Non-zero: `path` must be the repository itself; no upward search. */
 	int no_discover;
@@ -66,7 +70,8 @@ typedef struct pw_repo_options {
  * the current directory. Unless `no_discover`, parents are searched
  * upwards, as git does. `GIT_DIR` and `GIT_OBJECT_DIRECTORY` are honoured
  * when `path` is NULL. Registers every pack of the object directory and its
- * alternates (recursively, with a depth limit and cycle detection).
+ * alternates (depth first, in git's order, with git's depth limit and
+ * cycle detection; a missing or unreadable alternate is a warning).
  * PW_ENOTFOUND: no repository there. `opts` may be NULL for all defaults;
  * its `version` must be PW_REPO_OPTIONS_VERSION (PW_EINVALID otherwise).
  */

@@ -39,6 +39,22 @@ static int is_verification_failure(int err)
 }
 
 /*
+ * Fold one check of a pack (`err`) into `rc`, reporting its error unless
+ * it is the one reported last (kept in `last`).
+ */
+static int report_pack_check(int err, const char *path, char *last, size_t cap, int rc)
+{
+	if (err >= 0)
+		return rc;
+	if (strcmp(pw_error_last(), last)) {
+		snprintf(last, cap, "%s", pw_error_last());
+		pc_lib_error(err, path);
+	}
+	pw_error_clear();
+	return pc_exit_worse(rc, is_verification_failure(err) ? PC_EXIT_NO : pc_exit_code(err));
+}
+
+/*
  * Verify one open pack. Returns 0 when good, PC_EXIT_NO when bad, another
  * exit status when it could not be checked.
  */
@@ -46,6 +62,7 @@ static int verify_pack(pw_pack *pack, const char *path, unsigned int threads)
 {
 	pw_verify_options vo = PW_VERIFY_OPTIONS_INIT;
 	struct pc_progress progress;
+	char last[1024] = "";
 	int err, rc = PC_EXIT_OK;
 
 	pc_progress_start(&progress, "Checking objects", pw_pack_count(pack));
@@ -54,14 +71,14 @@ static int verify_pack(pw_pack *pack, const char *path, unsigned int threads)
 	vo.payload = &progress;
 	err = pw_pack_verify(pack, &vo);
 	pc_progress_stop(&progress, err == 0);
-	/* its companions: the .rev (when there is one), a cruft pack's .mtimes */
-	if (err == 0 && (err = pw_pack_verify_rev(pack)) == 0)
-		err = pw_pack_verify_mtimes(pack);
-	if (err < 0) {
-		rc = pc_lib_error(err, path);
-		if (is_verification_failure(err))
-			rc = PC_EXIT_NO;
-	}
+	rc = report_pack_check(err, path, last, sizeof(last), rc);
+	/*
+	 * Its companions, each reported on its own: the .rev (when there is
+	 * one), a cruft pack's .mtimes. A bad idx fails them the same way
+	 * again: that is said once.
+	 */
+	rc = report_pack_check(pw_pack_verify_rev(pack), path, last, sizeof(last), rc);
+	rc = report_pack_check(pw_pack_verify_mtimes(pack), path, last, sizeof(last), rc);
 	return rc;
 }
 

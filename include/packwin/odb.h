@@ -40,7 +40,11 @@ typedef struct pw_repo_options {
 	uint64_t max_object_size;
 	/** Override the object format (PW_OID_UNKNOWN: from the config). */
 	pw_oid_t oid_type;
-	/** Deepest chain of alternates followed (0: 5, as git). */
+	/**
+	 * Deepest alternates file read (0: 5, as git): the repository's own is
+	 * at depth 0, an alternate's at 1, and so on. One deeper is ignored
+	 * with a warning (git's "nesting too deep"), never an error.
+	 */
 	unsigned int max_alternates_depth;
 	/** Non-zero: `path` must be the repository itself; no upward search. */
 	int no_discover;
@@ -66,7 +70,8 @@ typedef struct pw_repo_options {
  * the current directory. Unless `no_discover`, parents are searched
  * upwards, as git does. `GIT_DIR` and `GIT_OBJECT_DIRECTORY` are honoured
  * when `path` is NULL. Registers every pack of the object directory and its
- * alternates (recursively, with a depth limit and cycle detection).
+ * alternates (depth first, in git's order, with git's depth limit and
+ * cycle detection; a missing or unreadable alternate is a warning).
  * PW_ENOTFOUND: no repository there. `opts` may be NULL for all defaults;
  * its `version` must be PW_REPO_OPTIONS_VERSION (PW_EINVALID otherwise).
  */
@@ -242,6 +247,23 @@ typedef void (*pw_midx_verify_cb)(const char *path, int error, void *payload);
  * another code when checking itself failed.
  */
 PW_EXTERN(int) pw_repo_verify_midx(pw_repo *repo, pw_midx_verify_cb cb, void *payload);
+
+/**
+ * What pw_repo_verify_loose found of one loose file `path` holding `id`:
+ * 0, or the error (its message, naming the file, in pw_error_last()).
+ */
+typedef void (*pw_loose_verify_cb)(const pw_oid *id, const char *path, int error, void *payload);
+
+/**
+ * Check every loose object file of the repository's object directories
+ * (its own and its alternates'), a copy of an object that is also packed
+ * or stored in another directory included: it inflates as one zlib stream
+ * with nothing after it, its header is "TYPE SIZE" with a known type and
+ * the size of its content, and its content hashes to its name. `cb` (may
+ * be NULL) hears of each file. 0 when all are good, PW_EVERIFY when some
+ * is not (all are checked), another code when checking itself failed.
+ */
+PW_EXTERN(int) pw_repo_verify_loose(pw_repo *repo, pw_loose_verify_cb cb, void *payload);
 
 /**
  * All ids starting with `hexlen` hex digits of `hex` (4 <= hexlen),

@@ -325,6 +325,32 @@ typedef struct pw_verify_options {
  */
 PW_EXTERN(int) pw_pack_verify(pw_pack *pack, const pw_verify_options *opts);
 
+/**
+ * Hash the pack's content and compare it with its trailing checksum (as
+ * pw_pack_verify does, alone): 0, or PW_EVERIFY naming the .pack and the
+ * trailer's offset. Needs no idx.
+ */
+PW_EXTERN(int) pw_pack_verify_trailer(pw_pack *pack);
+
+/**
+ * Check the pack's .rev file, when it has one (0 when not): its header and
+ * size, that its entries are the pack order of the idx's objects, that the
+ * pack checksum it records is the pack's trailer, and its own checksum.
+ * PW_ECORRUPT or PW_EVERIFY naming the .rev otherwise. A .rev whose content
+ * is wrong is never used for reading: the pack order is then built from
+ * the idx (as git does), so pw_pack_verify and every read still work.
+ */
+PW_EXTERN(int) pw_pack_verify_rev(pw_pack *pack);
+
+/**
+ * Check the `.mtimes` file beside a cruft pack (`<base>.mtimes`; 0 when
+ * there is none): signature "MTME", version 1, the pack's hash, one 32-bit
+ * mtime per object, the pack checksum it records and its own checksum
+ * (gitformat-pack(5)). PW_ECORRUPT, PW_EUNSUPPORTED or PW_EVERIFY naming
+ * the file otherwise. Loads the idx of a lazily opened pack.
+ */
+PW_EXTERN(int) pw_pack_verify_mtimes(pw_pack *pack);
+
 PW_END_DECL
 
 #endif

@@ -358,68 +358,81 @@ static int add_objdir(pw_repo *repo, const char *path, size_t *cap)
 }
 
 /*
- * Breadth-first over objects/info/alternates: each directory's alternates
- * are added after it, to a depth limit; directories seen before are
- * skipped, which ends cycles.
+ * The alternates of object directory `dir` (an index in repo->dirs), read
+ * as git's read_info_alternates does: depth first, each alternate's own
+ * alternates right after it; `depth` is the number of alternates hops
+ * from the repository's own directory (0). Beyond `max_depth`, an
+ * alternates file with anything in it is ignored with git's warning; a
+ * missing object directory, an unreadable alternates file, a directory
+ * seen before (a cycle or a duplicate) are skipped, the first two with a
+ * warning. Only running out of memory fails.
  */
-static int load_alternates(pw_repo *repo, size_t *cap, unsigned max_depth)
+static int read_alternates(pw_repo *repo, size_t *cap, size_t dir, unsigned depth,
+	unsigned max_depth)
 {
-	size_t level_start = 0, level_end = repo->ndirs, i;
-	unsigned depth;
+	char *file = join(repo->dirs[dir].path, "info/alternates");
+	char *buf = NULL, *line, *next;
 	int error = 0;
 
-	for (depth = 0; level_start < level_end; depth++) {
-		for (i = level_start; i < level_end; i++) {
-			char *file = join(repo->dirs[i].path, "info/alternates");
-			char *buf = NULL, *line, *next;
-
-			if (!file)
-				return pw__error_nomem();
-			if (!is_file(file)) {
-				pw__free(file);
-				continue;
-			}
-			if ((error = pw__read_small_file(&buf, NULL, file, 0)) < 0) {
-				pw__free(file);
-				return error;
-			}
-			for (line = buf; line && *line; line = next) {
-				char *target;
-				next = strchr(line, '\n');
-				if (next)
-					*next++ = '\0';
-				chomp(line);
-				if (!line[0] || line[0] == '#')
-					continue;
-				if (depth + 1 > max_depth) {
-					error = pw__error_set(PW_ELIMIT,
-						"%s: alternates nested deeper than %u", file, max_depth);
-					break;
-				}
-				target = line[0] == '/' ? pw__strdup(line) : join(repo->dirs[i].path, line);
-				if (!target) {
-					error = pw__error_nomem();
-					break;
-				}
-				error = add_objdir(repo, target, cap);
-				pw__free(target);
-				if (error == PW_ENOTFOUND || error == 1) {
-					/* git ignores a missing alternate (with a warning); so do we */
-					error = 0;
-					pw_error_clear();
-				}
-				if (error < 0)
-					break;
-			}
-			pw__free(buf);
-			pw__free(file);
-			if (error < 0)
-				return error;
-		}
-		level_start = level_end;
-		level_end = repo->ndirs;
+	if (!file)
+		return pw__error_nomem();
+	if (access(file, F_OK) < 0 && (errno == ENOENT || errno == ENOTDIR))
+		goto out; /* no alternates: what git's warn_on_fopen_errors is silent on */
+	if ((error = pw__read_small_file(&buf, NULL, file, 0)) < 0) {
+		if (error == PW_ENOMEM)
+			goto out;
+		pw__repo_warn(repo, "%s", pw_error_last());
+		pw_error_clear();
+		error = 0;
+		goto out;
 	}
-	return 0;
+	if (!buf[0])
+		goto out;
+	if (depth > max_depth) {
+		pw__repo_warn(repo, "%s: ignoring alternate object stores, nesting too deep",
+			repo->dirs[dir].path);
+		goto out;
+	}
+	for (line = buf; line && *line; line = next) {
+		char *target;
+		size_t added = repo->ndirs;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		chomp(line);
+		if (!line[0] || line[0] == '#')
+			continue;
+		target = line[0] == '/' ? pw__strdup(line) : join(repo->dirs[dir].path, line);
+		if (!target) {
+			error = pw__error_nomem();
+			break;
+		}
+		error = add_objdir(repo, target, cap);
+		if (error == PW_ENOTFOUND) {
+			/* git: "object directory ... does not exist", and goes on */
+			pw__repo_warn(repo, "object directory %s does not exist; check %s",
+				target, file);
+			pw_error_clear();
+			error = 0;
+		} else if (error == 1) {
+			error = 0; /* seen before: a cycle, or listed twice */
+		} else if (error < 0 && error != PW_ENOMEM) {
+			/* git: "unable to normalize alternate object path", and goes on */
+			pw__repo_warn(repo, "%s", pw_error_last());
+			pw_error_clear();
+			error = 0;
+		} else if (error == 0) {
+			error = read_alternates(repo, cap, added, depth + 1, max_depth);
+		}
+		pw__free(target);
+		if (error < 0)
+			break;
+	}
+out:
+	pw__free(buf);
+	pw__free(file);
+	return error;
 }
 
 int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
@@ -511,7 +524,7 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 			error = pw__error_set(PW_ENOTFOUND, "%s: no object directory", objects);
 		goto fail;
 	}
-	if ((error = load_alternates(repo, &cap,
+	if ((error = read_alternates(repo, &cap, 0, 0,
 		opts->max_alternates_depth ? opts->max_alternates_depth : 5)) < 0)
 		goto fail;
 

@@ -78,6 +78,11 @@ struct pw_pack {
 	 */
 	int rev_failed;
 	char *rev_failed_msg;
+	/*
+	 * Why the .rev file could not be used (its content is wrong): the order
+	 * was then built from the idx, as git does; pw_pack_verify_rev reports it.
+	 */
+	char *rev_file_msg;
 
 	/*
 	 * Per entry in pack order: how many deltas built on it have not been
@@ -110,6 +115,11 @@ int pw__idx_find(uint32_t *pos_out, pw_pack *p, pw_cursor *idxcur, const pw_oid 
 
 /* revindex.c */
 int pw__rev_ensure(pw_pack *p);
+/*
+ * verify.c: the trailer of a file of `size` bytes made for this pack (.rev,
+ * .mtimes: the pack's checksum, then the file's own), `what` naming it.
+ */
+int pw__verify_companion(pw_pack *p, pw_wm_file *f, uint64_t size, const char *what);
 /** Pack-order position of the entry starting at `offset`, or PW_ENOTFOUND. */
 int pw__rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset);
 /** Is the entry at `offset` a delta base with deltas still to read (1 too when unknown)? */

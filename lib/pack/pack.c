@@ -338,6 +338,7 @@ void pw_pack_free(pw_pack *p)
 	pw__free(p->rev_offsets);
 	pw__free(p->rev_pos);
 	pw__free(p->rev_failed_msg);
+	pw__free(p->rev_file_msg);
 	pw__free(p->pack_path);
 	pw__free(p->idx_path);
 	pw__free(p->rev_path);

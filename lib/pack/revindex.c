@@ -89,11 +89,21 @@ static int load_rev_file(pw_pack *p, uint32_t *pos)
 	return error;
 }
 
+/* Whether the last error is about the .rev file itself (not the idx it points into). */
+static int is_rev_error(pw_pack *p)
+{
+	const char *path = pw_wm_file_path(p->revf);
+	size_t n = strlen(path);
+
+	return !strncmp(pw_error_last(), path, n) && pw_error_last()[n] == ':';
+}
+
 static int build(pw_pack *p)
 {
 	uint32_t n = p->count, i;
 	uint64_t *off = pw__malloc((size_t)(n ? n : 1) * sizeof(*off));
 	uint32_t *pos = pw__malloc((size_t)(n ? n : 1) * sizeof(*pos));
+	int from_idx = !p->revf || p->rev_file_msg;
 	pw_cursor cur;
 	int error = 0;
 
@@ -102,17 +112,31 @@ static int build(pw_pack *p)
 		goto out;
 	}
 	pw_cursor_init(&cur, p->idxf);
-	if (p->revf) {
+	if (!from_idx) {
 		if ((error = load_rev_file(p, pos)) == 0)
 			for (i = 0; i < n && !error; i++)
 				error = pw__idx_nth_offset(&off[i], p, &cur, pos[i]);
-		/* a permutation sorted by offset is what the .rev file promises */
+		/*
+		 * A permutation sorted by offset is what the .rev file promises
+		 * (strictly increasing offsets also make the entries distinct).
+		 */
 		for (i = 1; i < n && !error; i++)
 			if (off[i] <= off[i - 1])
 				error = pw__error_set(PW_ECORRUPT,
 					"%s: entries %u and %u are out of pack order",
 					pw_wm_file_path(p->revf), i - 1, i);
-	} else {
+		if (error == PW_ECORRUPT && is_rev_error(p)) {
+			/* git's load_pack_revindex does the same: the idx has the order too */
+			if (!(p->rev_file_msg = pw__strdup(pw_error_last()))) {
+				error = pw__error_nomem();
+				goto done;
+			}
+			pw_error_clear();
+			error = 0;
+			from_idx = 1;
+		}
+	}
+	if (from_idx) {
 		for (i = 0; i < n && !error; i++) {
 			pos[i] = i;
 			error = pw__idx_nth_offset(&off[i], p, &cur, i);
@@ -125,6 +149,7 @@ static int build(pw_pack *p)
 					"objects %u and %u share offset %llu", pos[i - 1], pos[i],
 					(unsigned long long)off[i]);
 	}
+done:
 	pw_cursor_release(&cur);
 out:
 	if (error) {

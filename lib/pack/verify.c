@@ -94,20 +94,78 @@ static int check_idx_checksum(pw_pack *p)
 	return 0;
 }
 
-static int check_pack_checksum(pw_pack *p)
+/* The pack's trailer in `trailer`, checked against the hash of what precedes it. */
+static int check_trailer(pw_oid *trailer, pw_pack *p)
 {
 	unsigned char raw[PW_OID_MAX_RAWSZ];
-	pw_oid trailer, got, recorded;
+	pw_oid got;
 	int error;
 
 	if ((error = hash_file(&got, p->packf, p->pack_size - p->rawsz, p->oid_type)) < 0)
 		return error;
 	if ((error = pw_wm_read(raw, p->packf, p->pack_size - p->rawsz, p->rawsz)) < 0)
 		return error;
-	pw_oid_fromraw(&trailer, raw, p->oid_type);
-	if (pw_oid_cmp(&trailer, &got))
+	pw_oid_fromraw(trailer, raw, p->oid_type);
+	if (pw_oid_cmp(trailer, &got))
 		return pw__pack_error(p, PW_EVERIFY, p->pack_size - p->rawsz,
 			"pack checksum mismatch (the trailer does not match the content)");
+	return 0;
+}
+
+int pw_pack_verify_trailer(pw_pack *p)
+{
+	pw_oid trailer;
+
+	return check_trailer(&trailer, p);
+}
+
+int pw__verify_companion(pw_pack *p, pw_wm_file *f, uint64_t size, const char *what)
+{
+	unsigned char raw[PW_OID_MAX_RAWSZ];
+	pw_oid want, got;
+	int error;
+
+	if ((error = pw_wm_read(raw, f, size - 2 * p->rawsz, p->rawsz)) < 0)
+		return error;
+	pw_oid_fromraw(&want, raw, p->oid_type);
+	if ((error = pw_wm_read(raw, p->packf, p->pack_size - p->rawsz, p->rawsz)) < 0)
+		return error;
+	pw_oid_fromraw(&got, raw, p->oid_type);
+	if (pw_oid_cmp(&want, &got))
+		return pw__error_set(PW_EVERIFY,
+			"%s: %s is for another pack: its pack checksum differs from %s's trailer",
+			pw_wm_file_path(f), what, p->pack_path);
+	if ((error = hash_file(&got, f, size - p->rawsz, p->oid_type)) < 0 ||
+	    (error = pw_wm_read(raw, f, size - p->rawsz, p->rawsz)) < 0)
+		return error;
+	pw_oid_fromraw(&want, raw, p->oid_type);
+	if (pw_oid_cmp(&want, &got))
+		return pw__error_set(PW_EVERIFY, "%s: %s checksum mismatch",
+			pw_wm_file_path(f), what);
+	return 0;
+}
+
+int pw_pack_verify_rev(pw_pack *p)
+{
+	int error;
+
+	if ((error = pw__rev_ensure(p)) < 0)
+		return error;
+	if (!p->revf)
+		return 0;
+	if (p->rev_file_msg)
+		return pw__error_set(PW_ECORRUPT, "%s", p->rev_file_msg);
+	/* the entries were checked when loaded: a permutation in offset order */
+	return pw__verify_companion(p, p->revf, pw_wm_file_size(p->revf), "reverse index");
+}
+
+static int check_pack_checksum(pw_pack *p)
+{
+	pw_oid trailer, recorded;
+	int error;
+
+	if ((error = check_trailer(&trailer, p)) < 0)
+		return error;
 	if ((error = pw_pack_checksum(&recorded, p)) < 0)
 		return error;
 	if (pw_oid_cmp(&trailer, &recorded))

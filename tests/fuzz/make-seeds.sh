@@ -8,7 +8,7 @@ fixtures=$(cd "$here/../../fixtures" && pwd)
 out=${1:?usage: make-seeds.sh OUTDIR}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/packwin-seeds-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-for t in idx pack delta loose refs reflog http midx config; do
+for t in idx pack delta loose refs reflog http midx config companion; do
   rm -rf "$out/fuzz_$t"
   mkdir -p "$out/fuzz_$t"
 done
@@ -230,6 +230,20 @@ cp -R "$fixtures/repos/sha256.git" "$m"
 git --git-dir="$m" multi-pack-index write
 cp "$m/objects/pack/multi-pack-index" "$out/fuzz_midx/sha256"
 
+# companion: good-crafted's .rev, the corrupt .rev cases, and a .mtimes made for good-crafted
+printf '\001' | cat - "$fixtures"/corrupt/good-crafted/*.rev >"$out/fuzz_companion/rev"
+for r in "$fixtures"/corrupt/rev-*/*.rev; do
+	printf '\001' | cat - "$r" >"$out/fuzz_companion/$(basename "$(dirname "$r")")"
+done
+python3 - "$fixtures"/corrupt/good-crafted/*.pack "$out/fuzz_companion/mtimes" <<'PY'
+import hashlib, struct, sys
+pack = open(sys.argv[1], 'rb').read()
+count = struct.unpack('>I', pack[8:12])[0]
+body = b'MTME' + struct.pack('>II', 1, 1) + b''.join(struct.pack('>I', 1700000000 + i) for i in range(count))
+body += pack[-20:]
+open(sys.argv[2], 'wb').write(b'\0' + body + hashlib.sha1(body).digest())
+PY
+
 # config: the fixtures' own, and every form the reader knows
 for c in "$fixtures"/repos/*.git/config; do
 	cp "$c" "$out/fuzz_config/$(basename "$(dirname "$c")")"
@@ -237,6 +251,6 @@ done
 printf '[core]\n\tbare = true\n[remote "origin"]\n\turl = "a \\"quoted\\" \\\n\tvalue" ; c\n[Sec.Sub]\nflag\n' \
 	>"$out/fuzz_config/forms"
 
-for t in idx pack delta loose refs reflog http midx config; do
+for t in idx pack delta loose refs reflog http midx config companion; do
   printf '%s: %s seeds\n' "fuzz_$t" "$(find "$out/fuzz_$t" -type f | wc -l)"
 done

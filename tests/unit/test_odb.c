@@ -1005,9 +1005,28 @@ static void test_foreach_read_error(void **state)
 	assert_int_equal(proc_fds(), fds);
 }
 
-/* Alternates nested deeper than the limit: repo.c refuses the repository (PW_ELIMIT). */
+/* The repository's warnings, counted, the last one kept. */
+struct warnings {
+	size_t n;
+	char last[1024];
+};
+
+static void collect_warning(const char *msg, void *payload)
+{
+	struct warnings *w = payload;
+
+	w->n++;
+	snprintf(w->last, sizeof(w->last), "%s", msg);
+}
+
+/*
+ * Alternates as git 2.39 follows them: six levels deep, a seventh ignored
+ * with git's warning; missing and unreadable ones warned about, never a
+ * failure.
+ */
 static void test_alternates_depth(void **state)
 {
+	struct warnings warned = { 0, "" };
 	pw_repo_options o = PW_REPO_OPTIONS_INIT;
 	char ids[8][PW_OID_MAX_HEXSZ + 1], rel[64];
 	size_t fds = proc_fds();
@@ -1044,33 +1063,50 @@ static void test_alternates_depth(void **state)
 	}
 	pw_repo_free(repo);
 
-	/* a sixth level: refused, naming the file; git (2.39) follows it and ignores only a seventh
-	 */
+	/* a sixth level: followed, as git 2.39 follows it */
 	write_text("a5.git/objects/info/alternates", "../../a6.git/objects\n");
 	o.no_discover = 1;
-	assert_error(pw_repo_open(&repo, tmp("r.git"), &o), PW_ELIMIT,
-	        "a5.git/objects/info/alternates", "alternates nested deeper than 5");
-	assert_null(repo);
-	assert_int_equal(sh_rc("git --git-dir=r.git cat-file -e %s", ids[6]), 0);
-	/* a larger limit follows it */
-	o.max_alternates_depth = 6;
+	o.warn = collect_warning;
+	o.warn_payload = &warned;
 	repo = open_with(tmp("r.git"), &o);
+	assert_int_equal(repo->ndirs, 7);
+	assert_int_equal(warned.n, 0);
 	{
 		pw_oid id = oid_of(ids[6], PW_OID_SHA1);
 		assert_int_equal(pw_repo_read(&obj, repo, &id), 0);
 		pw_object_free(obj);
 	}
 	pw_repo_free(repo);
-	/* a smaller one refuses sooner */
-	o.max_alternates_depth = 2;
-	assert_error(pw_repo_open(&repo, tmp("r.git"), &o), PW_ELIMIT,
-	        "a2.git/objects/info/alternates", "deeper than 2");
+	assert_int_equal(sh_rc("git --git-dir=r.git cat-file -e %s", ids[6]), 0);
 
-	/* a cycle at the end of the chain ends it, within the limit */
-	write_text("a5.git/objects/info/alternates", "../../r.git/objects\n../../a1.git/objects\n");
+	/* a seventh: a6's alternates are ignored with git's warning, not an error */
+	write_text("a6.git/objects/info/alternates", "../../a7.git/objects\n");
+	repo = open_with(tmp("r.git"), &o);
+	assert_int_equal(repo->ndirs, 7);
+	assert_int_equal(warned.n, 1);
+	assert_non_null(strstr(warned.last, "a6.git/objects: ignoring alternate object stores, "
+	                                    "nesting too deep"));
+	{
+		pw_oid id = oid_of(ids[7], PW_OID_SHA1);
+		assert_int_equal(pw_repo_read(&obj, repo, &id), PW_ENOTFOUND);
+	}
+	pw_repo_free(repo);
+	assert_int_not_equal(sh_rc("git --git-dir=r.git cat-file -e %s 2>/dev/null", ids[7]), 0);
+	assert_int_equal(sh_rc("git --git-dir=r.git cat-file -e %s 2>&1 | grep -q 'nesting too deep'",
+	                         ids[6]), 0);
+
+	/* a smaller limit stops sooner, the same way */
+	warned.n = 0;
+	o.max_alternates_depth = 2;
+	repo = open_with(tmp("r.git"), &o);
+	assert_int_equal(repo->ndirs, 4);
+	assert_int_equal(warned.n, 1);
+	assert_non_null(strstr(warned.last, "a3.git/objects: ignoring"));
+	pw_repo_free(repo);
+
+	/* a cycle ends the chain without a warning */
+	warned.n = 0;
 	o.max_alternates_depth = 0;
-	/* a5's own alternates are at depth 5: even a cycle there is refused */
-	assert_error(pw_repo_open(&repo, tmp("r.git"), &o), PW_ELIMIT, "a5.git", NULL);
 	write_text("a4.git/objects/info/alternates", "../../a5.git/objects\n../../r.git/objects\n"
 	                                             "../../a2.git/objects\n");
 	sh("rm a5.git/objects/info/alternates");
@@ -1078,7 +1114,26 @@ static void test_alternates_depth(void **state)
 	        "a3.git/objects/info/alternates", "../../a4.git/objects\n../../a1.git/objects\n");
 	repo = open_with(tmp("r.git"), &o);
 	assert_int_equal(repo->ndirs, 6);
+	assert_int_equal(warned.n, 0);
 	pw_repo_free(repo);
+
+	/* a missing alternate and an unreadable alternates file: warnings, the rest is used */
+	write_text("a1.git/objects/info/alternates", "../../gone.git/objects\n../../a2.git/objects\n");
+	repo = open_with(tmp("r.git"), &o);
+	assert_int_equal(warned.n, 1);
+	assert_non_null(strstr(warned.last, "gone.git/objects does not exist"));
+	assert_int_equal(repo->ndirs, 6);
+	pw_repo_free(repo);
+	if (geteuid() != 0) {
+		warned.n = 0;
+		sh("chmod 000 a1.git/objects/info/alternates");
+		repo = open_with(tmp("r.git"), &o);
+		assert_int_equal(repo->ndirs, 2);
+		assert_int_equal(warned.n, 1);
+		assert_non_null(strstr(warned.last, "a1.git/objects/info/alternates"));
+		pw_repo_free(repo);
+		sh("chmod 644 a1.git/objects/info/alternates");
+	}
 	assert_int_equal(proc_fds(), fds);
 }
 

@@ -109,6 +109,16 @@ int pc_lib_error(int code, const char *path)
 	return pc_exit_code(code);
 }
 
+int pc_exit_worse(int worst, int rc)
+{
+	if (rc == PC_EXIT_NO && worst == PC_EXIT_OK)
+		return PC_EXIT_NO;
+	if (rc != PC_EXIT_OK && rc != PC_EXIT_NO &&
+	    (worst == PC_EXIT_OK || worst == PC_EXIT_NO))
+		return rc;
+	return worst;
+}
+
 int pc_counts_add(pc_counts *c, size_t i)
 {
 	if (i >= c->n) {

@@ -85,6 +85,13 @@ int pc_getopt_error(const char *cmd, int c, char **argv);
  */
 int pc_lib_error(int code, const char *path);
 
+/*
+ * Fold the exit status of one more check into the worst so far: an error
+ * that kept something from being checked at all outranks "bad"
+ * (PC_EXIT_NO), which outranks good: the answer is then unknown.
+ */
+int pc_exit_worse(int worst, int rc);
+
 /* The exit status for a library error code. */
 int pc_exit_code(int code);
 

@@ -1,3 +1,3 @@
 #!/bin/sh
-# ls on the basic fixture pack: git verify-pack -v's lines, without "PACK: ok".
-packcat ls "$FIXTURES"/packs/basic/pack-*.pack
+# ls on the basic fixture pack: git verify-pack -v's lines, "PACK: ok" last.
+cd "$FIXTURES"/packs/basic && packcat ls pack-*.pack

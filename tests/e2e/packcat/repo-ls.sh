@@ -4,7 +4,10 @@
 packcat -C "$FIXTURES/repos/basic.git" ls >c.txt || exit $?
 (cd "$FIXTURES/repos/basic.git/refs/heads" && packcat ls) >found.txt || exit $?
 packcat ls "$FIXTURES"/packs/basic/pack-*.pack >pack.txt || exit $?
-cmp -s c.txt pack.txt && echo "-C: the same as ls PACK"
-cmp -s found.txt pack.txt && echo "found from a subfolder: the same as ls PACK"
+# the last line names the pack, whose path differs
+sed '$d' pack.txt >objects.txt
+sed '$d' c.txt | cmp -s - objects.txt && echo "-C: the same as ls PACK"
+sed '$d' found.txt | cmp -s - objects.txt && echo "found from a subfolder: the same as ls PACK"
 head -n 3 c.txt
-tail -n 2 c.txt
+tail -n 3 c.txt | sed "s|$FIXTURES/||"
+tail -n 1 found.txt | sed "s|.*/objects/pack/|.../objects/pack/|"

@@ -42,7 +42,7 @@ static int hash_piece(const unsigned char *data, size_t len, void *payload)
 static int verify_one(pw_repo *repo, size_t dir, const pw_oid *id, const char *path)
 {
 	char want[PW_OID_MAX_HEXSZ + 1], got_hex[PW_OID_MAX_HEXSZ + 1];
-	pw_objloc loc = { &repo->loose, NULL, 0, dir };
+	pw_objloc loc = { .src = &repo->loose, .dir = dir };
 	pw_object_t type = PW_OBJ_BAD;
 	uint64_t size = 0;
 	hasher hs;

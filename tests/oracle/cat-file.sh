@@ -278,9 +278,16 @@ for fmt in '' '%(objectname) %(objecttype) %(objectsize)' "$ALL_ATOMS" '%(rest)'
 done
 input=/dev/null
 
-# cat MODE NAME, for every mode and name.
-n=0
+# cat MODE NAME, for every mode and name. PW_ORACLE_CAT_EVERY=K (the
+# sanitizer run sets it: a process start costs ten times more there) keeps
+# every K-th name and the missing and malformed ones at the end; the batch
+# runs above still read every name.
+every=${PW_ORACLE_CAT_EVERY:-1}
+total=$(wc -l <"$names")
+n=0 i=0
 while IFS= read -r name; do
+	i=$((i + 1))
+	[ $(((i - 1) % every)) -eq 0 ] || [ "$i" -gt $((total - 12)) ] || continue
 	for mode in -t -s -e -p commit tree blob tag; do
 		grc=0
 		gitc cat-file "$mode" "$name" >"$ORACLE_TMP/git.out" 2>/dev/null || grc=$?
@@ -302,7 +309,7 @@ while IFS= read -r name; do
 		fi
 	done
 done <"$names"
-echo "ok: $n cat runs compared"
+echo "ok: $n cat runs compared (every $every name(s))"
 
 [ "$failures" -eq 0 ] || oracle_die "$failures check(s) failed"
 echo "all checks passed"

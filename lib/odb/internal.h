@@ -129,6 +129,7 @@ struct pw_repo {
 	size_t ndirs;
 
 	pw_config config;   /* the repository's config file, read at open */
+	int reftable;       /* extensions.refStorage = reftable: refs in commondir/reftable/ */
 	int use_midx;       /* core.multiPackIndex (default true) */
 	pw_warn_cb warn;    /* where warnings go (NULL: nowhere) */
 	void *warn_payload;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "odb/reftable.h"
 #include "odb/refs.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -26,6 +27,29 @@ void pw__refdb_init(pw_refdb *db, pw_repo *repo)
 {
 	memset(db, 0, sizeof(*db));
 	db->repo = repo;
+	/* git's reftable backend writes the peeled id of every annotated tag */
+	if ((db->reftable = repo->reftable) != 0)
+		db->peeled_trait = PW_PEELED_FULLY;
+}
+
+int pw__refdb_stack(struct pw__rt_stack **out, pw_refdb *db)
+{
+	char *dir;
+	size_t n;
+	int error;
+
+	if (!db->rt) {
+		n = strlen(db->repo->commondir) + sizeof("/reftable");
+		if ((dir = pw__malloc(n)) == NULL)
+			return pw__error_nomem();
+		snprintf(dir, n, "%s/reftable", db->repo->commondir);
+		error = pw__rt_stack_open(&db->rt, dir, db->repo->oid_type);
+		pw__free(dir);
+		if (error < 0)
+			return error;
+	}
+	*out = db->rt;
+	return 0;
 }
 
 void pw__refdb_dispose(pw_refdb *db)
@@ -35,6 +59,7 @@ void pw__refdb_dispose(pw_refdb *db)
 	pw__free(db->packed);
 	pw__free(db->packed_buf);
 	pw__free(db->packed_path);
+	pw__rt_stack_free(db->rt);
 	pw__refdb_init(db, db->repo);
 }
 

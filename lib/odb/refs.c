@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "odb/reftable.h"
 #include "odb/refs.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -249,6 +250,76 @@ out:
 	return error;
 }
 
+/*
+ * Read ref `name` from the reftable stack, as read_loose reads a loose
+ * one; an id comes with its peeled value in db->found (*pe). FETCH_HEAD
+ * and MERGE_HEAD stay files beside a reftable stack, as git keeps them.
+ */
+static int read_reftable(enum loose_kind *kind, pw_oid *id, char **target,
+	const pw_packed_ref **pe, pw_refdb *db, const char *name)
+{
+	pw__rt_stack *st;
+	pw__rt_ref r;
+	char *t;
+	int rc;
+
+	*kind = LOOSE_ABSENT;
+	*target = NULL;
+	*pe = NULL;
+	if (!strcmp(name, "FETCH_HEAD") || !strcmp(name, "MERGE_HEAD"))
+		return read_loose(kind, id, target, db->repo, name);
+	if ((rc = pw__refdb_stack(&st, db)) < 0 || (rc = pw__rt_stack_find(&r, st, name)) <= 0)
+		return rc;
+	if (r.vtype == PW_RT_SYMREF) {
+		if (memchr(r.target, '\0', r.target_len) || (t = pw__malloc(r.target_len + 1)) == NULL)
+			return r.target_len && memchr(r.target, '\0', r.target_len) ?
+				pw__error_set(PW_ECORRUPT, "%s/reftable: symbolic ref %.200s: "
+					"target holds a NUL byte", db->repo->commondir, name) :
+				pw__error_nomem();
+		memcpy(t, r.target, r.target_len);
+		t[r.target_len] = '\0';
+		if (!pw__refname_is_valid(t, 1)) {
+			pw__error_set(PW_ECORRUPT,
+				"%s/reftable: %.200s: symbolic ref to an invalid ref name '%.200s'",
+				db->repo->commondir, name, t);
+			pw__free(t);
+			return PW_ECORRUPT;
+		}
+		*target = t;
+		*kind = LOOSE_SYMREF;
+		return 0;
+	}
+	memset(&db->found, 0, sizeof(db->found));
+	db->found.name = name;
+	db->found.id = r.id;
+	db->found.peeled = r.peeled;
+	db->found.has_peeled = r.vtype == PW_RT_VAL2;
+	*id = r.id;
+	*pe = &db->found;
+	*kind = LOOSE_OID;
+	return 0;
+}
+
+/* One ref of whatever store `db` reads: what read_loose answers, and a packed or reftable value (*pe). */
+static int read_ref(enum loose_kind *kind, pw_oid *id, char **target, const pw_packed_ref **pe,
+	pw_refdb *db, const char *name)
+{
+	int error;
+
+	if (db->reftable)
+		return read_reftable(kind, id, target, pe, db, name);
+	*pe = NULL;
+	if ((error = read_loose(kind, id, target, db->repo, name)) < 0 || *kind != LOOSE_ABSENT)
+		return error;
+	if ((error = pw__refdb_packed_find(pe, db, name)) < 0)
+		return error;
+	if (*pe) {
+		*id = (*pe)->id;
+		*kind = LOOSE_OID;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ resolving */
 
 /* Append " -> name" to a chain description (truncated, never overflowing). */
@@ -302,19 +373,14 @@ int pw__refdb_resolve_name(pw_ref_result *res, char **final_name, pw_refdb *db, 
 		cur = seen[depth];
 		chain_add(chain, sizeof(chain), cur);
 		res->depth = depth;
-		if ((error = read_loose(&kind, &res->id, &next, db->repo, cur)) < 0)
+		if ((error = read_ref(&kind, &res->id, &next, &pe, db, cur)) < 0)
 			goto out;
-		if (kind == LOOSE_OID)
-			goto found;
-		if (kind == LOOSE_SYMREF)
-			continue;
-		if ((error = pw__refdb_packed_find(&pe, db, cur)) < 0)
-			goto out;
-		if (pe) {
-			res->id = pe->id;
+		if (kind == LOOSE_OID) {
 			res->packed = pe;
 			goto found;
 		}
+		if (kind == LOOSE_SYMREF)
+			continue;
 		if (depth == 0)
 			error = pw__error_set(PW_ENOTFOUND, "%s: no ref '%.200s'",
 				db->repo->gitdir, cur);
@@ -368,6 +434,21 @@ int pw_repo_head_target(char **target_out, pw_repo *repo)
 	if (!target_out || !repo)
 		return pw__error_set(PW_EINVALID, "pw_repo_head_target: NULL argument");
 	*target_out = NULL;
+	if (repo->reftable) {
+		const pw_packed_ref *pe;
+		pw_refdb db;
+
+		/* HEAD is in the stack; the file says "ref: refs/heads/.invalid" for older gits */
+		pw__refdb_init(&db, repo);
+		error = read_reftable(&kind, &id, &target, &pe, &db, "HEAD");
+		pw__refdb_dispose(&db);
+		if (error < 0)
+			return error;
+		if (kind == LOOSE_ABSENT)
+			return pw__error_set(PW_ENOTFOUND, "%s/reftable: no HEAD", repo->commondir);
+		*target_out = target;
+		return 0;
+	}
 	if ((error = read_loose(&kind, &id, &target, repo, "HEAD")) < 0)
 		return error;
 	if (kind == LOOSE_ABSENT)
@@ -599,6 +680,78 @@ static int contains(const char *buf, size_t len, const char *s, size_t n)
 }
 
 /*
+ * Hand one resolved ref to `cb`: with `check_objects`, a ref to a missing
+ * object is left out (with a warning) and an annotated tag peeled.
+ */
+static int report_ref(pw_refdb *db, const char *name, const pw_ref_result *res,
+	int check_objects, pw_ref_cb cb, pw_ref_warn_cb warn, void *payload)
+{
+	pw_oid peeled;
+	int has_peeled, skip, error;
+
+	if (!check_objects)
+		return cb(name, &res->id, NULL, payload);
+	if ((error = ref_peeled(&peeled, &has_peeled, &skip, db, res)) < 0)
+		return error;
+	if (skip) {
+		warn_ref(warn, name, PW_REF_MISSING_OBJECT, "its object does not exist", payload);
+		return 0;
+	}
+	return cb(name, &res->id, has_peeled ? &peeled : NULL, payload);
+}
+
+/* foreach_refs over a reftable stack's merged view. */
+static int foreach_reftable(pw_refdb *db, const char *prefix, int check_objects, pw_ref_cb cb,
+	pw_ref_warn_cb warn, void *payload)
+{
+	pw__rt_stack *st;
+	pw__rt_ref *refs = NULL;
+	size_t n = 0, i;
+	int error;
+
+	if ((error = pw__refdb_stack(&st, db)) < 0 ||
+	    (error = pw__rt_stack_list(&refs, &n, st, prefix)) < 0)
+		return error;
+	for (i = 0; i < n; i++) {
+		const char *name = refs[i].name;
+		pw_ref_result res;
+
+		if (!pw__refname_is_valid(name, 0)) {
+			warn_ref(warn, name, PW_REF_BAD_NAME, "reftable: not a valid ref name", payload);
+			continue;
+		}
+		memset(&res, 0, sizeof(res));
+		if (refs[i].vtype == PW_RT_SYMREF) {
+			error = pw__refdb_resolve(&res, db, name);
+			if (error == PW_ENOTFOUND) {
+				pw_error_clear(); /* dangling: skipped, as git does */
+				error = 0;
+				continue;
+			}
+			if (error == PW_ECORRUPT) {
+				warn_ref(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
+				pw_error_clear();
+				error = 0;
+				continue;
+			}
+			if (error < 0)
+				break;
+		} else {
+			memset(&db->found, 0, sizeof(db->found));
+			db->found.name = name;
+			db->found.id = res.id = refs[i].id;
+			db->found.peeled = refs[i].peeled;
+			db->found.has_peeled = refs[i].vtype == PW_RT_VAL2;
+			res.packed = &db->found;
+		}
+		if ((error = report_ref(db, name, &res, check_objects, cb, warn, payload)) != 0)
+			break;
+	}
+	pw__free(refs);
+	return error;
+}
+
+/*
  * Every ref starting with `prefix` ("refs/" or deeper, ending in '/'), in
  * name order. With `check_objects`, refs to missing objects are left out
  * and annotated tags peeled; without, nothing but the refs is read.
@@ -618,6 +771,10 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 	if (plen && start[plen - 1] == '/')
 		start[plen - 1] = '\0';
 	pw__refdb_init(&db, repo);
+	if (db.reftable) {
+		error = foreach_reftable(&db, prefix, check_objects, cb, warn, payload);
+		goto out;
+	}
 	if ((error = pw__refdb_load_packed(&db)) < 0)
 		goto out;
 	/*
@@ -649,8 +806,7 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 		const char *next = i < loose.n ? loose.v[i] : NULL;
 		pw_ref_result res;
 		const char *name;
-		pw_oid peeled;
-		int has_peeled, skip, c;
+		int c;
 
 		if (pe && (strncmp(pe->name, prefix, plen) != 0 ||
 			   (j > 0 && !strcmp(db.packed[j - 1].name, pe->name)))) {
@@ -699,19 +855,7 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 			res.id = pe->id;
 			res.packed = pe;
 		}
-		if (!check_objects) {
-			if ((error = cb(name, &res.id, NULL, payload)) != 0)
-				goto out;
-			continue;
-		}
-		if ((error = ref_peeled(&peeled, &has_peeled, &skip, &db, &res)) < 0)
-			goto out;
-		if (skip) {
-			warn_ref(warn, name, PW_REF_MISSING_OBJECT, "its object does not exist",
-				payload);
-			continue;
-		}
-		if ((error = cb(name, &res.id, has_peeled ? &peeled : NULL, payload)) != 0)
+		if ((error = report_ref(&db, name, &res, check_objects, cb, warn, payload)) != 0)
 			goto out;
 	}
 out:

@@ -43,6 +43,8 @@ typedef struct pw_refdb {
 	size_t npacked;
 	pw_packed_ref found;       /* what the last bisection found */
 	pw_peeled_trait peeled_trait;
+	int reftable;              /* the repository keeps its refs in a reftable stack */
+	struct pw__rt_stack *rt;   /* that stack, read on first need */
 } pw_refdb;
 
 /* Where a resolved ref ended. */
@@ -63,6 +65,9 @@ void pw__refdb_dispose(pw_refdb *db);
  * an unsorted one is parsed whole and sorted.
  */
 int pw__refdb_load_packed(pw_refdb *db);
+
+/* The reftable stack of a reftable repository, read on first need (borrowed from db). */
+int pw__refdb_stack(struct pw__rt_stack **out, pw_refdb *db);
 
 /* Parse every line of packed-refs into db->packed (for iteration). */
 int pw__refdb_parse_packed(pw_refdb *db);

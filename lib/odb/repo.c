@@ -502,6 +502,10 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	/* git's rule: an extension of format 1 this reader does not know refuses the repository */
 	if ((error = pw__repo_check_format(&repo->config, repo->commondir)) < 0)
 		goto fail;
+	{
+		const char *rs = pw__config_get(&repo->config, "extensions.refstorage", NULL);
+		repo->reftable = rs && !strcmp(rs, "reftable");
+	}
 	repo->use_midx = pw__config_bool(&repo->config, "core.multipackindex", 1);
 	if ((error = pw__promisor_init(repo)) < 0)
 		goto fail;

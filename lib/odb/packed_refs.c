@@ -34,20 +34,10 @@ void pw__refdb_init(pw_refdb *db, pw_repo *repo)
 
 int pw__refdb_stack(struct pw__rt_stack **out, pw_refdb *db)
 {
-	char *dir;
-	size_t n;
 	int error;
 
-	if (!db->rt) {
-		n = strlen(db->repo->commondir) + sizeof("/reftable");
-		if ((dir = pw__malloc(n)) == NULL)
-			return pw__error_nomem();
-		snprintf(dir, n, "%s/reftable", db->repo->commondir);
-		error = pw__rt_stack_open(&db->rt, dir, db->repo->oid_type);
-		pw__free(dir);
-		if (error < 0)
-			return error;
-	}
+	if (!db->rt && (error = pw__rt_stack_get(&db->rt, db->repo)) < 0)
+		return error;
 	*out = db->rt;
 	return 0;
 }
@@ -59,7 +49,7 @@ void pw__refdb_dispose(pw_refdb *db)
 	pw__free(db->packed);
 	pw__free(db->packed_buf);
 	pw__free(db->packed_path);
-	pw__rt_stack_free(db->rt);
+	pw__rt_stack_put(db->repo, db->rt);
 	pw__refdb_init(db, db->repo);
 }
 

@@ -706,11 +706,12 @@ static int foreach_reftable(pw_refdb *db, const char *prefix, int check_objects,
 {
 	pw__rt_stack *st;
 	pw__rt_ref *refs = NULL;
+	char *names = NULL;
 	size_t n = 0, i;
 	int error;
 
 	if ((error = pw__refdb_stack(&st, db)) < 0 ||
-	    (error = pw__rt_stack_list(&refs, &n, st, prefix)) < 0)
+	    (error = pw__rt_stack_list(&refs, &n, &names, st, prefix)) < 0)
 		return error;
 	for (i = 0; i < n; i++) {
 		const char *name = refs[i].name;
@@ -747,6 +748,7 @@ static int foreach_reftable(pw_refdb *db, const char *prefix, int check_objects,
 		if ((error = report_ref(db, name, &res, check_objects, cb, warn, payload)) != 0)
 			break;
 	}
+	pw__free(names);
 	pw__free(refs);
 	return error;
 }

@@ -116,14 +116,24 @@ typedef struct pw__rt_ref {
 int pw__rt_stack_open(pw__rt_stack **out, const char *dir, pw_oid_t type);
 void pw__rt_stack_free(pw__rt_stack *st);
 
+/*
+ * The repository's stack, shared: the one read last while tables.list is
+ * the same file (stat identity), else read again. Hand it back with
+ * pw__rt_stack_put (NULL is fine). Thread-safe.
+ */
+struct pw_repo;
+int pw__rt_stack_get(pw__rt_stack **out, struct pw_repo *repo);
+void pw__rt_stack_put(struct pw_repo *repo, pw__rt_stack *st);
+
 /* The merged record of `name`: 1 and *out (name borrowed), 0 when absent or deleted. */
 int pw__rt_stack_find(pw__rt_ref *out, pw__rt_stack *st, const char *name);
 
 /*
  * Every ref of the merged view whose name starts with `prefix`, sorted,
- * deletions left out: *out (pw__free), valid while `st` is open.
+ * deletions left out: *out, whose names are in *names (pw__free both).
  */
-int pw__rt_stack_list(pw__rt_ref **out, size_t *n, pw__rt_stack *st, const char *prefix);
+int pw__rt_stack_list(pw__rt_ref **out, size_t *n, char **names, pw__rt_stack *st,
+	const char *prefix);
 
 /* The merged reflog of `refname`, oldest first: PW_ENOTFOUND when it has none. */
 int pw__rt_stack_reflog(pw__reflog *out, pw__rt_stack *st, const char *refname);

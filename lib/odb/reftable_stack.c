@@ -1,7 +1,9 @@
 /* reftable_stack.c: a reftable stack: tables.list read with the readers' retry rule, and its merged view of refs and logs. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "odb/internal.h"
 #include "odb/reftable.h"
@@ -19,7 +21,9 @@ struct pw__rt_stack {
 	char *dir;
 	pw_oid_t type;
 	PW_ARRAY(pw__rt_table) tables; /* oldest first, as listed */
-	PW_ARRAY(char) names;          /* the names of the last listing */
+	pw_file_id list_id;            /* tables.list as stat saw it before reading */
+	int list_exists;
+	unsigned refs;                 /* holders (the repository's cache is one), under rt_lock */
 };
 
 static void drop_tables(pw__rt_stack *st)
@@ -37,7 +41,6 @@ void pw__rt_stack_free(pw__rt_stack *st)
 		return;
 	drop_tables(st);
 	PW_ARRAY_FREE(&st->tables);
-	PW_ARRAY_FREE(&st->names);
 	pw__free(st->dir);
 	pw__free(st);
 }
@@ -97,6 +100,7 @@ int pw__rt_stack_open(pw__rt_stack **out, const char *dir, pw_oid_t type)
 {
 	char listpath[4096], missing[TABLE_NAME_MAX + 1] = "";
 	pw__rt_stack *st;
+	struct stat sb;
 	unsigned attempt;
 	int error = 0;
 
@@ -113,6 +117,12 @@ int pw__rt_stack_open(pw__rt_stack **out, const char *dir, pw_oid_t type)
 		size_t len = 0;
 
 		drop_tables(st);
+		if (stat(listpath, &sb) == 0) {
+			pw__file_id_set(&st->list_id, &sb);
+			st->list_exists = 1;
+		} else {
+			st->list_exists = 0;
+		}
 		error = pw__read_small_file(&list, &len, listpath,
 			(size_t)STACK_MAX_TABLES * (TABLE_NAME_MAX + 1));
 		if (error == PW_ENOTFOUND) {
@@ -135,6 +145,7 @@ int pw__rt_stack_open(pw__rt_stack **out, const char *dir, pw_oid_t type)
 	if (error < 0)
 		goto fail;
 done:
+	st->refs = 1;
 	*out = st;
 	return 0;
 fail:
@@ -179,6 +190,8 @@ int pw__rt_stack_find(pw__rt_ref *out, pw__rt_stack *st, const char *name)
 	return rc;
 }
 
+typedef PW_ARRAY(char) char_buf;
+
 /* A record of one table while merging. */
 typedef struct list_ent {
 	size_t name_off;
@@ -196,16 +209,18 @@ static int list_ent_cmp(const void *a, const void *b)
 	return x->table > y->table ? -1 : x->table < y->table; /* newest table first */
 }
 
-int pw__rt_stack_list(pw__rt_ref **out, size_t *n, pw__rt_stack *st, const char *prefix)
+int pw__rt_stack_list(pw__rt_ref **out, size_t *n, char **names, pw__rt_stack *st,
+	const char *prefix)
 {
 	PW_ARRAY(list_ent) ents = PW_ARRAY_INIT;
+	char_buf arena = PW_ARRAY_INIT;
 	size_t plen = strlen(prefix), i, k = 0;
 	pw__rt_ref *res = NULL;
 	int error = 0;
 
 	*out = NULL;
 	*n = 0;
-	st->names.n = 0;
+	*names = NULL;
 	for (i = 0; i < st->tables.n; i++) {
 		pw__rt_iter it;
 		pw__rt_rec rec;
@@ -223,18 +238,18 @@ int pw__rt_stack_list(pw__rt_ref **out, size_t *n, pw__rt_stack *st, const char 
 					st->tables.v[i].path);
 				break;
 			}
-			if (PW_ARRAY_RESERVE(&st->names, st->names.n + rec.keylen + 1, 4096) < 0 ||
+			if (PW_ARRAY_RESERVE(&arena, arena.n + rec.keylen + 1, 4096) < 0 ||
 			    (e = PW_ARRAY_ALLOC(&ents, 256)) == NULL) {
 				rc = pw__error_nomem();
 				break;
 			}
-			name = st->names.v + st->names.n;
+			name = arena.v + arena.n;
 			memcpy(name, rec.key, rec.keylen);
 			name[rec.keylen] = '\0';
 			fill_ref(&e->ref, &rec, &st->tables.v[i]);
-			e->name_off = st->names.n;
+			e->name_off = arena.n;
 			e->table = i;
-			st->names.n += rec.keylen + 1;
+			arena.n += rec.keylen + 1;
 		}
 		pw__rt_iter_dispose(&it);
 		if (rc < 0) {
@@ -243,7 +258,7 @@ int pw__rt_stack_list(pw__rt_ref **out, size_t *n, pw__rt_stack *st, const char 
 		}
 	}
 	for (i = 0; i < ents.n; i++)
-		ents.v[i].ref.name = st->names.v + ents.v[i].name_off;
+		ents.v[i].ref.name = arena.v + ents.v[i].name_off;
 	if (ents.n > 1)
 		qsort(ents.v, ents.n, sizeof(*ents.v), list_ent_cmp);
 	if (ents.n && (res = pw__calloc(ents.n, sizeof(*res))) == NULL) {
@@ -258,9 +273,12 @@ int pw__rt_stack_list(pw__rt_ref **out, size_t *n, pw__rt_stack *st, const char 
 	}
 	*out = res;
 	*n = k;
+	*names = arena.v;
 	res = NULL;
+	arena.v = NULL;
 out:
 	pw__free(res);
+	PW_ARRAY_FREE(&arena);
 	PW_ARRAY_FREE(&ents);
 	return error;
 }
@@ -275,7 +293,6 @@ typedef struct log_ent {
 } log_ent;
 
 typedef PW_ARRAY(log_ent) log_ents;
-typedef PW_ARRAY(char) char_buf;
 
 static int log_ent_cmp(const void *a, const void *b)
 {
@@ -379,4 +396,50 @@ out:
 	PW_ARRAY_FREE(&ents);
 	PW_ARRAY_FREE(&msgs);
 	return error;
+}
+
+void pw__rt_stack_put(pw_repo *repo, pw__rt_stack *st)
+{
+	if (!st)
+		return;
+	pthread_mutex_lock(&repo->rt_lock);
+	if (--st->refs == 0)
+		pw__rt_stack_free(st);
+	pthread_mutex_unlock(&repo->rt_lock);
+}
+
+int pw__rt_stack_get(pw__rt_stack **out, pw_repo *repo)
+{
+	pw__rt_stack *st, *old = NULL;
+	char dir[4096], list[4096 + 16];
+	struct stat sb;
+	int exists, error;
+
+	*out = NULL;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/reftable", repo->commondir) >= sizeof(dir))
+		return pw__error_set(PW_ELIMIT, "%s: path too long", repo->commondir);
+	snprintf(list, sizeof(list), "%s/tables.list", dir);
+	if (!(exists = stat(list, &sb) == 0) && errno != ENOENT && errno != ENOTDIR)
+		return pw__error_os("%s: cannot stat", list);
+	/* tables are never rewritten in place: an unchanged tables.list is the same stack */
+	pthread_mutex_lock(&repo->rt_lock);
+	if ((st = repo->rt_cache) != NULL && st->list_exists == exists &&
+	    (!exists || pw__file_id_same(&st->list_id, &sb))) {
+		st->refs++;
+		pthread_mutex_unlock(&repo->rt_lock);
+		*out = st;
+		return 0;
+	}
+	pthread_mutex_unlock(&repo->rt_lock);
+	if ((error = pw__rt_stack_open(&st, dir, repo->oid_type)) < 0)
+		return error;
+	pthread_mutex_lock(&repo->rt_lock);
+	old = repo->rt_cache;
+	repo->rt_cache = st;
+	st->refs++; /* the cache's */
+	if (old && --old->refs == 0)
+		pw__rt_stack_free(old);
+	pthread_mutex_unlock(&repo->rt_lock);
+	*out = st;
+	return 0;
 }

@@ -80,7 +80,7 @@ oracle_of() { # oracle_of ORIGINAL DIR
 	local orig=$1 d=$2 args i
 	mkdir -p "$d"
 	i=0
-	for args in "" "--head" "-d" "--head -d" "--heads" "--tags" "--tags -d" "main" "heads/side v1.0" "nomatch"; do
+	for args in "" "--head" "-d" "--head --dereference" "--heads" "--tags" "--heads --tags -d" "main" "heads/side v1.0" "-- main" "--head nomatch"; do
 		# shellcheck disable=SC2086
 		{ git --git-dir="$orig" show-ref $args; echo "rc=$?"; } >"$d/show-ref.$i" 2>/dev/null || true
 		i=$((i + 1))
@@ -106,7 +106,7 @@ for pair in "${twins[@]}"; do
 		done_orig[$key]=1
 	fi
 	i=0
-	for args in "" "--head" "-d" "--head -d" "--heads" "--tags" "--tags -d" "main" "heads/side v1.0" "nomatch"; do
+	for args in "" "--head" "-d" "--head --dereference" "--heads" "--tags" "--heads --tags -d" "main" "heads/side v1.0" "-- main" "--head nomatch"; do
 		# shellcheck disable=SC2086
 		{ "$packcat" -C "$T/tw/$name" refs $args; echo "rc=$?"; } >"$T/got" 2>"$T/err" || true
 		if ! cmp -s "$d/show-ref.$i" "$T/got"; then
@@ -116,6 +116,14 @@ for pair in "${twins[@]}"; do
 		fi
 		i=$((i + 1))
 	done
+	# --json says what -d's text says
+	"$packcat" -C "$T/tw/$name" refs --head --json 2>/dev/null | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    print(r["id"], r["name"])
+    if "peeled" in r:
+        print(r["peeled"], r["name"] + "^{}")' >"$T/json" || fail "$name: refs --json is not JSON"
+	grep -v '^rc=' "$d/show-ref.3" | cmp -s - "$T/json" || fail "$name: refs --json differs from git show-ref --head -d"
 	"$packcat" -C "$T/tw/$name" batch <"$d/names" >"$T/got" 2>"$T/err" || true
 	if ! cmp -s "$d/batch" "$T/got"; then
 		fail "$name: batch of names differs from git cat-file --batch on the original"

@@ -32,16 +32,6 @@ void pw__refdb_init(pw_refdb *db, pw_repo *repo)
 		db->peeled_trait = PW_PEELED_FULLY;
 }
 
-int pw__refdb_stack(struct pw__rt_stack **out, pw_refdb *db)
-{
-	int error;
-
-	if (!db->rt && (error = pw__rt_stack_get(&db->rt, db->repo)) < 0)
-		return error;
-	*out = db->rt;
-	return 0;
-}
-
 void pw__refdb_dispose(pw_refdb *db)
 {
 	if (!db)

@@ -7,7 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "odb/reftable.h"
 #include "odb/refs.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -124,10 +123,9 @@ const char *pw__ref_dir(const pw_repo *repo, const char *name)
 
 /* ------------------------------------------------------------ loose refs */
 
-enum loose_kind { LOOSE_ABSENT, LOOSE_OID, LOOSE_SYMREF };
 
 /* Parse a loose ref file's contents as git does (parse_loose_ref_contents, after rtrim). */
-static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
+static int parse_loose(pw__ref_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
 	const char *path, const char *buf, size_t len)
 {
 	size_t hexsz = repo->hexsz;
@@ -160,7 +158,7 @@ static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const p
 			return PW_ECORRUPT;
 		}
 		*target = t;
-		*kind = LOOSE_SYMREF;
+		*kind = PW__REF_SYMREF;
 		return 0;
 	}
 	for (tlen = 0; tlen < hexsz && tlen < len && is_hex((unsigned char)buf[tlen]); tlen++)
@@ -173,15 +171,15 @@ static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const p
 		return pw__error_set(PW_ECORRUPT, "%s: bad object id", path);
 	if (is_null_oid(id))
 		return pw__error_set(PW_ECORRUPT, "%s: ref holds the null object id", path);
-	*kind = LOOSE_OID;
+	*kind = PW__REF_OID;
 	return 0;
 }
 
 /*
- * Read the loose ref `name`: LOOSE_ABSENT (no file, or a folder), its id,
+ * Read the loose ref `name`: PW__REF_ABSENT (no file, or a folder), its id,
  * or the name it points to (*target, pw__free it).
  */
-static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
+static int read_loose(pw__ref_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
 	const char *name)
 {
 	char *path = NULL, *buf = NULL, *link = NULL;
@@ -190,7 +188,7 @@ static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw
 	ssize_t n;
 	int error = 0;
 
-	*kind = LOOSE_ABSENT;
+	*kind = PW__REF_ABSENT;
 	*target = NULL;
 	if ((path = join_path(pw__ref_dir(repo, name), name)) == NULL) {
 		error = pw__error_nomem();
@@ -216,7 +214,7 @@ static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw
 		if (!strncmp(link, "refs/", 5) && pw__refname_is_valid(link, 0)) {
 			*target = link;
 			link = NULL;
-			*kind = LOOSE_SYMREF;
+			*kind = PW__REF_SYMREF;
 			goto out;
 		}
 		if (stat(path, &st) < 0) {
@@ -250,72 +248,23 @@ out:
 	return error;
 }
 
-/*
- * Read ref `name` from the reftable stack, as read_loose reads a loose
- * one; an id comes with its peeled value in db->found (*pe). FETCH_HEAD
- * and MERGE_HEAD stay files beside a reftable stack, as git keeps them.
- */
-static int read_reftable(enum loose_kind *kind, pw_oid *id, char **target,
-	const pw_packed_ref **pe, pw_refdb *db, const char *name)
-{
-	pw__rt_stack *st;
-	pw__rt_ref r;
-	char *t;
-	int rc;
-
-	*kind = LOOSE_ABSENT;
-	*target = NULL;
-	*pe = NULL;
-	if (!strcmp(name, "FETCH_HEAD") || !strcmp(name, "MERGE_HEAD"))
-		return read_loose(kind, id, target, db->repo, name);
-	if ((rc = pw__refdb_stack(&st, db)) < 0 || (rc = pw__rt_stack_find(&r, st, name)) <= 0)
-		return rc;
-	if (r.vtype == PW_RT_SYMREF) {
-		if (memchr(r.target, '\0', r.target_len) || (t = pw__malloc(r.target_len + 1)) == NULL)
-			return r.target_len && memchr(r.target, '\0', r.target_len) ?
-				pw__error_set(PW_ECORRUPT, "%s/reftable: symbolic ref %.200s: "
-					"target holds a NUL byte", db->repo->commondir, name) :
-				pw__error_nomem();
-		memcpy(t, r.target, r.target_len);
-		t[r.target_len] = '\0';
-		if (!pw__refname_is_valid(t, 1)) {
-			pw__error_set(PW_ECORRUPT,
-				"%s/reftable: %.200s: symbolic ref to an invalid ref name '%.200s'",
-				db->repo->commondir, name, t);
-			pw__free(t);
-			return PW_ECORRUPT;
-		}
-		*target = t;
-		*kind = LOOSE_SYMREF;
-		return 0;
-	}
-	memset(&db->found, 0, sizeof(db->found));
-	db->found.name = name;
-	db->found.id = r.id;
-	db->found.peeled = r.peeled;
-	db->found.has_peeled = r.vtype == PW_RT_VAL2;
-	*id = r.id;
-	*pe = &db->found;
-	*kind = LOOSE_OID;
-	return 0;
-}
-
 /* One ref of whatever store `db` reads: what read_loose answers, and a packed or reftable value (*pe). */
-static int read_ref(enum loose_kind *kind, pw_oid *id, char **target, const pw_packed_ref **pe,
+static int read_ref(pw__ref_kind *kind, pw_oid *id, char **target, const pw_packed_ref **pe,
 	pw_refdb *db, const char *name)
 {
 	int error;
 
-	if (db->reftable)
-		return read_reftable(kind, id, target, pe, db, name);
 	*pe = NULL;
-	if ((error = read_loose(kind, id, target, db->repo, name)) < 0 || *kind != LOOSE_ABSENT)
+	/* FETCH_HEAD and MERGE_HEAD stay files beside a reftable stack, as git keeps them */
+	if (db->reftable && strcmp(name, "FETCH_HEAD") && strcmp(name, "MERGE_HEAD"))
+		return pw__refdb_reftable_read(kind, id, target, pe, db, name);
+	if ((error = read_loose(kind, id, target, db->repo, name)) < 0 || *kind != PW__REF_ABSENT)
 		return error;
 	if ((error = pw__refdb_packed_find(pe, db, name)) < 0)
 		return error;
 	if (*pe) {
 		*id = (*pe)->id;
-		*kind = LOOSE_OID;
+		*kind = PW__REF_OID;
 	}
 	return 0;
 }
@@ -341,7 +290,7 @@ int pw__refdb_resolve_name(pw_ref_result *res, char **final_name, pw_refdb *db, 
 	char *seen[PW_SYMREF_MAXDEPTH] = { NULL };
 	char chain[1024] = "";
 	char *next = NULL;
-	enum loose_kind kind;
+	pw__ref_kind kind;
 	unsigned int depth, i;
 	int error = 0;
 
@@ -375,11 +324,11 @@ int pw__refdb_resolve_name(pw_ref_result *res, char **final_name, pw_refdb *db, 
 		res->depth = depth;
 		if ((error = read_ref(&kind, &res->id, &next, &pe, db, cur)) < 0)
 			goto out;
-		if (kind == LOOSE_OID) {
+		if (kind == PW__REF_OID) {
 			res->packed = pe;
 			goto found;
 		}
-		if (kind == LOOSE_SYMREF)
+		if (kind == PW__REF_SYMREF)
 			continue;
 		if (depth == 0)
 			error = pw__error_set(PW_ENOTFOUND, "%s: no ref '%.200s'",
@@ -426,7 +375,7 @@ int pw_repo_ref(pw_oid *out, pw_repo *repo, const char *name)
 
 int pw_repo_head_target(char **target_out, pw_repo *repo)
 {
-	enum loose_kind kind;
+	pw__ref_kind kind;
 	char *target = NULL;
 	pw_oid id;
 	int error;
@@ -440,18 +389,18 @@ int pw_repo_head_target(char **target_out, pw_repo *repo)
 
 		/* HEAD is in the stack; the file says "ref: refs/heads/.invalid" for older gits */
 		pw__refdb_init(&db, repo);
-		error = read_reftable(&kind, &id, &target, &pe, &db, "HEAD");
+		error = pw__refdb_reftable_read(&kind, &id, &target, &pe, &db, "HEAD");
 		pw__refdb_dispose(&db);
 		if (error < 0)
 			return error;
-		if (kind == LOOSE_ABSENT)
+		if (kind == PW__REF_ABSENT)
 			return pw__error_set(PW_ENOTFOUND, "%s/reftable: no HEAD", repo->commondir);
 		*target_out = target;
 		return 0;
 	}
 	if ((error = read_loose(&kind, &id, &target, repo, "HEAD")) < 0)
 		return error;
-	if (kind == LOOSE_ABSENT)
+	if (kind == PW__REF_ABSENT)
 		return pw__error_set(PW_ENOTFOUND, "%s/HEAD: no such file", repo->gitdir);
 	*target_out = target; /* NULL when detached */
 	return 0;
@@ -658,8 +607,7 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 	return pw_repo_foreach_ref_warn(repo, cb, NULL, payload);
 }
 
-/* Tell `warn` of one ref left out. */
-static void warn_ref(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, const char *detail,
+void pw__ref_warn(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, const char *detail,
 	void *payload)
 {
 	if (warn)
@@ -683,7 +631,7 @@ static int contains(const char *buf, size_t len, const char *s, size_t n)
  * Hand one resolved ref to `cb`: with `check_objects`, a ref to a missing
  * object is left out (with a warning) and an annotated tag peeled.
  */
-static int report_ref(pw_refdb *db, const char *name, const pw_ref_result *res,
+int pw__refdb_report_ref(pw_refdb *db, const char *name, const pw_ref_result *res,
 	int check_objects, pw_ref_cb cb, pw_ref_warn_cb warn, void *payload)
 {
 	pw_oid peeled;
@@ -694,63 +642,10 @@ static int report_ref(pw_refdb *db, const char *name, const pw_ref_result *res,
 	if ((error = ref_peeled(&peeled, &has_peeled, &skip, db, res)) < 0)
 		return error;
 	if (skip) {
-		warn_ref(warn, name, PW_REF_MISSING_OBJECT, "its object does not exist", payload);
+		pw__ref_warn(warn, name, PW_REF_MISSING_OBJECT, "its object does not exist", payload);
 		return 0;
 	}
 	return cb(name, &res->id, has_peeled ? &peeled : NULL, payload);
-}
-
-/* foreach_refs over a reftable stack's merged view. */
-static int foreach_reftable(pw_refdb *db, const char *prefix, int check_objects, pw_ref_cb cb,
-	pw_ref_warn_cb warn, void *payload)
-{
-	pw__rt_stack *st;
-	pw__rt_ref *refs = NULL;
-	char *names = NULL;
-	size_t n = 0, i;
-	int error;
-
-	if ((error = pw__refdb_stack(&st, db)) < 0 ||
-	    (error = pw__rt_stack_list(&refs, &n, &names, st, prefix)) < 0)
-		return error;
-	for (i = 0; i < n; i++) {
-		const char *name = refs[i].name;
-		pw_ref_result res;
-
-		if (!pw__refname_is_valid(name, 0)) {
-			warn_ref(warn, name, PW_REF_BAD_NAME, "reftable: not a valid ref name", payload);
-			continue;
-		}
-		memset(&res, 0, sizeof(res));
-		if (refs[i].vtype == PW_RT_SYMREF) {
-			error = pw__refdb_resolve(&res, db, name);
-			if (error == PW_ENOTFOUND) {
-				pw_error_clear(); /* dangling: skipped, as git does */
-				error = 0;
-				continue;
-			}
-			if (error == PW_ECORRUPT) {
-				warn_ref(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
-				pw_error_clear();
-				error = 0;
-				continue;
-			}
-			if (error < 0)
-				break;
-		} else {
-			memset(&db->found, 0, sizeof(db->found));
-			db->found.name = name;
-			db->found.id = res.id = refs[i].id;
-			db->found.peeled = refs[i].peeled;
-			db->found.has_peeled = refs[i].vtype == PW_RT_VAL2;
-			res.packed = &db->found;
-		}
-		if ((error = report_ref(db, name, &res, check_objects, cb, warn, payload)) != 0)
-			break;
-	}
-	pw__free(names);
-	pw__free(refs);
-	return error;
 }
 
 /*
@@ -774,7 +669,7 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 		start[plen - 1] = '\0';
 	pw__refdb_init(&db, repo);
 	if (db.reftable) {
-		error = foreach_reftable(&db, prefix, check_objects, cb, warn, payload);
+		error = pw__refdb_foreach_reftable(&db, prefix, check_objects, cb, warn, payload);
 		goto out;
 	}
 	if ((error = pw__refdb_load_packed(&db)) < 0)
@@ -818,13 +713,13 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 		if (pe && (!next || strcmp(pe->name, next) < 0))
 			next = pe->name;
 		if (k < bad.n && (!next || strcmp(bad.v[k], next) < 0)) {
-			warn_ref(warn, bad.v[k], PW_REF_BAD_NAME, "not a valid ref name", payload);
+			pw__ref_warn(warn, bad.v[k], PW_REF_BAD_NAME, "not a valid ref name", payload);
 			k++;
 			continue;
 		}
 		if (pe && pe->bad_name) {
 			if (i == loose.n || strcmp(loose.v[i], pe->name))
-				warn_ref(warn, pe->name, PW_REF_BAD_NAME,
+				pw__ref_warn(warn, pe->name, PW_REF_BAD_NAME,
 					"packed-refs: not a valid ref name", payload);
 			j++;
 			continue;
@@ -843,7 +738,7 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 			}
 			if (error == PW_ECORRUPT) {
 				/* git: "ignoring broken ref", and goes on */
-				warn_ref(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
+				pw__ref_warn(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
 				pw_error_clear();
 				error = 0;
 				continue;
@@ -857,7 +752,7 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 			res.id = pe->id;
 			res.packed = pe;
 		}
-		if ((error = report_ref(&db, name, &res, check_objects, cb, warn, payload)) != 0)
+		if ((error = pw__refdb_report_ref(&db, name, &res, check_objects, cb, warn, payload)) != 0)
 			goto out;
 	}
 out:

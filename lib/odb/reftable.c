@@ -477,7 +477,8 @@ static int block_seek(pw__rt_iter *it, const unsigned char *key, size_t keylen)
 		else
 			hi = mid;
 	}
-	it->cur = be24(it->blk.data + it->blk.rec_end + (size_t)lo * 3);
+	/* before the second restart: from the first record, listed as a restart or not */
+	it->cur = lo == 0 ? it->blk.rec_start : be24(it->blk.data + it->blk.rec_end + (size_t)lo * 3);
 	it->fresh = 1;
 	it->any = 0;
 	it->keylen = 0;

@@ -627,6 +627,25 @@ static int contains(const char *buf, size_t len, const char *s, size_t n)
 	return 0;
 }
 
+int pw__refdb_resolve_listed(pw_ref_result *res, pw_refdb *db, const char *name,
+	pw_ref_warn_cb warn, void *payload)
+{
+	int error = pw__refdb_resolve(res, db, name);
+
+	if (error == PW_ENOTFOUND) {
+		/* a dangling symbolic ref (or a ref deleted meanwhile): skipped */
+		pw_error_clear();
+		return 1;
+	}
+	if (error == PW_ECORRUPT) {
+		/* git: "ignoring broken ref", and goes on */
+		pw__ref_warn(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
+		pw_error_clear();
+		return 1;
+	}
+	return error;
+}
+
 /*
  * Hand one resolved ref to `cb`: with `check_objects`, a ref to a missing
  * object is left out (with a warning) and an annotated tag peeled.
@@ -729,22 +748,12 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 			name = loose.v[i++];
 			if (c == 0)
 				j++;
-			error = pw__refdb_resolve(&res, &db, name);
-			if (error == PW_ENOTFOUND) {
-				/* a dangling symbolic ref (or a ref deleted meanwhile): skipped */
-				pw_error_clear();
-				error = 0;
-				continue;
-			}
-			if (error == PW_ECORRUPT) {
-				/* git: "ignoring broken ref", and goes on */
-				pw__ref_warn(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
-				pw_error_clear();
-				error = 0;
-				continue;
-			}
-			if (error < 0)
+			if ((error = pw__refdb_resolve_listed(&res, &db, name, warn, payload)) < 0)
 				goto out;
+			if (error > 0) {
+				error = 0;
+				continue;
+			}
 		} else {
 			name = pe->name;
 			j++;

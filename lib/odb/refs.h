@@ -90,6 +90,14 @@ int pw__refdb_foreach_reftable(pw_refdb *db, const char *prefix, int check_objec
 int pw__refdb_report_ref(pw_refdb *db, const char *name, const pw_ref_result *res,
 	int check_objects, pw_ref_cb cb, pw_ref_warn_cb warn, void *payload);
 
+/*
+ * Resolve `name`, a ref being listed: 0 and *res; 1 when it is left out
+ * as git leaves it out (dangling: silently; broken: told to `warn`); < 0
+ * on other errors.
+ */
+int pw__refdb_resolve_listed(pw_ref_result *res, pw_refdb *db, const char *name,
+	pw_ref_warn_cb warn, void *payload);
+
 /* Tell `warn` (may be NULL) of one ref left out. */
 void pw__ref_warn(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, const char *detail,
 	void *payload);

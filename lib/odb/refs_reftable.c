@@ -88,20 +88,12 @@ int pw__refdb_foreach_reftable(pw_refdb *db, const char *prefix, int check_objec
 		}
 		memset(&res, 0, sizeof(res));
 		if (refs[i].vtype == PW_RT_SYMREF) {
-			error = pw__refdb_resolve(&res, db, name);
-			if (error == PW_ENOTFOUND) {
-				pw_error_clear(); /* dangling: skipped, as git does */
-				error = 0;
-				continue;
-			}
-			if (error == PW_ECORRUPT) {
-				pw__ref_warn(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
-				pw_error_clear();
-				error = 0;
-				continue;
-			}
-			if (error < 0)
+			if ((error = pw__refdb_resolve_listed(&res, db, name, warn, payload)) < 0)
 				break;
+			if (error > 0) {
+				error = 0;
+				continue;
+			}
 		} else {
 			memset(&db->found, 0, sizeof(db->found));
 			db->found.name = name;

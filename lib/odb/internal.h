@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "odb/config.h"
@@ -25,6 +26,10 @@ typedef struct pw_file_id {
 	int64_t mtime_sec;
 	long mtime_nsec;
 } pw_file_id;
+
+/** Which file `st` describes (pw_file_id), and is it still the one `id` names? */
+void pw__file_id_set(pw_file_id *out, const struct stat *st);
+int pw__file_id_same(const pw_file_id *id, const struct stat *st);
 
 /* A registered pack, by the path of its idx. */
 typedef struct pw_packent {
@@ -129,6 +134,9 @@ struct pw_repo {
 	size_t ndirs;
 
 	pw_config config;   /* the repository's config file, read at open */
+	int reftable;       /* extensions.refStorage = reftable: refs in commondir/reftable/ */
+	pthread_mutex_t rt_lock;
+	struct pw__rt_stack *rt_cache; /* the stack last read, kept while tables.list stays */
 	int use_midx;       /* core.multiPackIndex (default true) */
 	pw_warn_cb warn;    /* where warnings go (NULL: nowhere) */
 	void *warn_payload;

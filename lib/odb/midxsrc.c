@@ -42,16 +42,6 @@ struct pw_midxsrc {
 
 #define MIDXSRC(src) ((pw_midxsrc *)(void *)(src))
 
-static void stat_id(pw_file_id *out, const struct stat *st)
-{
-	memset(out, 0, sizeof(*out));
-	out->dev = st->st_dev;
-	out->ino = st->st_ino;
-	out->size = st->st_size;
-	out->mtime_sec = (int64_t)st->st_mtim.tv_sec;
-	out->mtime_nsec = st->st_mtim.tv_nsec;
-}
-
 static void unload(pw_midxsrc *ms)
 {
 	while (ms->top) {
@@ -184,7 +174,7 @@ static int refresh_one(pw_midxsrc *ms, pw_packlist *pl, size_t *changed)
 		ms->present = 0;
 		return 0;
 	}
-	stat_id(&now, &st);
+	pw__file_id_set(&now, &st);
 	if (ms->present && !memcmp(&now, &ms->id, sizeof(now))) {
 		if (atomic_load(&ms->distrusted) && ms->usable) {
 			/* a lookup found it wrong (and said so): the same file stays unused */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "odb/reftable.h"
 #include "odb/refs.h"
 #include "util/alloc.h"
 #include "util/error.h"
@@ -26,6 +27,9 @@ void pw__refdb_init(pw_refdb *db, pw_repo *repo)
 {
 	memset(db, 0, sizeof(*db));
 	db->repo = repo;
+	/* git's reftable backend writes the peeled id of every annotated tag */
+	if ((db->reftable = repo->reftable) != 0)
+		db->peeled_trait = PW_PEELED_FULLY;
 }
 
 void pw__refdb_dispose(pw_refdb *db)
@@ -35,6 +39,7 @@ void pw__refdb_dispose(pw_refdb *db)
 	pw__free(db->packed);
 	pw__free(db->packed_buf);
 	pw__free(db->packed_path);
+	pw__rt_stack_put(db->repo, db->rt);
 	pw__refdb_init(db, db->repo);
 }
 

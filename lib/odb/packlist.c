@@ -25,8 +25,9 @@ static int cmp_mtime_desc(const void *a, const void *b)
 	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->idx_path, y->idx_path);
 }
 
-static void file_id(pw_file_id *out, const struct stat *st)
+void pw__file_id_set(pw_file_id *out, const struct stat *st)
 {
+	memset(out, 0, sizeof(*out)); /* padding too: ids are compared with memcmp */
 	out->dev = st->st_dev;
 	out->ino = st->st_ino;
 	out->size = st->st_size;
@@ -34,7 +35,7 @@ static void file_id(pw_file_id *out, const struct stat *st)
 	out->mtime_nsec = st->st_mtim.tv_nsec;
 }
 
-static int same_file(const pw_file_id *id, const struct stat *st)
+int pw__file_id_same(const pw_file_id *id, const struct stat *st)
 {
 	return id->dev == st->st_dev && id->ino == st->st_ino && id->size == st->st_size &&
 		id->mtime_sec == (int64_t)st->st_mtim.tv_sec && id->mtime_nsec == st->st_mtim.tv_nsec;
@@ -76,9 +77,9 @@ static int add_pack(pw_packent **out, pw_packlist *pl, const char *idx_path,
 	pe->pack = pack;
 	pe->mtime = (int64_t)pst->st_mtime;
 	if (ist)
-		file_id(&pe->idx_id, ist);
+		pw__file_id_set(&pe->idx_id, ist);
 	pe->lazy = !ist;
-	file_id(&pe->pack_id, pst);
+	pw__file_id_set(&pe->pack_id, pst);
 	pe->seen = 1;
 	if (!(pe->idx_path = pw__strdup(idx_path))) {
 		pw_pack_free(pack);
@@ -115,7 +116,7 @@ int pw__packlist_cover(pw_pack **out, pw_packlist *pl, const char *packdir, cons
 	if (stat(pack_path, &pst) < 0 || !S_ISREG(pst.st_mode))
 		return pw__error_set(PW_ENOTFOUND, "%s: no such pack", pack_path);
 	/* a pack seen before, whatever way it was opened, is the same pack if its .pack is */
-	if (!(pe = live_entry(pl, idx_path)) || !same_file(&pe->pack_id, &pst)) {
+	if (!(pe = live_entry(pl, idx_path)) || !pw__file_id_same(&pe->pack_id, &pst)) {
 		if ((error = add_pack(&pe, pl, idx_path, NULL, &pst)) < 0)
 			return error;
 	}
@@ -180,10 +181,10 @@ static int scan_dir(pw_packlist *pl, const char *objdir, size_t *added)
 			 */
 			if (pe->covered) {
 				known = 1;
-			} else if (same_file(&pe->pack_id, &pst) &&
-			    (pe->lazy || same_file(&pe->idx_id, &ist))) {
+			} else if (pw__file_id_same(&pe->pack_id, &pst) &&
+			    (pe->lazy || pw__file_id_same(&pe->idx_id, &ist))) {
 				if (pe->lazy) {
-					file_id(&pe->idx_id, &ist);
+					pw__file_id_set(&pe->idx_id, &ist);
 					pe->lazy = 0;
 				}
 				pe->seen = 1;

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "odb/reflog.h"
+#include "odb/reftable.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/banned.h"
@@ -114,13 +115,36 @@ static char *log_path(pw_refdb *db, const char *refname)
 	return p;
 }
 
+/* A reftable repository's reflog of `refname`, from the stack's log blocks. */
+static int reftable_reflog(pw__reflog *out, pw_refdb *db, const char *refname)
+{
+	pw__rt_stack *st;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	if ((error = pw__refdb_stack(&st, db)) < 0)
+		return error;
+	return pw__rt_stack_reflog(out, st, refname);
+}
+
 int pw__refdb_reflog_exists(pw_refdb *db, const char *refname)
 {
-	char *path = log_path(db, refname);
+	char *path;
 	struct stat st;
 	int rc;
 
-	if (!path)
+	if (db->reftable) {
+		pw__reflog log;
+
+		rc = reftable_reflog(&log, db, refname);
+		pw__reflog_dispose(&log);
+		if (rc == PW_ENOTFOUND) {
+			pw_error_clear();
+			return 0;
+		}
+		return rc < 0 ? rc : 1;
+	}
+	if (!(path = log_path(db, refname)))
 		return pw__error_nomem();
 	if (stat(path, &st) == 0)
 		rc = S_ISREG(st.st_mode);
@@ -134,12 +158,14 @@ int pw__refdb_reflog_exists(pw_refdb *db, const char *refname)
 
 int pw__refdb_reflog_read(pw__reflog *out, pw_refdb *db, const char *refname)
 {
-	char *path = log_path(db, refname);
+	char *path;
 	size_t len = 0;
 	int error;
 
+	if (db->reftable)
+		return reftable_reflog(out, db, refname);
 	memset(out, 0, sizeof(*out));
-	if (!path)
+	if (!(path = log_path(db, refname)))
 		return pw__error_nomem();
 	error = pw__read_small_file(&out->buf, &len, path, REFLOG_MAX);
 	if (error == PW_ENOTFOUND)

@@ -123,10 +123,9 @@ const char *pw__ref_dir(const pw_repo *repo, const char *name)
 
 /* ------------------------------------------------------------ loose refs */
 
-enum loose_kind { LOOSE_ABSENT, LOOSE_OID, LOOSE_SYMREF };
 
 /* Parse a loose ref file's contents as git does (parse_loose_ref_contents, after rtrim). */
-static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
+static int parse_loose(pw__ref_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
 	const char *path, const char *buf, size_t len)
 {
 	size_t hexsz = repo->hexsz;
@@ -159,7 +158,7 @@ static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const p
 			return PW_ECORRUPT;
 		}
 		*target = t;
-		*kind = LOOSE_SYMREF;
+		*kind = PW__REF_SYMREF;
 		return 0;
 	}
 	for (tlen = 0; tlen < hexsz && tlen < len && is_hex((unsigned char)buf[tlen]); tlen++)
@@ -172,15 +171,15 @@ static int parse_loose(enum loose_kind *kind, pw_oid *id, char **target, const p
 		return pw__error_set(PW_ECORRUPT, "%s: bad object id", path);
 	if (is_null_oid(id))
 		return pw__error_set(PW_ECORRUPT, "%s: ref holds the null object id", path);
-	*kind = LOOSE_OID;
+	*kind = PW__REF_OID;
 	return 0;
 }
 
 /*
- * Read the loose ref `name`: LOOSE_ABSENT (no file, or a folder), its id,
+ * Read the loose ref `name`: PW__REF_ABSENT (no file, or a folder), its id,
  * or the name it points to (*target, pw__free it).
  */
-static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
+static int read_loose(pw__ref_kind *kind, pw_oid *id, char **target, const pw_repo *repo,
 	const char *name)
 {
 	char *path = NULL, *buf = NULL, *link = NULL;
@@ -189,7 +188,7 @@ static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw
 	ssize_t n;
 	int error = 0;
 
-	*kind = LOOSE_ABSENT;
+	*kind = PW__REF_ABSENT;
 	*target = NULL;
 	if ((path = join_path(pw__ref_dir(repo, name), name)) == NULL) {
 		error = pw__error_nomem();
@@ -215,7 +214,7 @@ static int read_loose(enum loose_kind *kind, pw_oid *id, char **target, const pw
 		if (!strncmp(link, "refs/", 5) && pw__refname_is_valid(link, 0)) {
 			*target = link;
 			link = NULL;
-			*kind = LOOSE_SYMREF;
+			*kind = PW__REF_SYMREF;
 			goto out;
 		}
 		if (stat(path, &st) < 0) {
@@ -249,6 +248,27 @@ out:
 	return error;
 }
 
+/* One ref of whatever store `db` reads: what read_loose answers, and a packed or reftable value (*pe). */
+static int read_ref(pw__ref_kind *kind, pw_oid *id, char **target, const pw_packed_ref **pe,
+	pw_refdb *db, const char *name)
+{
+	int error;
+
+	*pe = NULL;
+	/* FETCH_HEAD and MERGE_HEAD stay files beside a reftable stack, as git keeps them */
+	if (db->reftable && strcmp(name, "FETCH_HEAD") && strcmp(name, "MERGE_HEAD"))
+		return pw__refdb_reftable_read(kind, id, target, pe, db, name);
+	if ((error = read_loose(kind, id, target, db->repo, name)) < 0 || *kind != PW__REF_ABSENT)
+		return error;
+	if ((error = pw__refdb_packed_find(pe, db, name)) < 0)
+		return error;
+	if (*pe) {
+		*id = (*pe)->id;
+		*kind = PW__REF_OID;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ resolving */
 
 /* Append " -> name" to a chain description (truncated, never overflowing). */
@@ -270,7 +290,7 @@ int pw__refdb_resolve_name(pw_ref_result *res, char **final_name, pw_refdb *db, 
 	char *seen[PW_SYMREF_MAXDEPTH] = { NULL };
 	char chain[1024] = "";
 	char *next = NULL;
-	enum loose_kind kind;
+	pw__ref_kind kind;
 	unsigned int depth, i;
 	int error = 0;
 
@@ -302,19 +322,14 @@ int pw__refdb_resolve_name(pw_ref_result *res, char **final_name, pw_refdb *db, 
 		cur = seen[depth];
 		chain_add(chain, sizeof(chain), cur);
 		res->depth = depth;
-		if ((error = read_loose(&kind, &res->id, &next, db->repo, cur)) < 0)
+		if ((error = read_ref(&kind, &res->id, &next, &pe, db, cur)) < 0)
 			goto out;
-		if (kind == LOOSE_OID)
-			goto found;
-		if (kind == LOOSE_SYMREF)
-			continue;
-		if ((error = pw__refdb_packed_find(&pe, db, cur)) < 0)
-			goto out;
-		if (pe) {
-			res->id = pe->id;
+		if (kind == PW__REF_OID) {
 			res->packed = pe;
 			goto found;
 		}
+		if (kind == PW__REF_SYMREF)
+			continue;
 		if (depth == 0)
 			error = pw__error_set(PW_ENOTFOUND, "%s: no ref '%.200s'",
 				db->repo->gitdir, cur);
@@ -360,7 +375,7 @@ int pw_repo_ref(pw_oid *out, pw_repo *repo, const char *name)
 
 int pw_repo_head_target(char **target_out, pw_repo *repo)
 {
-	enum loose_kind kind;
+	pw__ref_kind kind;
 	char *target = NULL;
 	pw_oid id;
 	int error;
@@ -368,9 +383,24 @@ int pw_repo_head_target(char **target_out, pw_repo *repo)
 	if (!target_out || !repo)
 		return pw__error_set(PW_EINVALID, "pw_repo_head_target: NULL argument");
 	*target_out = NULL;
+	if (repo->reftable) {
+		const pw_packed_ref *pe;
+		pw_refdb db;
+
+		/* HEAD is in the stack; the file says "ref: refs/heads/.invalid" for older gits */
+		pw__refdb_init(&db, repo);
+		error = pw__refdb_reftable_read(&kind, &id, &target, &pe, &db, "HEAD");
+		pw__refdb_dispose(&db);
+		if (error < 0)
+			return error;
+		if (kind == PW__REF_ABSENT)
+			return pw__error_set(PW_ENOTFOUND, "%s/reftable: no HEAD", repo->commondir);
+		*target_out = target;
+		return 0;
+	}
 	if ((error = read_loose(&kind, &id, &target, repo, "HEAD")) < 0)
 		return error;
-	if (kind == LOOSE_ABSENT)
+	if (kind == PW__REF_ABSENT)
 		return pw__error_set(PW_ENOTFOUND, "%s/HEAD: no such file", repo->gitdir);
 	*target_out = target; /* NULL when detached */
 	return 0;
@@ -577,8 +607,7 @@ int pw_repo_foreach_ref(pw_repo *repo, pw_ref_cb cb, void *payload)
 	return pw_repo_foreach_ref_warn(repo, cb, NULL, payload);
 }
 
-/* Tell `warn` of one ref left out. */
-static void warn_ref(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, const char *detail,
+void pw__ref_warn(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, const char *detail,
 	void *payload)
 {
 	if (warn)
@@ -596,6 +625,46 @@ static int contains(const char *buf, size_t len, const char *s, size_t n)
 		p++;
 	}
 	return 0;
+}
+
+int pw__refdb_resolve_listed(pw_ref_result *res, pw_refdb *db, const char *name,
+	pw_ref_warn_cb warn, void *payload)
+{
+	int error = pw__refdb_resolve(res, db, name);
+
+	if (error == PW_ENOTFOUND) {
+		/* a dangling symbolic ref (or a ref deleted meanwhile): skipped */
+		pw_error_clear();
+		return 1;
+	}
+	if (error == PW_ECORRUPT) {
+		/* git: "ignoring broken ref", and goes on */
+		pw__ref_warn(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
+		pw_error_clear();
+		return 1;
+	}
+	return error;
+}
+
+/*
+ * Hand one resolved ref to `cb`: with `check_objects`, a ref to a missing
+ * object is left out (with a warning) and an annotated tag peeled.
+ */
+int pw__refdb_report_ref(pw_refdb *db, const char *name, const pw_ref_result *res,
+	int check_objects, pw_ref_cb cb, pw_ref_warn_cb warn, void *payload)
+{
+	pw_oid peeled;
+	int has_peeled, skip, error;
+
+	if (!check_objects)
+		return cb(name, &res->id, NULL, payload);
+	if ((error = ref_peeled(&peeled, &has_peeled, &skip, db, res)) < 0)
+		return error;
+	if (skip) {
+		pw__ref_warn(warn, name, PW_REF_MISSING_OBJECT, "its object does not exist", payload);
+		return 0;
+	}
+	return cb(name, &res->id, has_peeled ? &peeled : NULL, payload);
 }
 
 /*
@@ -618,6 +687,10 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 	if (plen && start[plen - 1] == '/')
 		start[plen - 1] = '\0';
 	pw__refdb_init(&db, repo);
+	if (db.reftable) {
+		error = pw__refdb_foreach_reftable(&db, prefix, check_objects, cb, warn, payload);
+		goto out;
+	}
 	if ((error = pw__refdb_load_packed(&db)) < 0)
 		goto out;
 	/*
@@ -649,8 +722,7 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 		const char *next = i < loose.n ? loose.v[i] : NULL;
 		pw_ref_result res;
 		const char *name;
-		pw_oid peeled;
-		int has_peeled, skip, c;
+		int c;
 
 		if (pe && (strncmp(pe->name, prefix, plen) != 0 ||
 			   (j > 0 && !strcmp(db.packed[j - 1].name, pe->name)))) {
@@ -660,13 +732,13 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 		if (pe && (!next || strcmp(pe->name, next) < 0))
 			next = pe->name;
 		if (k < bad.n && (!next || strcmp(bad.v[k], next) < 0)) {
-			warn_ref(warn, bad.v[k], PW_REF_BAD_NAME, "not a valid ref name", payload);
+			pw__ref_warn(warn, bad.v[k], PW_REF_BAD_NAME, "not a valid ref name", payload);
 			k++;
 			continue;
 		}
 		if (pe && pe->bad_name) {
 			if (i == loose.n || strcmp(loose.v[i], pe->name))
-				warn_ref(warn, pe->name, PW_REF_BAD_NAME,
+				pw__ref_warn(warn, pe->name, PW_REF_BAD_NAME,
 					"packed-refs: not a valid ref name", payload);
 			j++;
 			continue;
@@ -676,22 +748,12 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 			name = loose.v[i++];
 			if (c == 0)
 				j++;
-			error = pw__refdb_resolve(&res, &db, name);
-			if (error == PW_ENOTFOUND) {
-				/* a dangling symbolic ref (or a ref deleted meanwhile): skipped */
-				pw_error_clear();
-				error = 0;
-				continue;
-			}
-			if (error == PW_ECORRUPT) {
-				/* git: "ignoring broken ref", and goes on */
-				warn_ref(warn, name, PW_REF_BAD_CONTENT, pw_error_last(), payload);
-				pw_error_clear();
-				error = 0;
-				continue;
-			}
-			if (error < 0)
+			if ((error = pw__refdb_resolve_listed(&res, &db, name, warn, payload)) < 0)
 				goto out;
+			if (error > 0) {
+				error = 0;
+				continue;
+			}
 		} else {
 			name = pe->name;
 			j++;
@@ -699,19 +761,7 @@ static int foreach_refs(pw_repo *repo, const char *prefix, int check_objects, pw
 			res.id = pe->id;
 			res.packed = pe;
 		}
-		if (!check_objects) {
-			if ((error = cb(name, &res.id, NULL, payload)) != 0)
-				goto out;
-			continue;
-		}
-		if ((error = ref_peeled(&peeled, &has_peeled, &skip, &db, &res)) < 0)
-			goto out;
-		if (skip) {
-			warn_ref(warn, name, PW_REF_MISSING_OBJECT, "its object does not exist",
-				payload);
-			continue;
-		}
-		if ((error = cb(name, &res.id, has_peeled ? &peeled : NULL, payload)) != 0)
+		if ((error = pw__refdb_report_ref(&db, name, &res, check_objects, cb, warn, payload)) != 0)
 			goto out;
 	}
 out:

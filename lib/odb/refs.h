@@ -43,7 +43,12 @@ typedef struct pw_refdb {
 	size_t npacked;
 	pw_packed_ref found;       /* what the last bisection found */
 	pw_peeled_trait peeled_trait;
+	int reftable;              /* the repository keeps its refs in a reftable stack */
+	struct pw__rt_stack *rt;   /* that stack, read on first need */
 } pw_refdb;
+
+/* What reading one ref found. */
+typedef enum { PW__REF_ABSENT, PW__REF_OID, PW__REF_SYMREF } pw__ref_kind;
 
 /* Where a resolved ref ended. */
 typedef struct pw_ref_result {
@@ -63,6 +68,39 @@ void pw__refdb_dispose(pw_refdb *db);
  * an unsorted one is parsed whole and sorted.
  */
 int pw__refdb_load_packed(pw_refdb *db);
+
+/* The reftable stack of a reftable repository, read on first need (borrowed from db). */
+int pw__refdb_stack(struct pw__rt_stack **out, pw_refdb *db);
+
+/*
+ * refs_reftable.c: read ref `name` from the stack: its kind, its id (and
+ * *pe = db->found with the peeled id) or its target (*target, pw__free).
+ */
+int pw__refdb_reftable_read(pw__ref_kind *kind, pw_oid *id, char **target,
+	const pw_packed_ref **pe, pw_refdb *db, const char *name);
+
+/* refs_reftable.c: pw_repo_foreach_ref's work over the stack's merged view. */
+int pw__refdb_foreach_reftable(pw_refdb *db, const char *prefix, int check_objects,
+	pw_ref_cb cb, pw_ref_warn_cb warn, void *payload);
+
+/*
+ * Hand one resolved ref to `cb`: with `check_objects`, a ref to a missing
+ * object is left out (told to `warn`) and an annotated tag peeled.
+ */
+int pw__refdb_report_ref(pw_refdb *db, const char *name, const pw_ref_result *res,
+	int check_objects, pw_ref_cb cb, pw_ref_warn_cb warn, void *payload);
+
+/*
+ * Resolve `name`, a ref being listed: 0 and *res; 1 when it is left out
+ * as git leaves it out (dangling: silently; broken: told to `warn`); < 0
+ * on other errors.
+ */
+int pw__refdb_resolve_listed(pw_ref_result *res, pw_refdb *db, const char *name,
+	pw_ref_warn_cb warn, void *payload);
+
+/* Tell `warn` (may be NULL) of one ref left out. */
+void pw__ref_warn(pw_ref_warn_cb warn, const char *name, pw_ref_broken why, const char *detail,
+	void *payload);
 
 /* Parse every line of packed-refs into db->packed (for iteration). */
 int pw__refdb_parse_packed(pw_refdb *db);

@@ -12,6 +12,7 @@
 
 #include "odb/config.h"
 #include "odb/internal.h"
+#include "odb/reftable.h"
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/banned.h"
@@ -464,6 +465,7 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	if (!(repo = pw__calloc(1, sizeof(*repo))))
 		return pw__error_nomem();
 	pthread_mutex_init(&repo->promised_lock, NULL);
+	pthread_mutex_init(&repo->rt_lock, NULL);
 	pw__bad_init(repo);
 	if ((error = pw__sources_init(repo)) < 0) {
 		pw__free(repo);
@@ -502,6 +504,10 @@ int pw_repo_open(pw_repo **out, const char *path, const pw_repo_options *opts)
 	/* git's rule: an extension of format 1 this reader does not know refuses the repository */
 	if ((error = pw__repo_check_format(&repo->config, repo->commondir)) < 0)
 		goto fail;
+	{
+		const char *rs = pw__config_get(&repo->config, "extensions.refstorage", NULL);
+		repo->reftable = rs && !strcmp(rs, "reftable");
+	}
 	repo->use_midx = pw__config_bool(&repo->config, "core.multipackindex", 1);
 	if ((error = pw__promisor_init(repo)) < 0)
 		goto fail;
@@ -564,6 +570,8 @@ void pw_repo_free(pw_repo *repo)
 	pw__promised_free(repo->promised);
 	pw__free(repo->promisor_name);
 	pthread_mutex_destroy(&repo->promised_lock);
+	pw__rt_stack_put(repo, repo->rt_cache);
+	pthread_mutex_destroy(&repo->rt_lock);
 	pw__bad_free(repo);
 	pw__replace_free(repo->replace);
 	if (repo->own_dcache)

@@ -83,13 +83,13 @@ static int check_value(const struct extension *ext, const char *key, const char 
 		return pw__error_set(PW_EUNSUPPORTED, "%s/config: unknown %s '%s'", commondir, key,
 			v ? v : "");
 	case REFSTORAGE:
-		/* a reftable (or any other) ref store is not read yet: refused by name */
-		if (v && !strcmp(v, "files"))
+		/* files, or a reftable stack in reftable/ (read-only); a stack elsewhere is refused */
+		if (v && (!strcmp(v, "files") || !strcmp(v, "reftable")))
 			return 0;
-		if (v && (!strcmp(v, "reftable") || !strncmp(v, "reftable://", 11)))
+		if (v && (!strncmp(v, "reftable://", 11) || !strncmp(v, "files://", 8)))
 			return pw__error_set(PW_EUNSUPPORTED,
-				"%s/config: %s = %s: reftable ref storage is not supported", commondir,
-				key, v);
+				"%s/config: %s = %s: ref storage at another path is not supported",
+				commondir, key, v);
 		return pw__error_set(PW_EUNSUPPORTED, "%s/config: unknown %s '%s'", commondir, key,
 			v ? v : "");
 	}

@@ -8,7 +8,7 @@ fixtures=$(cd "$here/../../fixtures" && pwd)
 out=${1:?usage: make-seeds.sh OUTDIR}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/packwin-seeds-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-for t in idx pack delta loose refs reflog http midx config companion; do
+for t in idx pack delta loose refs reflog http midx config companion reftable; do
   rm -rf "$out/fuzz_$t"
   mkdir -p "$out/fuzz_$t"
 done
@@ -251,6 +251,27 @@ done
 printf '[core]\n\tbare = true\n[remote "origin"]\n\turl = "a \\"quoted\\" \\\n\tvalue" ; c\n[Sec.Sub]\nflag\n' \
 	>"$out/fuzz_config/forms"
 
-for t in idx pack delta loose refs reflog http midx config companion; do
+# reftable: tables of basic.git's twin under several layouts, and the corrupt kinds
+rt="python3 $here/../tools/reftable.py"
+i=0
+for opts in "" "--block-size 256 --restart-interval 1 --index always" "--unaligned --block-size 128" \
+	"--format-version 2" "--block-size 256 --split 3"; do
+	i=$((i + 1))
+	# shellcheck disable=SC2086
+	$rt from-files "$fixtures/repos/basic.git" "$tmp/rt$i" $opts >/dev/null
+	for f in "$tmp/rt$i"/reftable/*.ref "$tmp/rt$i"/reftable/*.log; do
+		[ -f "$f" ] && cp "$f" "$out/fuzz_reftable/layout$i-$(basename "$f" | cut -c1-29)"
+	done
+done
+$rt from-files "$fixtures/repos/sha256.git" "$tmp/rt256" --hash sha256 >/dev/null
+cp "$tmp"/rt256/reftable/*.ref "$out/fuzz_reftable/sha256"
+for kind in truncated bad-version footer-crc index-outside unsorted-keys restart-out-of-range \
+	prefix-too-long block-len-past-end; do
+	$rt corrupt "$kind" "$tmp/rt5" "$tmp/bad-$kind" >/dev/null 2>&1 || continue
+	cp "$tmp/bad-$kind/reftable/$(tail -n 1 "$tmp/bad-$kind/reftable/tables.list")" \
+		"$out/fuzz_reftable/corrupt-$kind"
+done
+
+for t in idx pack delta loose refs reflog http midx config companion reftable; do
   printf '%s: %s seeds\n' "fuzz_$t" "$(find "$out/fuzz_$t" -type f | wc -l)"
 done

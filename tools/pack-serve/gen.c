@@ -154,6 +154,30 @@ int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const cha
 	return ps_gen_refs_mtime(mtime, commondir);
 }
 
+int ps_gen_head(struct ps_buf *out, pw_repo *repo)
+{
+	char hex[PW_OID_MAX_HEXSZ + 1];
+	char *target = NULL;
+	pw_oid id;
+	int err;
+
+	if ((err = pw_repo_head_target(&target, repo)) < 0)
+		return err;
+	if (target) {
+		if ((err = ps_buf_add(out, "ref: ", 5)) == 0 &&
+		    (err = ps_buf_add(out, target, strlen(target))) == 0)
+			err = ps_buf_add(out, "\n", 1);
+		pw_string_free(target);
+		return err;
+	}
+	if ((err = pw_repo_ref(&id, repo, "HEAD")) < 0)
+		return err;
+	pw_oid_tostr(hex, &id, pw_repo_oid_type(repo));
+	if ((err = ps_buf_add(out, hex, strlen(hex))) < 0)
+		return err;
+	return ps_buf_add(out, "\n", 1);
+}
+
 int ps_gen_refs_state(struct ps_refs_state *rs, const char *commondir, const char *gitdir)
 {
 	char path[PATH_MAX];
@@ -164,6 +188,10 @@ int ps_gen_refs_state(struct ps_refs_state *rs, const char *commondir, const cha
 	/* A reftable stack changes inside files we do not look at here. */
 	rs->complete = !(pw__path_join(path, sizeof(path), commondir, "reftable") == 0 &&
 		stat(path, &st) == 0);
+	if (!rs->complete &&
+	    pw__path_join(path, sizeof(path), commondir, "reftable/tables.list") == 0 &&
+	    stat(path, &st) == 0)
+		note(rs, &st);
 	if (gitdir && pw__path_join(path, sizeof(path), gitdir, "HEAD") == 0 && stat(path, &st) == 0)
 		note(rs, &st);
 	if (pw__path_join(path, sizeof(path), commondir, "packed-refs") == 0 && stat(path, &st) == 0)

@@ -23,6 +23,14 @@ struct ps_buf {
  */
 int ps_gen_info_refs(struct ps_buf *out, time_t *mtime, pw_repo *repo, const char *commondir);
 
+/*
+ * HEAD as git writes the file, from the ref store: "ref: NAME\n" for a
+ * symbolic HEAD (a reftable repository's real target, never the
+ * "refs/heads/.invalid" placeholder of its HEAD file), or the id and a
+ * newline when detached. 0 or a PW_E… code.
+ */
+int ps_gen_head(struct ps_buf *out, pw_repo *repo);
+
 /* The newest mtime of the ref sources of `commondir` (packed-refs, every folder under refs/). 0 or a PW_E… code. */
 int ps_gen_refs_mtime(time_t *mtime, const char *commondir);
 
@@ -32,7 +40,8 @@ int ps_gen_refs_mtime(time_t *mtime, const char *commondir);
  * refs/, and a digest of their identities and mtimes to the nanosecond.
  * A ref written, moved or deleted renames or unlinks a file in its folder
  * (or rewrites packed-refs), so the digest changes; `complete` is 0 when
- * it cannot tell (a reftable stack). 0 or a PW_E… code.
+ * it cannot tell (a reftable stack: its tables.list counts in the mtime).
+ * 0 or a PW_E… code.
  */
 struct ps_refs_state {
 	time_t mtime;

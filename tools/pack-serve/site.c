@@ -465,10 +465,16 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 				*why = ps_site_why("cannot open repository");
 			return err;
 		}
-		err = ps_gen_info_refs(&buf, &mtime, r->repo, real_common);
+		if (kind == PS_KIND_HEAD) {
+			err = ps_gen_head(&buf, r->repo);
+			if (err == 0)
+				err = ps_gen_refs_mtime(&mtime, real_common);
+		} else {
+			err = ps_gen_info_refs(&buf, &mtime, r->repo, real_common);
+		}
 		repo_put(site, r);
 		if (err < 0)
-			*why = ps_site_why("cannot list refs");
+			*why = ps_site_why(kind == PS_KIND_HEAD ? "cannot read HEAD" : "cannot list refs");
 	}
 	if (err < 0) {
 		pw__free(buf.data);
@@ -597,6 +603,10 @@ int ps_site_lookup_host(struct ps_body *out, struct ps_site *site, const char *p
 			return -404;
 		return generate(out, site, &l, kind, host, host_len, bundle_path, why);
 	case PS_KIND_HEAD:
+		/* a reftable repository's HEAD file is a placeholder: HEAD is in the stack */
+		if (pw__path_join(file, PATH_MAX, l.commondir, "reftable") == 0 &&
+		    stat_is(file, S_IFDIR))
+			return generate(out, site, &l, kind, NULL, 0, NULL, why);
 		if (pw__path_join(file, PATH_MAX, l.gitdir, rel))
 			return -404;
 		break;

@@ -264,7 +264,7 @@ static void test_single_repo(void **state)
 	assert_string_equal(b.etag, etag);
 	ps_body_release(site, &b);
 	snprintf(rel, sizeof(rel), "root%s", loose);
-	expect_file(site, loose, rel, "application/x-git-loose-object", 0, NULL);
+	expect_file(site, loose, rel, "application/x-git-loose-object", 1, NULL);
 
 	check_info_refs(site, "/info/refs", "root");
 	check_info_packs(site, "/objects/info/packs", "root");

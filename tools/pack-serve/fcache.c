@@ -289,8 +289,10 @@ static int entry_make(struct ps_fentry **out, int *fd_out, struct ps_fcache *fc,
 		return FC_RETRY;
 	}
 	e->ctype = content_type(kind);
-	e->immutable = kind == PS_KIND_PACK || kind == PS_KIND_IDX || kind == PS_KIND_REV;
-	if (e->immutable)
+	/* Their names are content hashes: the bytes under a name never change (see pack-serve(1), CACHING). */
+	e->immutable = kind == PS_KIND_PACK || kind == PS_KIND_IDX || kind == PS_KIND_REV ||
+		kind == PS_KIND_LOOSE;
+	if (kind != PS_KIND_LOOSE && e->immutable)
 		err = trailer_etag(e, fd, path);
 	else
 		identity_etag(e);

@@ -43,7 +43,7 @@ struct ps_body {
 	time_t mtime;             /* Last-Modified */
 	char etag[72];            /* strong ETag with its quotes: a pack's/idx's/rev's own checksum in hex, else derived from identity or content */
 	const char *content_type; /* static string */
-	int immutable;            /* packs, idx and rev files: Cache-Control: public, max-age=31536000, immutable */
+	int immutable;            /* packs, idx, rev files and loose objects: Cache-Control: public, max-age=31536000, immutable */
 	int weak_date;            /* mtime is only a hint (a generated bundle): If-Range needs the ETag */
 	const struct ps_piece *pieces; /* npieces > 0: the body is these, end to end (fd < 0, mem NULL); size is their sum */
 	size_t npieces;

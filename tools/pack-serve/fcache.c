@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fcache.h"
@@ -36,6 +37,9 @@ struct ps_fentry {
 	int stale;
 	int kept;                       /* on ps_fcache.kept: holds one descriptor lent until kept_until */
 	int64_t kept_until;             /* CLOCK_MONOTONIC seconds */
+	int64_t kept_limit;             /* kept_until never passes it: ten keeps after the last list naming it */
+	int64_t keep_for;               /* seconds each use of its folder pushes kept_until */
+	uint64_t dir_hash;              /* of its folder: a download from there keeps its neighbours */
 	pw_list keep;
 	struct ps_fentry *hnext;        /* hash chain */
 	pw_list lru;                    /* on ps_fcache.lru while in the table */
@@ -56,13 +60,55 @@ int ps_inside_root(const char *root, size_t rootlen, const char *real)
 	return !strncmp(real, root, rootlen) && (real[rootlen] == '/' || real[rootlen] == '\0');
 }
 
-static uint64_t hash_str(const char *s)
+static uint64_t hash_mem(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 
-	while (*s)
+	while (n--)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
 	return h;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	return hash_mem(s, strlen(s));
+}
+
+static uint64_t hash_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return hash_mem(path, slash ? (size_t)(slash - path) : 0);
+}
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * A client is downloading from `path`'s folder: the packs kept there stay
+ * kept (it may be a clone going through the list it read). Lock held.
+ */
+static void keep_neighbours(struct ps_fcache *fc, const char *path)
+{
+	uint64_t dh;
+	int64_t now;
+	pw_list *it;
+
+	if (pw__list_empty(&fc->kept))
+		return;
+	dh = hash_dir(path);
+	now = mono_now();
+	PW_LIST_FOREACH(it, &fc->kept) {
+		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
+		int64_t until = now + e->keep_for;
+		if (e->dir_hash == dh && until > e->kept_until)
+			e->kept_until = until < e->kept_limit ? until : e->kept_limit;
+	}
 }
 
 int ps_fcache_init(struct ps_fcache *fc, pw_wm *wm, pthread_mutex_t *lock,
@@ -355,6 +401,7 @@ static int kept_body(struct ps_body *out, struct ps_fcache *fc, const char *path
 	}
 	e->held++;
 	pw__list_move_front(&fc->lru, &e->lru);
+	keep_neighbours(fc, path);
 	pthread_mutex_unlock(fc->lock);
 	fill(out, e, fd);
 	return 0;
@@ -383,6 +430,8 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 		if (e && same_identity(e, &st)) {
 			e->held++;
 			pw__list_move_front(&fc->lru, &e->lru);
+			if (kind == PS_KIND_PACK || kind == PS_KIND_IDX)
+				keep_neighbours(fc, path);
 			pthread_mutex_unlock(fc->lock);
 			/* Outside our lock: a descriptor evicted meanwhile is re-opened (and re-checked) here. */
 			err = pw_wm_lend_fd(&fd, e->file);
@@ -418,6 +467,8 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 		fc->table[h & fc->mask] = e;
 		pw__list_push_front(&fc->lru, &e->lru);
 		fc->count++;
+		if (kind == PS_KIND_PACK || kind == PS_KIND_IDX)
+			keep_neighbours(fc, path);
 		evict(fc);
 		pthread_mutex_unlock(fc->lock);
 		fill(out, e, fd);
@@ -441,8 +492,10 @@ void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
 	body->fd = -1;
 }
 
-void ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind, int64_t until)
+void ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind,
+	unsigned int seconds)
 {
+	int64_t until = mono_now() + seconds;
 	const char *why = NULL;
 	struct ps_fentry *e;
 	struct ps_body b;
@@ -451,6 +504,9 @@ void ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind, i
 		return; /* gone already, or no descriptor to spare: only a courtesy */
 	e = b.priv_file;
 	pthread_mutex_lock(fc->lock);
+	e->keep_for = seconds;
+	e->kept_limit = until + 9 * (int64_t)seconds;
+	e->dir_hash = hash_dir(path);
 	if (e->kept) {
 		if (until > e->kept_until)
 			e->kept_until = until;

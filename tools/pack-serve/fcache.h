@@ -45,14 +45,16 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body);
 
 /*
- * Keep the file at `path` open and servable under that name until
- * `until` (CLOCK_MONOTONIC seconds), even if it is deleted meanwhile:
- * objects/info/packs does it for the packs it names, so that a client
- * that read the list gets them after a repack deleted them. Best effort
- * (a file that cannot be opened, or half the descriptor budget kept
- * already, is not kept). Each call pushes `until` later.
+ * Keep the file at `path` open and servable under that name, even if it
+ * is deleted meanwhile, for `seconds`, and as long after each download of
+ * a pack or idx from the same folder (a clone going through the list),
+ * but never past ten times `seconds` from this call: objects/info/packs
+ * does it for the packs it names, so that a client that read the list
+ * gets them after a repack deleted them. Best effort (a file that cannot
+ * be opened, or half the descriptor budget kept already, is not kept).
  */
-void ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind, int64_t until);
+void ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind,
+	unsigned int seconds);
 
 /*
  * Let go of what the disk no longer has: files kept past their time, and

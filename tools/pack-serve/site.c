@@ -417,13 +417,13 @@ static int confined(struct ps_site *site, const char *dir, const char *name, int
  * to download. A repack meanwhile deletes them, and a 404 there fails the
  * clone (git does not read the list again). So every pack the list names
  * is kept open, servable under its name, for keep_seconds after the list
- * was last sent (the idle timeout: as long as a client may pause between
- * two requests); the sweep lets it go after that.
+ * was last sent or a pack of that repository was last asked for (the
+ * idle timeout: as long as a client may pause between two requests); the
+ * sweep lets it go after that.
  */
 static void keep_listed(struct ps_site *site, const char *objdir, const char *list)
 {
 	char path[PATH_MAX];
-	int64_t until = coarse_now() + site->keep_seconds;
 	const char *line, *end;
 	size_t len;
 
@@ -435,9 +435,9 @@ static void keep_listed(struct ps_site *site, const char *objdir, const char *li
 		if ((size_t)snprintf(path, sizeof(path), "%s/pack/%.*s", objdir, (int)(len - 2),
 			line + 2) >= sizeof(path))
 			continue;
-		ps_fcache_keep(&site->fc, path, PS_KIND_PACK, until);
+		ps_fcache_keep(&site->fc, path, PS_KIND_PACK, site->keep_seconds);
 		memcpy(path + strlen(path) - 5, ".idx", 5);
-		ps_fcache_keep(&site->fc, path, PS_KIND_IDX, until);
+		ps_fcache_keep(&site->fc, path, PS_KIND_IDX, site->keep_seconds);
 	}
 }
 

@@ -67,6 +67,9 @@ TG=$(echo "$(date +%s.%N) - $start" | bc)
 # nginx, one worker, serving the bundle git wrote (what a static host or CDN would hold).
 mkdir -p "$OUT/nginx/www" "$OUT/nginx/tmp"
 ln "$OUT/git.bundle" "$OUT/nginx/www/git.bundle" 2>/dev/null || cp "$OUT/git.bundle" "$OUT/nginx/www/"
+# Its worker runs as another user when started by root: let it read the bundle.
+chmod 755 "$OUT" "$OUT/nginx" "$OUT/nginx/www"
+chmod 644 "$OUT/nginx/www/git.bundle"
 NPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cat > "$OUT/nginx/nginx.conf" <<EOF
 worker_processes 1;
@@ -89,13 +92,13 @@ EOF
 "$NGINX" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" &
 PIDS+=($!)
 NMASTER=$!
-NWORKER=
+NWORKER= nok=
 for _ in $(seq 50); do
 	NWORKER=$(pgrep -P "$NMASTER" | head -1 || true)
-	[ -n "$NWORKER" ] && curl -sf -o /dev/null "http://127.0.0.1:$NPORT/git.bundle" && break
+	[ -n "$NWORKER" ] && curl -sf -o /dev/null "http://127.0.0.1:$NPORT/git.bundle" && nok=1 && break
 	sleep 0.1
 done
-[ -n "$NWORKER" ] || { echo "serve-bundle.sh: nginx did not start" >&2; cat "$OUT/nginx/error.log" >&2; exit 2; }
+[ -n "$nok" ] || { echo "serve-bundle.sh: nginx did not start" >&2; cat "$OUT/nginx/error.log" >&2; exit 2; }
 
 declare -A URL=( [pack]=$B/one.git/objects/pack/$(basename "$PACK") [bundle-1]=$B/one.git/bundle
 	[bundle-2]=$B/two.git/bundle [nginx-git-bundle]=http://127.0.0.1:$NPORT/git.bundle )

@@ -12,7 +12,7 @@ CORPUS ?= ../shared/corpus
 TESTS ?= AUTO
 PACKCAT = $(BUILD)/tools/packcat
 
-.PHONY: all deps build run test test-asan test-tsan test-valgrind test-fuzz fuzz fixtures clean
+.PHONY: all deps build run test test-soak test-asan test-tsan test-valgrind test-fuzz fuzz fixtures clean
 
 all: build
 
@@ -30,8 +30,13 @@ run: deps
 
 test: deps
 	@$(MAKE) --no-print-directory build TESTS=ON
-	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE valgrind
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -LE 'valgrind|soak-long'
 	$(MAKE) --no-print-directory test-asan test-tsan test-valgrind test-fuzz
+
+# The long runs (label soak): the mixed-load soak and 60 s of repacks under live clients.
+test-soak: deps
+	@$(MAKE) --no-print-directory build TESTS=ON
+	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -L soak
 
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DPACKWIN_ENABLE_ASAN=ON -DPACKWIN_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \

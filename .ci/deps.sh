@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config zlib1g-dev libssl-dev libcmocka-dev
       libgit2-dev libdeflate-dev git curl valgrind time clang libclang-rt-14-dev
-      python3 procps go-md2man man-db)
+      python3 procps go-md2man man-db varnish)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

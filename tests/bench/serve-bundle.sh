@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# serve-bundle.sh: what a bundle costs pack-serve next to the pack it is made of — server CPU per GB (perf stat task-clock) downloading the libgit2 corpus's .pack, its one-pack bundle, and the bundle of the same objects split into two packs (trailer cached); and the time to the first byte of a bundle for a pack set seen for the first time (closure proof + trailer) against `git bundle create --all`.
+# serve-bundle.sh: what a bundle costs pack-serve next to the pack it is made of — server CPU per GB (perf stat task-clock) downloading the libgit2 corpus's .pack, its one-pack bundle, the bundle of the same objects split into two packs (trailer cached), and nginx serving a `git bundle create --all` file of the same repository; and the time to the first byte of a bundle for a pack set seen for the first time (closure proof + trailer) against `git bundle create --all`.
 #
 # Usage: PACK_SERVE=build/tools/pack-serve tests/bench/serve-bundle.sh [ROUNDS] [DOWNLOADS]
 #
 # One worker (--threads 1); the three downloads interleaved for ROUNDS (5)
 # rounds of DOWNLOADS (10) sequential curl downloads each. Prints CPU s/GB
 # per round (sorted) and medians, then the first-byte times. Needs perf,
-# curl, git. Run from the project's root.
+# curl, git; installs nginx (Debian's nginx-light) when it is missing
+# (bench dependencies are this script's, not `make deps`'). nginx runs one
+# worker with sendfile on, as pack-serve runs one thread; its worker's
+# task-clock is counted. Run from the project's root.
 set -euo pipefail
 
 PACK_SERVE=${PACK_SERVE:-build/tools/pack-serve}
@@ -14,7 +17,13 @@ ROUNDS=${1:-5}
 DOWNLOADS=${2:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
 CORPUS=${CORPUS:-$HERE/../../../shared/corpus}
-for t in perf curl git "$PACK_SERVE"; do
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+if [ ! -x "$NGINX" ]; then
+	SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx-light >/dev/null ||
+		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nginx >/dev/null
+fi
+for t in perf curl git "$PACK_SERVE" "$NGINX"; do
 	command -v "$t" >/dev/null || [ -x "$t" ] || { echo "serve-bundle.sh: $t is missing" >&2; exit 2; }
 done
 
@@ -55,15 +64,54 @@ start=$(date +%s.%N)
 git --git-dir="$OUT/root/one.git" bundle create "$OUT/git.bundle" --all 2>/dev/null
 TG=$(echo "$(date +%s.%N) - $start" | bc)
 
-declare -A URL=( [pack]=/one.git/objects/pack/$(basename "$PACK") [bundle-1]=/one.git/bundle [bundle-2]=/two.git/bundle )
-declare -A BYTES=( [pack]=$SIZE [bundle-1]=$(stat -c %s "$OUT/one.bundle") [bundle-2]=$(stat -c %s "$OUT/two.bundle") )
-names=(pack bundle-1 bundle-2)
+# nginx, one worker, serving the bundle git wrote (what a static host or CDN would hold).
+mkdir -p "$OUT/nginx/www" "$OUT/nginx/tmp"
+ln "$OUT/git.bundle" "$OUT/nginx/www/git.bundle" 2>/dev/null || cp "$OUT/git.bundle" "$OUT/nginx/www/"
+# Its worker runs as another user when started by root: let it read the bundle.
+chmod 755 "$OUT" "$OUT/nginx" "$OUT/nginx/www"
+chmod 644 "$OUT/nginx/www/git.bundle"
+NPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat > "$OUT/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $OUT/nginx/nginx.pid;
+error_log $OUT/nginx/error.log;
+events { worker_connections 64; }
+http {
+	access_log off;
+	sendfile on;
+	tcp_nopush on;
+	client_body_temp_path $OUT/nginx/tmp;
+	proxy_temp_path $OUT/nginx/tmp;
+	fastcgi_temp_path $OUT/nginx/tmp;
+	uwsgi_temp_path $OUT/nginx/tmp;
+	scgi_temp_path $OUT/nginx/tmp;
+	server { listen 127.0.0.1:$NPORT; root $OUT/nginx/www; }
+}
+EOF
+"$NGINX" -p "$OUT/nginx" -c "$OUT/nginx/nginx.conf" &
+PIDS+=($!)
+NMASTER=$!
+NWORKER= nok=
+for _ in $(seq 50); do
+	NWORKER=$(pgrep -P "$NMASTER" | head -1 || true)
+	[ -n "$NWORKER" ] && curl -sf -o /dev/null "http://127.0.0.1:$NPORT/git.bundle" && nok=1 && break
+	sleep 0.1
+done
+[ -n "$nok" ] || { echo "serve-bundle.sh: nginx did not start" >&2; cat "$OUT/nginx/error.log" >&2; exit 2; }
+
+declare -A URL=( [pack]=$B/one.git/objects/pack/$(basename "$PACK") [bundle-1]=$B/one.git/bundle
+	[bundle-2]=$B/two.git/bundle [nginx-git-bundle]=http://127.0.0.1:$NPORT/git.bundle )
+declare -A BYTES=( [pack]=$SIZE [bundle-1]=$(stat -c %s "$OUT/one.bundle") [bundle-2]=$(stat -c %s "$OUT/two.bundle")
+	[nginx-git-bundle]=$(stat -c %s "$OUT/git.bundle") )
+declare -A SERVER=( [pack]=$PID [bundle-1]=$PID [bundle-2]=$PID [nginx-git-bundle]=$NWORKER )
+names=(pack bundle-1 bundle-2 nginx-git-bundle)
 for r in $(seq "$ROUNDS"); do
 	for n in "${names[@]}"; do
-		perf stat -e task-clock -p "$PID" -o "$OUT/stat" &
+		perf stat -e task-clock -p "${SERVER[$n]}" -o "$OUT/stat" &
 		sp=$!
 		sleep 0.2
-		for _ in $(seq "$DOWNLOADS"); do curl -sf -o /dev/null "$B${URL[$n]}"; done
+		for _ in $(seq "$DOWNLOADS"); do curl -sf -o /dev/null "${URL[$n]}"; done
 		kill -INT "$sp"
 		wait "$sp" || true
 		awk -v n="$n" -v b="${BYTES[$n]}" -v d="$DOWNLOADS" '/task-clock/ { gsub(",", "", $1); printf "%s %.3f\n", n, $1 / 1000 / (b * d / 1e9) }' "$OUT/stat" >>"$OUT/results"

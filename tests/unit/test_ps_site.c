@@ -264,7 +264,7 @@ static void test_single_repo(void **state)
 	assert_string_equal(b.etag, etag);
 	ps_body_release(site, &b);
 	snprintf(rel, sizeof(rel), "root%s", loose);
-	expect_file(site, loose, rel, "application/x-git-loose-object", 0, NULL);
+	expect_file(site, loose, rel, "application/x-git-loose-object", 1, NULL);
 
 	check_info_refs(site, "/info/refs", "root");
 	check_info_packs(site, "/objects/info/packs", "root");
@@ -473,6 +473,53 @@ static void test_sha256_etags(void **state)
 	ps_site_free(site);
 }
 
+/* A pack named by objects/info/packs stays servable after it is deleted, until the sweep past its time. */
+static void test_kept_after_delete(void **state)
+{
+	char url[256], rel[300];
+	struct ps_site *site;
+	struct ps_body b;
+	const char *why;
+	char *old, *got;
+	size_t oldlen;
+	int fds, i;
+
+	(void)state;
+	sh("cp -R '%s' root", BASIC);
+	snprintf(url, sizeof(url), "/objects/pack/pack-%s.pack", BASIC_PACK);
+	snprintf(rel, sizeof(rel), "root%s", url);
+	old = slurp(rel, &oldlen);
+	fds = count_fds();
+	site = open_site("root", 0);
+	ps_site_set_keep(site, 1);
+	free(generated(site, "/objects/info/packs", NULL));
+	sh("rm '%s' root/objects/pack/pack-%s.idx", rel, BASIC_PACK);
+
+	assert_int_equal(ps_site_lookup(&b, site, url, &why), 0);
+	assert_int_equal(b.size, oldlen);
+	got = body_bytes(&b);
+	assert_memory_equal(got, old, oldlen);
+	free(got);
+	ps_body_release(site, &b);
+	assert_int_equal(status(site, "/objects/pack/pack-" BASIC_PACK ".idx"), 0);
+
+	/*
+	 * Kept 1 s after the last download from that folder, swept once a
+	 * second: 3 s without one and both are gone, descriptors too (a lookup
+	 * would keep them longer).
+	 */
+	for (i = 0; i < 30; i++) {
+		usleep(100 * 1000);
+		ps_site_sweep(site);
+	}
+	assert_int_equal(status(site, url), -404);
+	assert_int_equal(status(site, "/objects/pack/pack-" BASIC_PACK ".idx"), -404);
+	ps_site_sweep(site);
+	assert_int_equal(count_fds(), fds);
+	free(old);
+	ps_site_free(site);
+}
+
 static void test_replaced_while_held(void **state)
 {
 	char url[256], rel[300], etag[80];
@@ -640,6 +687,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_info_refs_like_git, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_sha256_etags, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_replaced_while_held, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_kept_after_delete, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_fd_budget, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_threads, make_tmpdir, remove_tmpdir),
 	};

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fcache.h"
@@ -32,8 +33,14 @@ struct ps_fentry {
 	char etag[72];
 	const char *ctype;
 	int immutable;
-	unsigned held;                  /* bodies lent from it */
+	unsigned held;                  /* bodies lent from it (and one for the keep) */
 	int stale;
+	int kept;                       /* on ps_fcache.kept: holds one descriptor lent until kept_until */
+	int64_t kept_until;             /* CLOCK_MONOTONIC seconds */
+	int64_t kept_limit;             /* kept_until never passes it: ten keeps after the last list naming it */
+	int64_t keep_for;               /* seconds each use of its folder pushes kept_until */
+	uint64_t dir_hash;              /* of its folder: a download from there keeps its neighbours */
+	pw_list keep;
 	struct ps_fentry *hnext;        /* hash chain */
 	pw_list lru;                    /* on ps_fcache.lru while in the table */
 };
@@ -53,13 +60,55 @@ int ps_inside_root(const char *root, size_t rootlen, const char *real)
 	return !strncmp(real, root, rootlen) && (real[rootlen] == '/' || real[rootlen] == '\0');
 }
 
-static uint64_t hash_str(const char *s)
+static uint64_t hash_mem(const char *s, size_t n)
 {
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 
-	while (*s)
+	while (n--)
 		h = (h ^ (unsigned char)*s++) * 0x100000001b3ULL;
 	return h;
+}
+
+static uint64_t hash_str(const char *s)
+{
+	return hash_mem(s, strlen(s));
+}
+
+static uint64_t hash_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return hash_mem(path, slash ? (size_t)(slash - path) : 0);
+}
+
+static int64_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+/*
+ * A client is downloading from `path`'s folder: the packs kept there stay
+ * kept (it may be a clone going through the list it read). Lock held.
+ */
+static void keep_neighbours(struct ps_fcache *fc, const char *path)
+{
+	uint64_t dh;
+	int64_t now;
+	pw_list *it;
+
+	if (pw__list_empty(&fc->kept))
+		return;
+	dh = hash_dir(path);
+	now = mono_now();
+	PW_LIST_FOREACH(it, &fc->kept) {
+		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
+		int64_t until = now + e->keep_for;
+		if (e->dir_hash == dh && until > e->kept_until)
+			e->kept_until = until < e->kept_limit ? until : e->kept_limit;
+	}
 }
 
 int ps_fcache_init(struct ps_fcache *fc, pw_wm *wm, pthread_mutex_t *lock,
@@ -73,6 +122,9 @@ int ps_fcache_init(struct ps_fcache *fc, pw_wm *wm, pthread_mutex_t *lock,
 	fc->root = root;
 	fc->rootlen = strlen(root);
 	pw__list_init(&fc->lru);
+	pw__list_init(&fc->kept);
+	/* Half the budget at most: what is kept must never starve what is sent. */
+	fc->max_kept = fd_limit ? fd_limit / 2 : 32;
 	/* Enough entries that every descriptor of the budget has a few paths to choose from. */
 	fc->max = fd_limit > 64 ? (size_t)fd_limit * 4 : 256;
 	while (buckets < fc->max * 2)
@@ -133,9 +185,23 @@ static void evict(struct ps_fcache *fc)
 	}
 }
 
+/* Stop keeping `e`: give back its descriptor and its hold. Lock held; `e` may be freed. */
+static void unkeep(struct ps_fcache *fc, struct ps_fentry *e)
+{
+	pw__list_remove(&e->keep);
+	e->kept = 0;
+	fc->nkept--;
+	pw_wm_return_fd(e->file);
+	if (--e->held == 0 && e->stale)
+		entry_free(e);
+}
+
 void ps_fcache_dispose(struct ps_fcache *fc)
 {
 	pw_list *first;
+
+	while ((first = pw__list_first(&fc->kept)) != NULL)
+		unkeep(fc, PW_LIST_ENTRY(first, struct ps_fentry, keep));
 
 	while ((first = pw__list_first(&fc->lru)) != NULL) {
 		struct ps_fentry *e = PW_LIST_ENTRY(first, struct ps_fentry, lru);
@@ -256,6 +322,7 @@ static int entry_make(struct ps_fentry **out, int *fd_out, struct ps_fcache *fc,
 		return -503;
 	}
 	e->hash = h;
+	pw__list_init(&e->keep);
 	if ((err = pw_wm_open(&e->file, fc->wm, real)) < 0) {
 		free(e->path);
 		free(e);
@@ -289,8 +356,10 @@ static int entry_make(struct ps_fentry **out, int *fd_out, struct ps_fcache *fc,
 		return FC_RETRY;
 	}
 	e->ctype = content_type(kind);
-	e->immutable = kind == PS_KIND_PACK || kind == PS_KIND_IDX || kind == PS_KIND_REV;
-	if (e->immutable)
+	/* Their names are content hashes: the bytes under a name never change (see pack-serve(1), CACHING). */
+	e->immutable = kind == PS_KIND_PACK || kind == PS_KIND_IDX || kind == PS_KIND_REV ||
+		kind == PS_KIND_LOOSE;
+	if (kind != PS_KIND_LOOSE && e->immutable)
 		err = trailer_etag(e, fd, path);
 	else
 		identity_etag(e);
@@ -317,6 +386,27 @@ static void fill(struct ps_body *out, struct ps_fentry *e, int fd)
 	out->priv_file = e;
 }
 
+/* A body of the file kept under `path` though the path is gone (a pack a repack deleted). 0 or -1. */
+static int kept_body(struct ps_body *out, struct ps_fcache *fc, const char *path, uint64_t h)
+{
+	struct ps_fentry *e;
+	int fd;
+
+	pthread_mutex_lock(fc->lock);
+	e = entry_find(fc, path, h);
+	/* Its descriptor is lent to the keep, so open: lending it again cannot fail on the name. */
+	if (!e || !e->kept || pw_wm_lend_fd(&fd, e->file) < 0) {
+		pthread_mutex_unlock(fc->lock);
+		return -1;
+	}
+	e->held++;
+	pw__list_move_front(&fc->lru, &e->lru);
+	keep_neighbours(fc, path);
+	pthread_mutex_unlock(fc->lock);
+	fill(out, e, fd);
+	return 0;
+}
+
 int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path,
 	enum ps_kind kind, const char **why)
 {
@@ -327,8 +417,11 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 
 	for (attempt = 0; attempt < FC_ATTEMPTS; attempt++) {
 		/* The one system call of a cache hit: has the path come to name another file? */
-		if (stat(path, &st) != 0)
+		if (stat(path, &st) != 0) {
+			if (errno == ENOENT && kept_body(out, fc, path, h) == 0)
+				return 0;
 			return errno == ENOMEM ? -503 : -404;
+		}
 		if (!S_ISREG(st.st_mode))
 			return -404;
 
@@ -337,6 +430,8 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 		if (e && same_identity(e, &st)) {
 			e->held++;
 			pw__list_move_front(&fc->lru, &e->lru);
+			if (kind == PS_KIND_PACK || kind == PS_KIND_IDX)
+				keep_neighbours(fc, path);
 			pthread_mutex_unlock(fc->lock);
 			/* Outside our lock: a descriptor evicted meanwhile is re-opened (and re-checked) here. */
 			err = pw_wm_lend_fd(&fd, e->file);
@@ -372,6 +467,8 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 		fc->table[h & fc->mask] = e;
 		pw__list_push_front(&fc->lru, &e->lru);
 		fc->count++;
+		if (kind == PS_KIND_PACK || kind == PS_KIND_IDX)
+			keep_neighbours(fc, path);
 		evict(fc);
 		pthread_mutex_unlock(fc->lock);
 		fill(out, e, fd);
@@ -393,4 +490,64 @@ void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
 	pthread_mutex_unlock(fc->lock);
 	body->priv_file = NULL;
 	body->fd = -1;
+}
+
+void ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind,
+	unsigned int seconds)
+{
+	int64_t until = mono_now() + seconds;
+	const char *why = NULL;
+	struct ps_fentry *e;
+	struct ps_body b;
+
+	if (ps_fcache_lookup(&b, fc, path, kind, &why) < 0)
+		return; /* gone already, or no descriptor to spare: only a courtesy */
+	e = b.priv_file;
+	pthread_mutex_lock(fc->lock);
+	e->keep_for = seconds;
+	e->kept_limit = until + 9 * (int64_t)seconds;
+	e->dir_hash = hash_dir(path);
+	if (e->kept) {
+		if (until > e->kept_until)
+			e->kept_until = until;
+	} else if (fc->nkept < fc->max_kept && !e->stale) {
+		/* The body's hold and lent descriptor become the keep's. */
+		e->kept = 1;
+		e->kept_until = until;
+		pw__list_push_back(&fc->kept, &e->keep);
+		fc->nkept++;
+		pthread_mutex_unlock(fc->lock);
+		return;
+	}
+	pthread_mutex_unlock(fc->lock);
+	ps_fcache_release(fc, &b);
+}
+
+size_t ps_fcache_sweep(struct ps_fcache *fc, int64_t now)
+{
+	pw_list *it, *tmp;
+	struct stat st;
+	size_t freed = 0, before;
+
+	pthread_mutex_lock(fc->lock);
+	PW_LIST_FOREACH_SAFE(it, tmp, &fc->kept) {
+		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
+		if (e->kept_until < now)
+			unkeep(fc, e);
+	}
+	/*
+	 * One stat(2) per entry, under the lock, once a second at most: the
+	 * entries are few (4 per descriptor of the budget) and each call is
+	 * what a cache hit costs anyway.
+	 */
+	PW_LIST_FOREACH_SAFE(it, tmp, &fc->lru) {
+		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, lru);
+		if (e->held || (stat(e->path, &st) == 0 && same_identity(e, &st)))
+			continue;
+		before = fc->count;
+		entry_remove(fc, e);
+		freed += before - fc->count;
+	}
+	pthread_mutex_unlock(fc->lock);
+	return freed;
 }

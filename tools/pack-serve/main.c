@@ -257,6 +257,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pack-serve: %s\n", err);
 		return PS_EXIT_ROOT;
 	}
+	/* A client may pause that long between reading the pack list and asking for a pack. */
+	ps_site_set_keep(site, o.idle_timeout);
 	if (ps_server_new(&srv, &o, site, err, sizeof(err)) < 0) {
 		fprintf(stderr, "pack-serve: %s\n", err);
 		ps_site_free(site);

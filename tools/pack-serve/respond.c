@@ -74,7 +74,13 @@ int ps_respond_format(struct ps_resp *r, const char *date, int http_minor, int k
 			}
 			hadd(&h, "Cache-Control: %s\r\n", b->immutable ?
 				"public, max-age=31536000, immutable" : "no-cache");
+		} else {
+			hadd(&h, "Cache-Control: no-store\r\n");
 		}
+	} else if (r->status == 404) {
+		hadd(&h, "Cache-Control: %s\r\n", r->keep_404 ? "public, max-age=60" : "no-cache");
+	} else if (r->status >= 400) {
+		hadd(&h, "Cache-Control: no-store\r\n");
 	}
 	if (r->status == 405)
 		hadd(&h, "Allow: GET, HEAD\r\n");
@@ -104,6 +110,27 @@ static void text_body(struct ps_resp *r, int status, int send)
 	r->fd = -1;
 	r->off = 0;
 	r->end = send ? (uint64_t)n : 0;
+}
+
+/*
+ * Is `path` one of the generated responses (info/refs, objects/info/packs,
+ * bundle, bundle-list)? Their 404 can turn into a 200 with the next ref or
+ * repack, so a cache must ask again; any other 404 is of a file that may
+ * appear, and a cache may keep it a minute.
+ */
+static int names_generated(const char *path)
+{
+	static const char *const tails[] = {
+		"/info/refs", "/objects/info/packs", "/bundle", "/bundle-list",
+	};
+	size_t len = strlen(path), i, n;
+
+	for (i = 0; i < sizeof(tails) / sizeof(tails[0]); i++) {
+		n = strlen(tails[i]);
+		if (len >= n && !memcmp(path + len - n, tails[i], n))
+			return 1;
+	}
+	return 0;
 }
 
 /* Would `status` from the parser leave the stream in an unknown state? Then we close. */
@@ -197,6 +224,7 @@ void ps_respond(struct ps_resp *r, struct ps_site *site, const struct ps_request
 		memset(&r->body, 0, sizeof(r->body));
 		r->body.fd = -1;
 		rc = (rc == -404 || rc == -503) ? -rc : 500;
+		r->keep_404 = rc == 404 && !names_generated(path);
 		if (rc == 500)
 			fprintf(stderr, "pack-serve: %s: %s\n", path, why ? why : "cannot serve");
 		else if (why)

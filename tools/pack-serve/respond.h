@@ -17,6 +17,7 @@ struct ps_resp {
 	int status;
 	int close_after;      /* close the connection once sent */
 	int held;             /* `body` came from ps_site_lookup: give it back */
+	int keep_404;         /* a 404 a cache may keep a minute (not of a generated response) */
 	struct ps_body body;
 	int fd;               /* >= 0: send from this descriptor */
 	const char *mem;      /* else from these bytes */

@@ -598,6 +598,7 @@ static void *worker_main(void *arg)
 		for (k = ctx->ready_count; k > 0 && (c = ps_ready_pop(ctx)); k--)
 			ps_conn_step(ctx, c);
 		ps_conn_expire(ctx);
+		ps_site_sweep(w->srv->site);
 		maybe_rearm(w);
 		if (ctx->log)
 			ps_log_flush(ctx->log);

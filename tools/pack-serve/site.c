@@ -2,7 +2,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +39,7 @@ struct loc {
 /* An open repository, keyed by the real path of its git dir; checked by identity on each use. */
 struct ps_repo_ent {
 	char *key;
+	char *packdir;      /* its objects/pack, watched by the sweep */
 	dev_t dev;
 	ino_t ino;
 	struct timespec packs_mtime; /* of objects/pack when opened */
@@ -67,6 +72,8 @@ struct ps_site {
 	uint64_t tick;
 	pthread_mutex_t loc_lock;
 	struct loc_slot locs[SITE_LOC_SLOTS];
+	unsigned int keep_seconds;   /* how long a pack named by objects/info/packs stays servable */
+	_Atomic int64_t next_sweep;  /* CLOCK_MONOTONIC_COARSE second of the next ps_site_sweep */
 };
 
 static int stat_is(const char *path, mode_t type)
@@ -268,6 +275,7 @@ static int locate(struct loc *l, const char **rel, struct ps_site *site, const c
 static void repo_ent_free(struct ps_repo_ent *r)
 {
 	pw_repo_free(r->repo);
+	free(r->packdir);
 	free(r->key);
 	free(r);
 }
@@ -323,7 +331,10 @@ static int repo_get(struct ps_repo_ent **out, struct ps_site *site, const char *
 	}
 	pthread_mutex_unlock(&site->lock);
 
-	if (!(r = calloc(1, sizeof(*r))) || !(r->key = strdup(key))) {
+	if (!(r = calloc(1, sizeof(*r))) || !(r->key = strdup(key)) ||
+	    !(r->packdir = strdup(packdir))) {
+		if (r)
+			free(r->key);
 		free(r);
 		return PW_ENOMEM;
 	}
@@ -331,6 +342,7 @@ static int repo_get(struct ps_repo_ent **out, struct ps_site *site, const char *
 	opts.dcache = site->dcache;
 	opts.no_discover = 1;
 	if ((err = pw_repo_open(&r->repo, key, &opts)) < 0) {
+		free(r->packdir);
 		free(r->key);
 		free(r);
 		return err;
@@ -400,6 +412,36 @@ static int confined(struct ps_site *site, const char *dir, const char *name, int
 }
 
 /*
+ * A dumb client reads objects/info/packs once, then asks for the idx and
+ * pack files it names, one after the other, for as long as the packs take
+ * to download. A repack meanwhile deletes them, and a 404 there fails the
+ * clone (git does not read the list again). So every pack the list names
+ * is kept open, servable under its name, for keep_seconds after the list
+ * was last sent or a pack of that repository was last asked for (the
+ * idle timeout: as long as a client may pause between two requests); the
+ * sweep lets it go after that.
+ */
+static void keep_listed(struct ps_site *site, const char *objdir, const char *list)
+{
+	char path[PATH_MAX];
+	const char *line, *end;
+	size_t len;
+
+	for (line = list; (end = strchr(line, '\n')) != NULL; line = end + 1) {
+		len = (size_t)(end - line);
+		/* "P pack-<hex>.pack" */
+		if (len < 8 || line[0] != 'P' || line[1] != ' ' || memcmp(end - 5, ".pack", 5))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/pack/%.*s", objdir, (int)(len - 2),
+			line + 2) >= sizeof(path))
+			continue;
+		ps_fcache_keep(&site->fc, path, PS_KIND_PACK, site->keep_seconds);
+		memcpy(path + strlen(path) - 5, ".idx", 5);
+		ps_fcache_keep(&site->fc, path, PS_KIND_IDX, site->keep_seconds);
+	}
+}
+
+/*
  * info/refs and objects/info/packs are always generated, never read from
  * disk: a file left by `git update-server-info` is stale as soon as a ref
  * moves without it (git does not run it by itself), and telling stale
@@ -456,6 +498,8 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 		err = ps_gen_info_packs(&buf, &mtime, objdir);
 		if (err < 0)
 			*why = "cannot list packs";
+		else
+			keep_listed(site, objdir, buf.data);
 	} else {
 		if (!confined(site, real_common, "refs", 1) ||
 		    !confined(site, real_common, "packed-refs", 0))
@@ -516,6 +560,8 @@ int ps_site_open(struct ps_site **out, const char *root, unsigned int fd_limit,
 		return -1;
 	}
 	site->rootlen = strlen(site->root);
+	site->keep_seconds = 60;
+	atomic_init(&site->next_sweep, 0);
 	site->single = repo_at(&site->one, site->root, 1);
 	pthread_mutex_init(&site->lock, NULL);
 	pthread_mutex_init(&site->loc_lock, NULL);
@@ -621,6 +667,45 @@ int ps_site_lookup_host(struct ps_body *out, struct ps_site *site, const char *p
 		return -404;
 	}
 	return ps_fcache_lookup(out, &site->fc, file, kind, why);
+}
+
+void ps_site_set_keep(struct ps_site *site, unsigned int seconds)
+{
+	site->keep_seconds = seconds;
+}
+
+void ps_site_sweep(struct ps_site *site)
+{
+	int64_t now = coarse_now(), next = atomic_load(&site->next_sweep);
+	struct ps_repo_ent *r, *nx;
+	struct stat st;
+	size_t freed;
+
+	/* Once a second, by whichever worker comes first. */
+	if (now < next || !atomic_compare_exchange_strong(&site->next_sweep, &next, now + 1))
+		return;
+	freed = ps_fcache_sweep(&site->fc, now);
+	/*
+	 * A repository handle holds its packs open and mapped; one whose
+	 * objects/pack changed is re-opened by the next request, but with no
+	 * request it would hold deleted packs for ever.
+	 */
+	pthread_mutex_lock(&site->lock);
+	for (r = site->repos; r; r = nx) {
+		nx = r->next;
+		if (r->held || (stat(r->packdir, &st) == 0 &&
+		    r->packs_mtime.tv_sec == st.st_mtim.tv_sec &&
+		    r->packs_mtime.tv_nsec == st.st_mtim.tv_nsec))
+			continue;
+		repo_remove(site, r);
+		freed++;
+	}
+	pthread_mutex_unlock(&site->lock);
+#ifdef __GLIBC__
+	/* What the freed packs' indexes and proofs took goes back to the system, not only to malloc. */
+	if (freed)
+		malloc_trim(0);
+#endif
 }
 
 void ps_site_get_stats(struct ps_site_stats *out, struct ps_site *site)

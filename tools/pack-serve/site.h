@@ -43,7 +43,7 @@ struct ps_body {
 	time_t mtime;             /* Last-Modified */
 	char etag[72];            /* strong ETag with its quotes: a pack's/idx's/rev's own checksum in hex, else derived from identity or content */
 	const char *content_type; /* static string */
-	int immutable;            /* packs, idx and rev files: Cache-Control: public, max-age=31536000, immutable */
+	int immutable;            /* packs, idx, rev files and loose objects: Cache-Control: public, max-age=31536000, immutable */
 	int weak_date;            /* mtime is only a hint (a generated bundle): If-Range needs the ETag */
 	const struct ps_piece *pieces; /* npieces > 0: the body is these, end to end (fd < 0, mem NULL); size is their sum */
 	size_t npieces;
@@ -75,6 +75,21 @@ int ps_site_lookup(struct ps_body *out, struct ps_site *site, const char *path, 
  */
 int ps_site_lookup_host(struct ps_body *out, struct ps_site *site, const char *path,
 	const char *host, size_t host_len, const char **why);
+
+/*
+ * How long (seconds; default 60) a pack named by objects/info/packs stays
+ * servable under its name after a repack deleted it. Call before serving.
+ */
+void ps_site_set_keep(struct ps_site *site, unsigned int seconds);
+
+/*
+ * Let go of what the disk no longer has: kept packs past their time, the
+ * descriptors of files deleted or replaced, repository handles whose packs
+ * changed (with their windows), then give freed memory back to the
+ * system. Cheap when called often: it does the work once a second at
+ * most. Thread-safe; the workers call it every turn of their loop.
+ */
+void ps_site_sweep(struct ps_site *site);
 
 /* What the site holds and did, for the metrics endpoint. */
 struct ps_site_stats {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "pack/internal.h"
+#include "window/internal.h" /* pw__cursor_get_seq, pw__cursor_drop_behind */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -62,7 +63,7 @@ static int hash_file(pw_oid *out, pw_wm_file *f, uint64_t len, pw_oid_t type)
 		return error;
 	pw_cursor_init(&cur, f);
 	while (pos < len) {
-		if ((error = pw_cursor_get(&b, &avail, &cur, pos, 1)) < 0)
+		if ((error = pw__cursor_get_seq(&b, &avail, &cur, pos)) < 0)
 			break;
 		if (avail > len - pos)
 			avail = (size_t)(len - pos);
@@ -183,7 +184,7 @@ static int crc_range(uint32_t *out, pw_cursor *cur, uint64_t pos, uint64_t end)
 	int error;
 
 	while (pos < end) {
-		if ((error = pw_cursor_get(&b, &avail, cur, pos, 1)) < 0)
+		if ((error = pw__cursor_get_seq(&b, &avail, cur, pos)) < 0)
 			return error;
 		if (avail > end - pos)
 			avail = (size_t)(end - pos);
@@ -265,10 +266,6 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 	if ((error = pw__entry_parse(&e, p, cur, offset)) < 0)
 		return error;
 	if (e.type != PW_OBJ_OFS_DELTA && e.type != PW_OBJ_REF_DELTA && e.size >= STREAM_MIN) {
-		if (e.size > p->max_object_size)
-			return pw__pack_error(p, PW_ELIMIT, offset,
-				"object of %llu bytes exceeds the limit of %llu",
-				(unsigned long long)e.size, (unsigned long long)p->max_object_size);
 		if ((error = pw__check_inflatable(p, offset, offset + e.header_len, e.size, "object")) < 0)
 			return error;
 		n = snprintf(hdr, sizeof(hdr), "%s %llu", pw_object_type_name(e.type),
@@ -325,8 +322,11 @@ static void *worker(void *arg)
 		} else {
 			uint32_t first = (job - 2) * CHUNK, i;
 			uint32_t last = first + CHUNK < p->count ? first + CHUNK : p->count;
-			for (i = first; i < last && !error && job < atomic_load(&v->stop_at); i++)
+			for (i = first; i < last && !error && job < atomic_load(&v->stop_at); i++) {
 				error = check_object(p, &cur, &idxcur, i);
+				/* pack order: what is behind is not read again (bases are cached) */
+				pw__cursor_drop_behind(&cur);
+			}
 			atomic_fetch_add(&v->done, i - first);
 		}
 		if (error < 0)

@@ -299,6 +299,8 @@ def tree(entries):
 
 def cmd_sparse(args):
 	"""Small objects and deltas below 2 GiB, in [2, 4) GiB and past 4 GiB; two fillers."""
+	if args.filler1 == args.filler2:
+		raise BigpackError("fillers of the same size are the same object (git refuses duplicates)")
 	with concurrent.futures.ThreadPoolExecutor(max_workers=3) as pool:
 		w = PackWriter(args.pack_dir, args.hash, pool)
 		w.header(16)

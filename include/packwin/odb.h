@@ -36,7 +36,11 @@ typedef struct pw_repo_options {
 	pw_dcache *dcache;
 	/** Budget of the repository's own cache (0: 96 MiB). */
 	size_t delta_cache_size;
-	/** Largest object accepted (0: 4 GiB). */
+	/**
+	 * Largest object held whole in memory (0: 4 GiB): pw_repo_read and
+	 * deltas. Sizes, existence, streaming a non-delta object
+	 * (pw_repo_stream) and verification work whatever the size.
+	 */
 	uint64_t max_object_size;
 	/** Override the object format (PW_OID_UNKNOWN: from the config). */
 	pw_oid_t oid_type;

@@ -81,7 +81,11 @@ typedef struct pw_pack_options {
 	pw_dcache *dcache;
 	/** Budget of the pack's own cache when `dcache` is NULL (0: 96 MiB). */
 	size_t delta_cache_size;
-	/** Largest object (or delta result) accepted; 0: 4 GiB. */
+	/**
+	 * Largest object (or delta, or delta result) held whole in memory; 0:
+	 * 4 GiB. A non-delta object streamed (pw_pack_stream_at, and the
+	 * hashing of pw_pack_verify) is never held whole, so any size streams.
+	 */
 	uint64_t max_object_size;
 	/** Longest delta chain followed before giving up; 0: 10000. */
 	unsigned int max_delta_depth;

@@ -59,7 +59,38 @@ typedef struct collect {
 	int storage_order;
 	size_t nonempty;    /* sources that gave something (one alone needs no merging) */
 	int single_pack;    /* ... and that one was one pack, already in oid order */
+	/*
+	 * Asked for by pw_repo_foreach: when the one pack of the pack list
+	 * is all there is, set `lone` to it and collect nothing: it is walked
+	 * in place, without the list (48 bytes an object: 41 MiB for git's
+	 * own 849k objects).
+	 */
+	int lone_ok;
+	pw_pack *lone;
 } collect;
+
+/* Is the one uncovered pack all there is? Every other source is asked (and must be empty). */
+static int lone_pack(collect *c, pw_repo *repo)
+{
+	size_t i;
+	int error;
+
+	if (repo->packs.nsearch != 1)
+		return 0;
+	for (i = 0; i < repo->sources.n; i++) {
+		pw_source *src = repo->sources.v[i];
+		if (src == &repo->packs.base)
+			continue;
+		if ((error = src->ops->collect(&c->e, src, c->storage_order)) < 0)
+			return error;
+		if (c->e.n) {
+			c->e.n = 0; /* something else: the whole list, in source order */
+			return 0;
+		}
+	}
+	c->lone = repo->packs.packs.v[0].pack;
+	return 1;
+}
 
 static int collect_once(pw_repo *repo, void *arg, int *no_retry)
 {
@@ -69,6 +100,9 @@ static int collect_once(pw_repo *repo, void *arg, int *no_retry)
 
 	c->e.n = 0;
 	c->nonempty = 0;
+	c->lone = NULL;
+	if (c->lone_ok && (error = lone_pack(c, repo)) != 0)
+		return error < 0 ? error : 0;
 	/* the sources know their counts: one allocation of the right size (loose grows it) */
 	for (i = 0; i < repo->sources.n; i++)
 		want += repo->sources.v[i]->ops->count(repo->sources.v[i]);
@@ -116,18 +150,34 @@ static size_t copy_looked_up(pw_repo *repo, const pw_repo_entry *v, size_t n)
 	return best;
 }
 
+static int collect_entries(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo *repo,
+	pw_foreach_order order);
+
 int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order)
 {
-	collect c = { PW_ARRAY_INIT, order == PW_FOREACH_UNORDERED, 0, 0 };
+	return collect_entries(out, count, NULL, repo, order);
+}
+
+/* pw__repo_collect; with `lone`, a lone pack is given there instead of entries. */
+static int collect_entries(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo *repo,
+	pw_foreach_order order)
+{
+	collect c = { PW_ARRAY_INIT, order == PW_FOREACH_UNORDERED, 0, 0, lone != NULL, NULL };
 	idset seen = { NULL, NULL, 0, 0 };
 	size_t i, w = 0;
 	int error;
 
 	*out = NULL;
 	*count = 0;
+	if (lone)
+		*lone = NULL;
 	/* a pack removed or replaced by a concurrent repack: start again from a new list */
 	if ((error = pw__sources_retry(repo, collect_once, &c)) < 0)
 		goto out;
+	if (c.lone) {
+		*lone = c.lone;
+		goto out;
+	}
 
 	if (order == PW_FOREACH_SORTED) {
 		/* one pack alone is already in idx order */
@@ -164,14 +214,41 @@ out:
 	return error;
 }
 
+/*
+ * Every object of one pack, in idx or pack order, read from the idx (and
+ * .rev) through the window manager. Packs are never freed while the
+ * repository is open, so the pack outlives a rescan beside the walk.
+ */
+static int walk_lone(pw_pack *pack, pw_foreach_order order, pw_foreach_cb cb, void *payload)
+{
+	uint32_t n = pw_pack_count(pack), i, pos;
+	pw_repo_entry e;
+	int error = 0;
+
+	memset(&e, 0, sizeof(e));
+	e.pack = pack;
+	for (i = 0; i < n && !error; i++) {
+		pos = i;
+		if ((order == PW_FOREACH_UNORDERED && (error = pw_pack_order_nth(&pos, pack, i)) < 0) ||
+		    (error = pw_pack_nth_oid(&e.id, pack, pos)) < 0 ||
+		    (error = pw_pack_nth_offset(&e.offset, pack, pos)) < 0)
+			break;
+		error = cb(&e, payload);
+	}
+	return error;
+}
+
 int pw_repo_foreach(pw_repo *repo, pw_foreach_order order, pw_foreach_cb cb, void *payload)
 {
 	pw_repo_entry *v;
+	pw_pack *lone;
 	size_t n, i;
 	int error;
 
-	if ((error = pw__repo_collect(&v, &n, repo, order)) < 0)
+	if ((error = collect_entries(&v, &n, &lone, repo, order)) < 0)
 		return error;
+	if (lone)
+		return walk_lone(lone, order, cb, payload);
 	for (i = 0; i < n && !error; i++)
 		error = cb(&v[i], payload);
 	pw__free(v);

@@ -104,7 +104,6 @@ static void loose_close(loose *l)
  */
 static int loose_open(loose *l, pw_repo *repo, size_t dir, const pw_oid *id, int header_only)
 {
-	uint64_t max = repo->max_object_size ? repo->max_object_size : DEFAULT_MAX_OBJECT;
 	size_t got, hlen;
 	unsigned char *nul, *sp;
 	char tname[16];
@@ -142,9 +141,6 @@ static int loose_open(loose *l, pw_repo *repo, size_t dir, const pw_oid *id, int
 			return loose_error(l, "bad size in header");
 		l->size = l->size * 10 + (uint64_t)(*sp - '0');
 	}
-	if (l->size > max)
-		return pw__error_set(PW_ELIMIT, "%s: object of %llu bytes exceeds the limit of %llu",
-			l->path, (unsigned long long)l->size, (unsigned long long)max);
 	hlen = (size_t)(nul + 1 - l->head);
 	l->head_len = got - hlen;
 	memmove(l->head, nul + 1, l->head_len);
@@ -243,6 +239,7 @@ static int loose_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 static int loose_read(pw_object **out, const pw_objloc *loc, const pw_oid *id, unsigned depth)
 {
 	pw_repo *repo = loc->src->repo;
+	uint64_t max = repo->max_object_size ? repo->max_object_size : DEFAULT_MAX_OBJECT;
 	pw_object *obj = NULL;
 	pw_oid check;
 	pw_hash h;
@@ -254,6 +251,12 @@ static int loose_read(pw_object **out, const pw_objloc *loc, const pw_oid *id, u
 	*out = NULL;
 	if ((error = loose_open(&l, repo, loc->dir, id, 0)) < 0)
 		goto out;
+	/* only what is held whole is capped: loose_stream and loose_info take any size */
+	if (l.size > max) {
+		error = pw__error_set(PW_ELIMIT, "%s: object of %llu bytes exceeds the limit of %llu",
+			l.path, (unsigned long long)l.size, (unsigned long long)max);
+		goto out;
+	}
 	if ((error = pw__object_alloc(&obj, l.type, l.size)) < 0)
 		goto out;
 	f.at = (unsigned char *)pw_object_data(obj);

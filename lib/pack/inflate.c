@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "pack/internal.h"
+#include "window/internal.h" /* pw__cursor_get_seq */
 #ifdef PW_HAVE_LIBDEFLATE
 #include <libdeflate.h>
 #endif
@@ -11,9 +12,14 @@
 #include "util/error.h"
 #include "util/banned.h"
 
-/* Feed the stream the next piece of compressed input from the cursor. */
+/*
+ * Feed the stream the next piece of compressed input from the cursor;
+ * `seq`: a large stream read once, whose windows behind are unmapped as it
+ * moves on (pw__cursor_get_seq), so that streaming a 5 GiB object leaves
+ * one window resident, not the whole memory limit.
+ */
 static int refill(z_stream *zs, uint64_t *pos, pw_pack *p, pw_cursor *cur,
-	uint64_t entry_offset)
+	uint64_t entry_offset, int seq)
 {
 	uint64_t limit = p->pack_size - p->rawsz;
 	const unsigned char *b;
@@ -23,7 +29,8 @@ static int refill(z_stream *zs, uint64_t *pos, pw_pack *p, pw_cursor *cur,
 	if (*pos >= limit)
 		return pw__pack_error(p, PW_ECORRUPT, entry_offset,
 			"compressed data runs into the pack trailer");
-	if ((error = pw_cursor_get(&b, &avail, cur, *pos, 1)) < 0)
+	if ((error = seq ? pw__cursor_get_seq(&b, &avail, cur, *pos) :
+		pw_cursor_get(&b, &avail, cur, *pos, 1)) < 0)
 		return error;
 	if (avail > limit - *pos)
 		avail = (size_t)(limit - *pos);
@@ -168,7 +175,7 @@ int pw__inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur
 			zs.avail_out = (uInt)chunk;
 			room -= chunk;
 		}
-		if (!zs.avail_in && (error = refill(&zs, &pos, p, cur, entry_offset)) < 0)
+		if (!zs.avail_in && (error = refill(&zs, &pos, p, cur, entry_offset, 0)) < 0)
 			break;
 		ret = inflate(&zs, Z_NO_FLUSH);
 		if (ret == Z_STREAM_END)
@@ -201,7 +208,7 @@ int pw__inflate_head(unsigned char *out, size_t len, size_t *got, pw_pack *p,
 	zs.next_out = out;
 	zs.avail_out = (uInt)len;
 	while (zs.avail_out) {
-		if (!zs.avail_in && (error = refill(&zs, &pos, p, cur, entry_offset)) < 0)
+		if (!zs.avail_in && (error = refill(&zs, &pos, p, cur, entry_offset, 0)) < 0)
 			break;
 		ret = inflate(&zs, Z_NO_FLUSH);
 		if (ret == Z_STREAM_END)
@@ -234,7 +241,7 @@ int pw__inflate_stream(uint64_t size, pw_pack *p, pw_cursor *cur, uint64_t offse
 		zs.next_out = buf;
 		zs.avail_out = sizeof(buf);
 		while (zs.avail_out) {
-			if (!zs.avail_in && (error = refill(&zs, &pos, p, cur, entry_offset)) < 0)
+			if (!zs.avail_in && (error = refill(&zs, &pos, p, cur, entry_offset, 1)) < 0)
 				goto out;
 			ret = inflate(&zs, Z_NO_FLUSH);
 			if (ret == Z_STREAM_END)

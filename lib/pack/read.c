@@ -513,12 +513,9 @@ int pw_pack_stream_at(pw_object_t *type_out, uint64_t *size_out, pw_pack *p,
 		error = obj->size ? cb(obj->data, obj->size, payload) : 0;
 		goto out;
 	}
-	if (e.size > p->max_object_size) {
-		error = pw__pack_error(p, PW_ELIMIT, offset,
-			"object of %llu bytes exceeds the limit of %llu",
-			(unsigned long long)e.size, (unsigned long long)p->max_object_size);
+	/* never held whole: any size streams (max_object_size caps what is) */
+	if ((error = pw__check_inflatable(p, offset, offset + e.header_len, e.size, "object")) < 0)
 		goto out;
-	}
 	/*
 	 * A small object is inflated whole first: a zlib error (its checksum
 	 * is at the end) then comes before any byte went out, and the caller

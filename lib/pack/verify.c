@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "pack/internal.h"
+#include "window/internal.h" /* pw__cursor_get_seq, pw__cursor_drop_behind */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/hash.h"
@@ -20,6 +21,14 @@
  * delta-base cache for the deltas after it.
  */
 #define STREAM_MIN ((uint64_t)8 << 20)
+/*
+ * Objects built whole at once by all workers together: a worker whose
+ * object would pass this waits until the others' are done (one alone may
+ * be larger), so verify's heap is the delta-base cache plus this plus one
+ * object, at any thread count. Smaller non-delta objects need no ticket.
+ */
+#define BUILD_BUDGET ((uint64_t)32 << 20)
+#define BUILD_FREE ((uint64_t)64 << 10)
 
 typedef struct verifier {
 	pw_pack *p;
@@ -28,6 +37,9 @@ typedef struct verifier {
 	atomic_ullong done;
 	atomic_uint stop_at;    /* jobs from here on are skipped: an earlier one failed */
 	pthread_mutex_t lock;
+	/* bytes of the objects being built whole now (BUILD_BUDGET), under `lock` */
+	uint64_t building;
+	pthread_cond_t built;
 	/* the first failure in job order, reported to the caller's thread */
 	uint64_t err_job;
 	int err_code;
@@ -62,7 +74,7 @@ static int hash_file(pw_oid *out, pw_wm_file *f, uint64_t len, pw_oid_t type)
 		return error;
 	pw_cursor_init(&cur, f);
 	while (pos < len) {
-		if ((error = pw_cursor_get(&b, &avail, &cur, pos, 1)) < 0)
+		if ((error = pw__cursor_get_seq(&b, &avail, &cur, pos)) < 0)
 			break;
 		if (avail > len - pos)
 			avail = (size_t)(len - pos);
@@ -183,7 +195,7 @@ static int crc_range(uint32_t *out, pw_cursor *cur, uint64_t pos, uint64_t end)
 	int error;
 
 	while (pos < end) {
-		if ((error = pw_cursor_get(&b, &avail, cur, pos, 1)) < 0)
+		if ((error = pw__cursor_get_seq(&b, &avail, cur, pos)) < 0)
 			return error;
 		if (avail > end - pos)
 			avail = (size_t)(end - pos);
@@ -231,8 +243,50 @@ static int check_idx_order(pw_pack *p, pw_cursor *idxcur, uint32_t idxpos, const
 	return 0;
 }
 
-static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t packpos)
+static void build_begin(verifier *v, uint64_t size)
 {
+	pthread_mutex_lock(&v->lock);
+	while (v->building && v->building + size > BUILD_BUDGET)
+		pthread_cond_wait(&v->built, &v->lock);
+	v->building += size;
+	pthread_mutex_unlock(&v->lock);
+}
+
+static void build_end(verifier *v, uint64_t size)
+{
+	pthread_mutex_lock(&v->lock);
+	v->building -= size;
+	pthread_cond_broadcast(&v->built);
+	pthread_mutex_unlock(&v->lock);
+}
+
+/* Read the object at `offset` whole, within the verifier's build budget. */
+static int read_whole(pw_object **out, verifier *v, pw_cursor *cur, uint64_t offset,
+	const pw_pack_entry *e)
+{
+	pw_pack *p = v->p;
+	uint64_t size = e->size;
+	pw_object_t type;
+	int error;
+
+	if (e->type == PW_OBJ_OFS_DELTA || e->type == PW_OBJ_REF_DELTA) {
+		/* the result's size, from the delta's header: the delta and its result are held */
+		pw_cursor_release(cur);
+		if ((error = pw__read_header(&type, &size, p, offset, 0)) < 0)
+			return error;
+		size += e->size;
+	} else if (size < BUILD_FREE) {
+		return pw__read_at(out, p, cur, offset, 0);
+	}
+	build_begin(v, size);
+	error = pw__read_at(out, p, cur, offset, 0);
+	build_end(v, size);
+	return error;
+}
+
+static int check_object(verifier *v, pw_cursor *cur, pw_cursor *idxcur, uint32_t packpos)
+{
+	pw_pack *p = v->p;
 	uint64_t offset = p->rev_offsets[packpos], end = pw__rev_next_offset(p, packpos);
 	uint32_t idxpos = p->rev_pos[packpos], want_crc, crc;
 	char hex[PW_OID_MAX_HEXSZ + 1], hdr[64];
@@ -265,10 +319,6 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 	if ((error = pw__entry_parse(&e, p, cur, offset)) < 0)
 		return error;
 	if (e.type != PW_OBJ_OFS_DELTA && e.type != PW_OBJ_REF_DELTA && e.size >= STREAM_MIN) {
-		if (e.size > p->max_object_size)
-			return pw__pack_error(p, PW_ELIMIT, offset,
-				"object of %llu bytes exceeds the limit of %llu",
-				(unsigned long long)e.size, (unsigned long long)p->max_object_size);
 		if ((error = pw__check_inflatable(p, offset, offset + e.header_len, e.size, "object")) < 0)
 			return error;
 		n = snprintf(hdr, sizeof(hdr), "%s %llu", pw_object_type_name(e.type),
@@ -283,7 +333,7 @@ static int check_object(pw_pack *p, pw_cursor *cur, pw_cursor *idxcur, uint32_t 
 		}
 		pw__hash_final(&got, &h);
 	} else {
-		if ((error = pw__read_at(&obj, p, cur, offset, 0)) < 0)
+		if ((error = read_whole(&obj, v, cur, offset, &e)) < 0)
 			return error;
 		n = snprintf(hdr, sizeof(hdr), "%s %zu", pw_object_type_name(obj->type), obj->size);
 		if ((error = pw__hash_init(&h, p->oid_type)) < 0) {
@@ -325,8 +375,11 @@ static void *worker(void *arg)
 		} else {
 			uint32_t first = (job - 2) * CHUNK, i;
 			uint32_t last = first + CHUNK < p->count ? first + CHUNK : p->count;
-			for (i = first; i < last && !error && job < atomic_load(&v->stop_at); i++)
-				error = check_object(p, &cur, &idxcur, i);
+			for (i = first; i < last && !error && job < atomic_load(&v->stop_at); i++) {
+				error = check_object(v, &cur, &idxcur, i);
+				/* pack order: what is behind is not read again (bases are cached) */
+				pw__cursor_drop_behind(&cur);
+			}
 			atomic_fetch_add(&v->done, i - first);
 		}
 		if (error < 0)
@@ -358,6 +411,7 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 	v.nchunks = (p->count + CHUNK - 1) / CHUNK;
 	atomic_init(&v.stop_at, UINT_MAX);
 	pthread_mutex_init(&v.lock, NULL);
+	pthread_cond_init(&v.built, NULL);
 
 	nthreads = opts->threads;
 	if (!nthreads) {
@@ -399,6 +453,7 @@ int pw_pack_verify(pw_pack *p, const pw_verify_options *opts)
 		pthread_join(tids[i], NULL);
 	if (opts->progress && !v.err_code)
 		opts->progress(p->count, p->count, opts->payload);
+	pthread_cond_destroy(&v.built);
 	pthread_mutex_destroy(&v.lock);
 	if (v.err_code)
 		return pw__error_set(v.err_code, "%s", v.err_msg);

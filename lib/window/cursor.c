@@ -94,6 +94,43 @@ int pw_cursor_move(const unsigned char **out, size_t *avail, pw_cursor *cur,
 	return 0;
 }
 
+void pw__cursor_drop_behind(pw_cursor *cur)
+{
+	pw_wm_file *f;
+	pw_wm *wm;
+	size_t i;
+
+	if (!cur || !cur->win)
+		return;
+	f = cur->file;
+	wm = f->wm;
+	pthread_mutex_lock(&wm->lock);
+	/* sorted by start: once one reaches the cursor's window, the rest start later */
+	for (i = 0; i < f->wins.n;) {
+		pw_window *w = f->wins.v[i];
+		if (w->start >= cur->start)
+			break;
+		if (!w->pins && w->start + w->len <= cur->start) {
+			pw__window_destroy(w); /* shifts the rest down */
+		} else {
+			i++;
+		}
+	}
+	pthread_mutex_unlock(&wm->lock);
+}
+
+int pw__cursor_get_seq(const unsigned char **out, size_t *avail, pw_cursor *cur,
+	uint64_t offset)
+{
+	int moved_on = cur->win && offset >= cur->end, error;
+
+	if ((error = pw_cursor_get(out, avail, cur, offset, 1)) < 0)
+		return error;
+	if (moved_on)
+		pw__cursor_drop_behind(cur);
+	return 0;
+}
+
 int pw_wm_read(void *buf, pw_wm_file *file, uint64_t offset, size_t len)
 {
 	unsigned char *dst = buf;

@@ -103,4 +103,23 @@ int pw__file_pread(pw_wm_file *f, int fd, unsigned char *buf, size_t len, uint64
  */
 int pw__wm_file_release(pw_wm_file *f);
 
+/**
+ * For a reader that moves forwards through a file once (a checksum, a
+ * verify pass, a streamed object): unmap the unpinned windows of the
+ * cursor's file that end at or before the start of the cursor's own
+ * window, so that what was read does not stay mapped (and resident) until
+ * the LRU gets to it. A window another reader pins is left alone; one it
+ * uses again is mapped again (each unmap counts in `unmaps`, not in
+ * `evictions`). Nothing without a pinned window. Takes the lock.
+ */
+void pw__cursor_drop_behind(pw_cursor *cur);
+
+/**
+ * pw_cursor_get of at least one byte for such a reader: when the cursor
+ * has to move forwards past its window, that window is let go first and
+ * then, with the others behind, unmapped (pw__cursor_drop_behind).
+ */
+int pw__cursor_get_seq(const unsigned char **out, size_t *avail, pw_cursor *cur,
+	uint64_t offset);
+
 #endif

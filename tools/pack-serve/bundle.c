@@ -489,7 +489,7 @@ static void bbody_free(struct ps_fcache *fc, struct bbody *bb)
 	if (!bb)
 		return;
 	for (i = 0; i < bb->nparts; i++)
-		ps_fcache_release(fc, &bb->parts[i]);
+		ps_fcache_release_piece(fc, &bb->parts[i]);
 	free(bb->parts);
 	free(bb->pieces);
 	pw__free(bb->mem);

@@ -496,7 +496,12 @@ int ps_fcache_lookup_piece(struct ps_body *out, struct ps_fcache *fc, const char
 	return lookup(out, fc, path, kind, 0, why);
 }
 
-void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
+/*
+ * Give back what `body` holds. `ended` says a download just ended: its
+ * client asks for its list's next file now, so the list's packs are kept
+ * on from here (not when a keep itself lets go of a lookup).
+ */
+static void release_body(struct ps_fcache *fc, struct ps_body *body, int ended)
 {
 	struct ps_fentry *e = body->priv_file;
 
@@ -504,11 +509,23 @@ void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
 		return;
 	pw_wm_return_fd(e->file);
 	pthread_mutex_lock(fc->lock);
+	if (ended)
+		keep_neighbours(fc, e);
 	if (--e->held == 0 && e->stale)
 		entry_free(e);
 	pthread_mutex_unlock(fc->lock);
 	body->priv_file = NULL;
 	body->fd = -1;
+}
+
+void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
+{
+	release_body(fc, body, 1);
+}
+
+void ps_fcache_release_piece(struct ps_fcache *fc, struct ps_body *body)
+{
+	release_body(fc, body, 0);
 }
 
 uint64_t ps_fcache_list_begin(struct ps_fcache *fc)
@@ -580,7 +597,7 @@ int ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind,
 		err = -503;
 	}
 	pthread_mutex_unlock(fc->lock);
-	ps_fcache_release(fc, &b);
+	release_body(fc, &b, 0);
 	return err;
 }
 
@@ -591,6 +608,15 @@ size_t ps_fcache_sweep(struct ps_fcache *fc, int64_t now)
 	size_t freed = 0, before;
 
 	pthread_mutex_lock(fc->lock);
+	/*
+	 * A download longer than the idle timeout is a client still at work:
+	 * what its list also names stays kept while it lasts.
+	 */
+	PW_LIST_FOREACH(it, &fc->kept) {
+		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
+		if (e->held > 1)
+			keep_neighbours(fc, e);
+	}
 	PW_LIST_FOREACH_SAFE(it, tmp, &fc->kept) {
 		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
 		if (e->kept_until < now)

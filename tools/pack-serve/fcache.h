@@ -50,8 +50,14 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 int ps_fcache_lookup_piece(struct ps_body *out, struct ps_fcache *fc, const char *path,
 	enum ps_kind kind, const char **why);
 
-/* Give back a body made by ps_fcache_lookup or ps_fcache_lookup_piece. */
+/*
+ * Give back a body made by ps_fcache_lookup: its download ended, so the
+ * packs kept for the lists that named it are kept on from now.
+ */
 void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body);
+
+/* Give back a body made by ps_fcache_lookup_piece: keeps nothing longer. */
+void ps_fcache_release_piece(struct ps_fcache *fc, struct ps_body *body);
 
 /* A new list generation (a sending of objects/info/packs), for ps_fcache_keep. */
 uint64_t ps_fcache_list_begin(struct ps_fcache *fc);

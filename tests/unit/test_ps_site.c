@@ -520,6 +520,112 @@ static void test_kept_after_delete(void **state)
 	ps_site_free(site);
 }
 
+#define PACK_B "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define PACK_C "cccccccccccccccccccccccccccccccccccccccc"
+#define PACK_DIR "root/objects/pack/pack-"
+
+/* A pack and idx of 200 random bytes named pack-HEX (servable: only a listed pair is needed). */
+static void fake_pack(const char *hex)
+{
+	sh("head -c 200 /dev/urandom > " PACK_DIR "%s.pack && head -c 200 /dev/urandom > "
+		PACK_DIR "%s.idx", hex, hex);
+}
+
+static void rm_pack(const char *hex)
+{
+	sh("rm " PACK_DIR "%s.pack " PACK_DIR "%s.idx", hex, hex);
+}
+
+/*
+ * Kept packs over half the descriptor budget: a new list's packs are kept
+ * in place of those of older lists nearest their expiry, not refused
+ * (which made them 404 once a repack deleted them).
+ */
+static void test_kept_make_room(void **state)
+{
+	struct ps_site *site;
+	char *list;
+	int fds;
+
+	(void)state;
+	sh("cp -R '%s' root", BASIC);
+	fds = count_fds();
+	site = open_site("root", 8); /* 4 kept descriptors: two packs with their idx */
+	ps_site_set_keep(site, 100);
+	free(generated(site, "/objects/info/packs", NULL));
+	rm_pack(BASIC_PACK);
+	fake_pack(PACK_B);
+	ps_site_set_keep(site, 200);
+	free(generated(site, "/objects/info/packs", NULL));
+	rm_pack(PACK_B);
+	fake_pack(PACK_C);
+	ps_site_set_keep(site, 150);
+	list = generated(site, "/objects/info/packs", NULL);
+	assert_string_equal(list, "P pack-" PACK_C ".pack\n\n");
+	free(list);
+	rm_pack(PACK_C);
+
+	/* the list nearest its expiry (the first one, kept 100 s) made room for the last */
+	assert_status(site, "/objects/pack/pack-" BASIC_PACK ".pack", -404);
+	assert_status(site, "/objects/pack/pack-" BASIC_PACK ".idx", -404);
+	assert_status(site, "/objects/pack/pack-" PACK_B ".pack", 0);
+	assert_status(site, "/objects/pack/pack-" PACK_B ".idx", 0);
+	assert_status(site, "/objects/pack/pack-" PACK_C ".pack", 0);
+	assert_status(site, "/objects/pack/pack-" PACK_C ".idx", 0);
+	ps_site_free(site);
+	assert_int_equal(count_fds(), fds);
+}
+
+/*
+ * A download keeps kept what the lists naming that pack named, not every
+ * pack of the folder, and sending a list refreshes no other list's packs:
+ * else a busy repository keeps every pack it ever listed for ten idle
+ * timeouts, and the newest are the ones left out.
+ */
+static void test_kept_refresh_same_list(void **state)
+{
+	struct ps_site *site;
+	int i;
+
+	(void)state;
+	sh("cp -R '%s' root", BASIC);
+	site = open_site("root", 0);
+	ps_site_set_keep(site, 1);
+	free(generated(site, "/objects/info/packs", NULL));
+	rm_pack(BASIC_PACK);
+	fake_pack(PACK_B);
+	free(generated(site, "/objects/info/packs", NULL));
+	rm_pack(PACK_B);
+	/* a client of the second list downloads its pack, other clients read the (now empty) list */
+	for (i = 0; i < 30; i++) {
+		assert_status(site, "/objects/pack/pack-" PACK_B ".pack", 0);
+		free(generated(site, "/objects/info/packs", NULL));
+		usleep(100 * 1000);
+		ps_site_sweep(site);
+	}
+	assert_status(site, "/objects/pack/pack-" PACK_B ".idx", 0);
+	assert_status(site, "/objects/pack/pack-" BASIC_PACK ".pack", -404);
+	assert_status(site, "/objects/pack/pack-" BASIC_PACK ".idx", -404);
+	ps_site_free(site);
+}
+
+/* A listed pack that cannot be kept because it is not there to open (here: it leads out of ROOT) is not listed. */
+static void test_list_drops_unkept(void **state)
+{
+	struct ps_site *site;
+	char *list;
+
+	(void)state;
+	sh("cp -R '%s' root && head -c 200 /dev/urandom > outside.pack && "
+		"ln -s ../../../outside.pack " PACK_DIR PACK_B ".pack && "
+		"head -c 200 /dev/urandom > " PACK_DIR PACK_B ".idx", BASIC);
+	site = open_site("root", 0);
+	list = generated(site, "/objects/info/packs", NULL);
+	assert_string_equal(list, "P pack-" BASIC_PACK ".pack\n\n");
+	free(list);
+	ps_site_free(site);
+}
+
 static void test_replaced_while_held(void **state)
 {
 	char url[256], rel[300], etag[80];
@@ -688,6 +794,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sha256_etags, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_replaced_while_held, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_kept_after_delete, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_kept_make_room, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_kept_refresh_same_list, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_list_drops_unkept, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_fd_budget, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_threads, make_tmpdir, remove_tmpdir),
 	};

@@ -489,7 +489,7 @@ static void bbody_free(struct ps_fcache *fc, struct bbody *bb)
 	if (!bb)
 		return;
 	for (i = 0; i < bb->nparts; i++)
-		ps_fcache_release(fc, &bb->parts[i]);
+		ps_fcache_release_piece(fc, &bb->parts[i]);
 	free(bb->parts);
 	free(bb->pieces);
 	pw__free(bb->mem);
@@ -748,7 +748,8 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 		uint64_t size = pw_pack_size(bp[i].pack);
 		struct ps_piece *pc = &bb->pieces[1 + i];
 
-		if ((rc = ps_fcache_lookup(part, fc, pw_pack_path(bp[i].pack), PS_KIND_PACK, why)) < 0) {
+		if ((rc = ps_fcache_lookup_piece(part, fc, pw_pack_path(bp[i].pack), PS_KIND_PACK,
+			why)) < 0) {
 			/* Gone since the repository was opened: a repack; the next request sees the new packs. */
 			if (rc == -404)
 				rc = -503;

@@ -38,8 +38,9 @@ struct ps_fentry {
 	int kept;                       /* on ps_fcache.kept: holds one descriptor lent until kept_until */
 	int64_t kept_until;             /* CLOCK_MONOTONIC seconds */
 	int64_t kept_limit;             /* kept_until never passes it: ten keeps after the last list naming it */
-	int64_t keep_for;               /* seconds each use of its folder pushes kept_until */
+	int64_t keep_for;               /* seconds each download of its list pushes kept_until */
 	uint64_t dir_hash;              /* of its folder: a download from there keeps its neighbours */
+	uint64_t gen_first, gen_last;   /* the first and the last list (ps_fcache_list_begin) naming it while kept */
 	pw_list keep;
 	struct ps_fentry *hnext;        /* hash chain */
 	pw_list lru;                    /* on ps_fcache.lru while in the table */
@@ -90,24 +91,29 @@ static int64_t mono_now(void)
 }
 
 /*
- * A client is downloading from `path`'s folder: the packs kept there stay
- * kept (it may be a clone going through the list it read). Lock held.
+ * A client is downloading the kept `d`: it may be a clone going through a
+ * list that named it, so what such a list also named stays kept. Which
+ * list the client read is unknown, but it lies between the first and the
+ * last list that named `d`: the packs of its folder named by a list in
+ * that span are refreshed, and no others — a pack of a list long
+ * replaced would otherwise live on as long as anyone downloads anything,
+ * and crowd out the packs of the lists clients read now. Lock held.
  */
-static void keep_neighbours(struct ps_fcache *fc, const char *path)
+static void keep_neighbours(struct ps_fcache *fc, const struct ps_fentry *d)
 {
-	uint64_t dh;
 	int64_t now;
 	pw_list *it;
 
-	if (pw__list_empty(&fc->kept))
+	if (!d->kept)
 		return;
-	dh = hash_dir(path);
 	now = mono_now();
 	PW_LIST_FOREACH(it, &fc->kept) {
 		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
 		int64_t until = now + e->keep_for;
-		if (e->dir_hash == dh && until > e->kept_until)
-			e->kept_until = until < e->kept_limit ? until : e->kept_limit;
+		if (e->dir_hash != d->dir_hash || e->gen_first > d->gen_last ||
+		    e->gen_last < d->gen_first || until <= e->kept_until)
+			continue;
+		e->kept_until = until < e->kept_limit ? until : e->kept_limit;
 	}
 }
 
@@ -387,7 +393,8 @@ static void fill(struct ps_body *out, struct ps_fentry *e, int fd)
 }
 
 /* A body of the file kept under `path` though the path is gone (a pack a repack deleted). 0 or -1. */
-static int kept_body(struct ps_body *out, struct ps_fcache *fc, const char *path, uint64_t h)
+static int kept_body(struct ps_body *out, struct ps_fcache *fc, const char *path, uint64_t h,
+	int refresh)
 {
 	struct ps_fentry *e;
 	int fd;
@@ -401,14 +408,16 @@ static int kept_body(struct ps_body *out, struct ps_fcache *fc, const char *path
 	}
 	e->held++;
 	pw__list_move_front(&fc->lru, &e->lru);
-	keep_neighbours(fc, path);
+	if (refresh)
+		keep_neighbours(fc, e);
 	pthread_mutex_unlock(fc->lock);
 	fill(out, e, fd);
 	return 0;
 }
 
-int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path,
-	enum ps_kind kind, const char **why)
+/* ps_fcache_lookup; `refresh`: a download, which keeps the packs of its list kept (keep_neighbours). */
+static int lookup(struct ps_body *out, struct ps_fcache *fc, const char *path,
+	enum ps_kind kind, int refresh, const char **why)
 {
 	uint64_t h = hash_str(path);
 	struct ps_fentry *e, *old;
@@ -418,7 +427,7 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 	for (attempt = 0; attempt < FC_ATTEMPTS; attempt++) {
 		/* The one system call of a cache hit: has the path come to name another file? */
 		if (stat(path, &st) != 0) {
-			if (errno == ENOENT && kept_body(out, fc, path, h) == 0)
+			if (errno == ENOENT && kept_body(out, fc, path, h, refresh) == 0)
 				return 0;
 			return errno == ENOMEM ? -503 : -404;
 		}
@@ -430,8 +439,8 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 		if (e && same_identity(e, &st)) {
 			e->held++;
 			pw__list_move_front(&fc->lru, &e->lru);
-			if (kind == PS_KIND_PACK || kind == PS_KIND_IDX)
-				keep_neighbours(fc, path);
+			if (refresh)
+				keep_neighbours(fc, e);
 			pthread_mutex_unlock(fc->lock);
 			/* Outside our lock: a descriptor evicted meanwhile is re-opened (and re-checked) here. */
 			err = pw_wm_lend_fd(&fd, e->file);
@@ -467,9 +476,7 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 		fc->table[h & fc->mask] = e;
 		pw__list_push_front(&fc->lru, &e->lru);
 		fc->count++;
-		if (kind == PS_KIND_PACK || kind == PS_KIND_IDX)
-			keep_neighbours(fc, path);
-		evict(fc);
+		evict(fc); /* a new entry is not kept: nothing to refresh */
 		pthread_mutex_unlock(fc->lock);
 		fill(out, e, fd);
 		return 0;
@@ -477,7 +484,24 @@ int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path
 	return -503; /* the file kept changing under us: try again shortly */
 }
 
-void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
+int ps_fcache_lookup(struct ps_body *out, struct ps_fcache *fc, const char *path,
+	enum ps_kind kind, const char **why)
+{
+	return lookup(out, fc, path, kind, kind == PS_KIND_PACK || kind == PS_KIND_IDX, why);
+}
+
+int ps_fcache_lookup_piece(struct ps_body *out, struct ps_fcache *fc, const char *path,
+	enum ps_kind kind, const char **why)
+{
+	return lookup(out, fc, path, kind, 0, why);
+}
+
+/*
+ * Give back what `body` holds. `ended` says a download just ended: its
+ * client asks for its list's next file now, so the list's packs are kept
+ * on from here (not when a keep itself lets go of a lookup).
+ */
+static void release_body(struct ps_fcache *fc, struct ps_body *body, int ended)
 {
 	struct ps_fentry *e = body->priv_file;
 
@@ -485,6 +509,8 @@ void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
 		return;
 	pw_wm_return_fd(e->file);
 	pthread_mutex_lock(fc->lock);
+	if (ended)
+		keep_neighbours(fc, e);
 	if (--e->held == 0 && e->stale)
 		entry_free(e);
 	pthread_mutex_unlock(fc->lock);
@@ -492,16 +518,62 @@ void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
 	body->fd = -1;
 }
 
-void ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind,
-	unsigned int seconds)
+void ps_fcache_release(struct ps_fcache *fc, struct ps_body *body)
+{
+	release_body(fc, body, 1);
+}
+
+void ps_fcache_release_piece(struct ps_fcache *fc, struct ps_body *body)
+{
+	release_body(fc, body, 0);
+}
+
+uint64_t ps_fcache_list_begin(struct ps_fcache *fc)
+{
+	uint64_t gen;
+
+	pthread_mutex_lock(fc->lock);
+	gen = ++fc->gen;
+	pthread_mutex_unlock(fc->lock);
+	return gen;
+}
+
+/*
+ * Make room for one more kept entry of list `gen`: stop keeping the one
+ * nearest its expiry among those no list as new as `gen` names (its
+ * clients, if any, are the oldest). The packs of the list being sent win
+ * over those of older lists: every client that reads it needs them, and
+ * fewer and fewer clients need an old list's. 0, or -1 if every kept
+ * entry is of `gen`. Lock held.
+ */
+static int make_room(struct ps_fcache *fc, uint64_t gen)
+{
+	struct ps_fentry *victim = NULL;
+	pw_list *it;
+
+	PW_LIST_FOREACH(it, &fc->kept) {
+		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
+		if (e->gen_last < gen && (!victim || e->kept_until < victim->kept_until))
+			victim = e;
+	}
+	if (!victim)
+		return -1;
+	fc->evicted_kept++;
+	unkeep(fc, victim);
+	return 0;
+}
+
+int ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind,
+	unsigned int seconds, uint64_t gen)
 {
 	int64_t until = mono_now() + seconds;
 	const char *why = NULL;
 	struct ps_fentry *e;
 	struct ps_body b;
+	int err;
 
-	if (ps_fcache_lookup(&b, fc, path, kind, &why) < 0)
-		return; /* gone already, or no descriptor to spare: only a courtesy */
+	if ((err = lookup(&b, fc, path, kind, 0, &why)) < 0)
+		return err; /* -404: gone already (the caller may list again); else no descriptor to spare */
 	e = b.priv_file;
 	pthread_mutex_lock(fc->lock);
 	e->keep_for = seconds;
@@ -510,17 +582,23 @@ void ps_fcache_keep(struct ps_fcache *fc, const char *path, enum ps_kind kind,
 	if (e->kept) {
 		if (until > e->kept_until)
 			e->kept_until = until;
-	} else if (fc->nkept < fc->max_kept && !e->stale) {
+		if (gen > e->gen_last)
+			e->gen_last = gen;
+	} else if (!e->stale && (fc->nkept < fc->max_kept || make_room(fc, gen) == 0)) {
 		/* The body's hold and lent descriptor become the keep's. */
 		e->kept = 1;
 		e->kept_until = until;
+		e->gen_first = e->gen_last = gen;
 		pw__list_push_back(&fc->kept, &e->keep);
 		fc->nkept++;
 		pthread_mutex_unlock(fc->lock);
-		return;
+		return 0;
+	} else {
+		err = -503;
 	}
 	pthread_mutex_unlock(fc->lock);
-	ps_fcache_release(fc, &b);
+	release_body(fc, &b, 0);
+	return err;
 }
 
 size_t ps_fcache_sweep(struct ps_fcache *fc, int64_t now)
@@ -530,6 +608,15 @@ size_t ps_fcache_sweep(struct ps_fcache *fc, int64_t now)
 	size_t freed = 0, before;
 
 	pthread_mutex_lock(fc->lock);
+	/*
+	 * A download longer than the idle timeout is a client still at work:
+	 * what its list also names stays kept while it lasts.
+	 */
+	PW_LIST_FOREACH(it, &fc->kept) {
+		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
+		if (e->held > 1)
+			keep_neighbours(fc, e);
+	}
 	PW_LIST_FOREACH_SAFE(it, tmp, &fc->kept) {
 		struct ps_fentry *e = PW_LIST_ENTRY(it, struct ps_fentry, keep);
 		if (e->kept_until < now)

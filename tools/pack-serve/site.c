@@ -27,6 +27,8 @@
 #define SITE_MAX_REPOS 16
 /* Slots of the cache of where each repository name leads (direct-mapped: a collision replaces). */
 #define SITE_LOC_SLOTS 256
+/* Listings of objects/pack per objects/info/packs while a repack deletes what it lists. */
+#define SITE_LIST_ATTEMPTS 3
 /* How long a name's location is trusted before it is looked for again, in seconds. */
 #define SITE_LOC_TTL 1
 
@@ -417,28 +419,46 @@ static int confined(struct ps_site *site, const char *dir, const char *name, int
  * to download. A repack meanwhile deletes them, and a 404 there fails the
  * clone (git does not read the list again). So every pack the list names
  * is kept open, servable under its name, for keep_seconds after the list
- * was last sent or a pack of that repository was last asked for (the
- * idle timeout: as long as a client may pause between two requests); the
+ * was last sent or a pack of that list was last asked for (the idle
+ * timeout: as long as a client may pause between two requests); the
  * sweep lets it go after that.
+ *
+ * The list is read from the folder before its packs are opened: a repack
+ * in between deletes a pack the list names, which then cannot be kept.
+ * Such a line is taken out of `buf` (a name that 404s fails the clone);
+ * returns how many were, so that the caller can list the folder again
+ * and name what the repack wrote instead.
  */
-static void keep_listed(struct ps_site *site, const char *objdir, const char *list)
+static size_t keep_listed(struct ps_site *site, const char *objdir, struct ps_buf *buf)
 {
 	char path[PATH_MAX];
-	const char *line, *end;
-	size_t len;
+	char *line, *end;
+	size_t len, gone = 0;
+	uint64_t gen = ps_fcache_list_begin(&site->fc);
 
-	for (line = list; (end = strchr(line, '\n')) != NULL; line = end + 1) {
+	for (line = buf->data; line && (end = strchr(line, '\n')) != NULL;) {
 		len = (size_t)(end - line);
 		/* "P pack-<hex>.pack" */
-		if (len < 8 || line[0] != 'P' || line[1] != ' ' || memcmp(end - 5, ".pack", 5))
+		if (len < 8 || line[0] != 'P' || line[1] != ' ' || memcmp(end - 5, ".pack", 5) ||
+		    (size_t)snprintf(path, sizeof(path), "%s/pack/%.*s", objdir, (int)(len - 2),
+			line + 2) >= sizeof(path)) {
+			line = end + 1;
 			continue;
-		if ((size_t)snprintf(path, sizeof(path), "%s/pack/%.*s", objdir, (int)(len - 2),
-			line + 2) >= sizeof(path))
-			continue;
-		ps_fcache_keep(&site->fc, path, PS_KIND_PACK, site->keep_seconds);
-		memcpy(path + strlen(path) - 5, ".idx", 5);
-		ps_fcache_keep(&site->fc, path, PS_KIND_IDX, site->keep_seconds);
+		}
+		/* Either half gone and the pack is of no use to a client: git 2.39 deletes the pack first. */
+		if (ps_fcache_keep(&site->fc, path, PS_KIND_PACK, site->keep_seconds, gen) != -404) {
+			memcpy(path + strlen(path) - 5, ".idx", 5);
+			if (ps_fcache_keep(&site->fc, path, PS_KIND_IDX, site->keep_seconds, gen) != -404) {
+				line = end + 1;
+				continue;
+			}
+		}
+		/* Gone before it could be kept: out of the list (with its NUL, the rest moves up). */
+		memmove(line, end + 1, buf->len - (size_t)(end + 1 - buf->data) + 1);
+		buf->len -= len + 1;
+		gone++;
 	}
+	return gone;
 }
 
 /*
@@ -455,7 +475,7 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 	struct ps_buf buf = { NULL, 0, 0 };
 	struct ps_repo_ent *r;
 	time_t mtime = 0;
-	int err;
+	int attempt, err;
 
 	/*
 	 * Confinement: the repository, and the folders the generator lists
@@ -495,11 +515,18 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 		if (pw__path_join(objdir, PATH_MAX, real_common, "objects") ||
 		    !confined(site, objdir, "pack", 0))
 			return -404;
-		err = ps_gen_info_packs(&buf, &mtime, objdir);
-		if (err < 0)
-			*why = "cannot list packs";
-		else
-			keep_listed(site, objdir, buf.data);
+		for (attempt = 1;; attempt++) {
+			err = ps_gen_info_packs(&buf, &mtime, objdir);
+			if (err < 0) {
+				*why = "cannot list packs";
+				break;
+			}
+			/* A repack deleted a pack while it was listed: list what it wrote instead. */
+			if (!keep_listed(site, objdir, &buf) || attempt == SITE_LIST_ATTEMPTS)
+				break;
+			pw__free(buf.data);
+			memset(&buf, 0, sizeof(buf));
+		}
 	} else {
 		if (!confined(site, real_common, "refs", 1) ||
 		    !confined(site, real_common, "packed-refs", 0))

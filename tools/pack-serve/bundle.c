@@ -1,4 +1,5 @@
 /* bundle.c: pack-serve's bundles — a git bundle header generated per request over the repository's packs sent unchanged, and what each pack set proved (cached by the packs' checksums). */
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -635,6 +636,11 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 			if (err != PW_ENOTFOUND)
 				return status_of(err, why, "cannot open a pack's idx");
 			pw_error_clear();
+			/* Both gone: a repack deleted the pack after the list was read; the next try sees the new set. */
+			if (stat(path, &st) != 0 && errno == ENOENT) {
+				*why = "packs deleted while the bundle was put together";
+				return -503;
+			}
 			*why = "no bundle: a pack has no .idx";
 			return -404;
 		}

@@ -68,6 +68,8 @@ repack_loop() {
 		[ "$t" -gt 0 ] && sleep "$(printf '%d.%03d' $((t / 1000)) $((t % 1000)))"
 	done
 	touch "$TMP/res/stop"
+	save_packs
+	touch "$TMP/res/saved-last"
 }
 
 # Clients: each loops until the repacks stop, and leaves one line per try in $TMP/res.
@@ -84,6 +86,18 @@ cloner() {
 		rm -rf "$TMP/clone.$1.$n"
 	done
 }
+# saved NAME: the loop has saved the pack NAME, or does within 30 s. A pack is listed (and
+# can be downloaded whole) as soon as git renames it into place, which may be long before the
+# command that made it ends (git gc writes one and goes on pruning) and save_packs runs.
+saved() {
+	local i
+	for i in $(seq 300); do
+		[ -e "$TMP/seen/$1" ] && return 0
+		[ -e "$TMP/res/saved-last" ] && break
+		sleep 0.1
+	done
+	[ -e "$TMP/seen/$1" ]
+}
 pack_downloader() {
 	local n=0 name
 	while [ ! -e "$TMP/res/stop" ]; do
@@ -96,10 +110,13 @@ pack_downloader() {
 			echo "pack $name: curl failed: $(cat "$TMP/dl.err")" >> "$TMP/res/packs"
 		elif [ "$(cat "$TMP/dl.code")" != 200 ]; then
 			echo "pack $name: status $(cat "$TMP/dl.code")" >> "$TMP/res/packs"
+		elif ! saved "$name"; then
+			echo "pack $name: served, but no command of the loop left it" >> "$TMP/res/packs"
 		elif cmp -s "$TMP/seen/$name" "$TMP/dl.pack"; then
 			echo ok >> "$TMP/res/packs"
 		else
-			echo "pack $name: bytes differ ($(file_size "$TMP/dl.pack") vs $(file_size "$TMP/seen/$name"))" >> "$TMP/res/packs"
+			cp "$TMP/dl.pack" "$TMP/res/bad.$n.pack"
+			echo "pack $name: bytes differ ($(file_size "$TMP/dl.pack") vs $(file_size "$TMP/seen/$name"), kept as bad.$n.pack)" >> "$TMP/res/packs"
 		fi
 	done
 }
@@ -173,7 +190,8 @@ expect_alive_url() { ALIVE_URL=$URL/info/refs; expect_alive "$1"; }
 expect_alive_url "the repacks"
 
 # Within the idle timeout (and the second the sweep may wait): no deleted file held.
-deleted() { { ls -l "/proc/$PID/fd"; cat "/proc/$PID/maps"; } 2>/dev/null | grep -c "(deleted)"; }
+# (Files of the repository only: a pack-serve binary rebuilt under a running test is not its business.)
+deleted() { { ls -l "/proc/$PID/fd"; cat "/proc/$PID/maps"; } 2>/dev/null | grep -F "$ROOT/" | grep -c "(deleted)"; }
 no_deleted() { [ "$(deleted)" = 0 ]; }
 { date +%T.%N; ls -l "/proc/$PID/fd" | grep deleted; grep deleted "/proc/$PID/maps"; } > "$TMP/deleted.at-stop" 2>&1
 CHECKS=$((CHECKS + 1))

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "odb/internal.h"
+#include "pack/internal.h" /* pw__pack_walk_begin: a lone pack walked stays */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/banned.h"
@@ -69,13 +70,21 @@ typedef struct collect {
 	pw_pack *lone;
 } collect;
 
+/* Passes of a collection at most while the packs keep changing under it. */
+#define COLLECT_PASSES 4
+/* Descriptors of the budget below which a lone pack is not walked in place (see lone_pack). */
+#define LONE_MIN_FDS 8
+
 /* Is the one uncovered pack all there is? Every other source is asked (and must be empty). */
 static int lone_pack(collect *c, pw_repo *repo)
 {
+	pw_wm_options wo;
 	size_t i;
 	int error;
 
-	if (repo->packs.nsearch != 1)
+	/* the walk holds the idx's descriptor: not from a budget of a few */
+	pw_wm_get_options(&wo, repo->wm);
+	if (repo->packs.nsearch != 1 || wo.fd_limit < LONE_MIN_FDS)
 		return 0;
 	for (i = 0; i < repo->sources.n; i++) {
 		pw_source *src = repo->sources.v[i];
@@ -88,6 +97,9 @@ static int lone_pack(collect *c, pw_repo *repo)
 			return 0;
 		}
 	}
+	/* under the repository's lock: no rescan releases it before the walk holds it */
+	if ((error = pw__pack_walk_begin(repo->packs.packs.v[0].pack)) < 0)
+		return error;
 	c->lone = repo->packs.packs.v[0].pack;
 	return 1;
 }
@@ -150,30 +162,44 @@ static size_t copy_looked_up(pw_repo *repo, const pw_repo_entry *v, size_t n)
 	return best;
 }
 
-static int collect_entries(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo *repo,
-	pw_foreach_order order);
-
-int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_repo *repo, pw_foreach_order order)
-{
-	return collect_entries(out, count, NULL, repo, order);
-}
-
-/* pw__repo_collect; with `lone`, a lone pack is given there instead of entries. */
-static int collect_entries(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo *repo,
+int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo *repo,
 	pw_foreach_order order)
 {
 	collect c = { PW_ARRAY_INIT, order == PW_FOREACH_UNORDERED, 0, 0, lone != NULL, NULL };
 	idset seen = { NULL, NULL, 0, 0 };
 	size_t i, w = 0;
-	int error;
+	int error, attempt;
 
 	*out = NULL;
 	*count = 0;
 	if (lone)
 		*lone = NULL;
-	/* a pack removed or replaced by a concurrent repack: start again from a new list */
-	if ((error = pw__sources_retry(repo, collect_once, &c)) < 0)
-		goto out;
+	/*
+	 * From a fresh look at the packs, and again after: a repack that
+	 * moved objects from loose files or a pack this list lacks into a
+	 * pack it lacks too would otherwise hide them (the loose files are
+	 * read as they are now). Each pass is checked by one more rescan;
+	 * a repository repacked faster than it is listed gets the last pass.
+	 * A pack removed or replaced meanwhile: the retry starts again from
+	 * a new list.
+	 */
+	for (attempt = 0;; attempt++) {
+		uint64_t gen;
+
+		if ((error = pw_repo_rescan(repo)) < 0)
+			goto out;
+		gen = atomic_load(&repo->generation);
+		if ((error = pw__sources_retry(repo, collect_once, &c)) < 0)
+			goto out;
+		if ((error = pw_repo_rescan(repo)) < 0)
+			goto out;
+		if (atomic_load(&repo->generation) == gen || attempt + 1 >= COLLECT_PASSES)
+			break;
+		if (c.lone) {
+			pw__pack_walk_end(c.lone);
+			c.lone = NULL;
+		}
+	}
 	if (c.lone) {
 		*lone = c.lone;
 		goto out;
@@ -208,10 +234,26 @@ static int collect_entries(pw_repo_entry **out, size_t *count, pw_pack **lone, p
 	*count = w;
 	c.e.v = NULL;
 out:
+	if (error < 0 && c.lone)
+		pw__pack_walk_end(c.lone);
 	PW_ARRAY_FREE(&c.e);
 	pw__free(seen.slots);
 	pw__free(seen.used);
 	return error;
+}
+
+int pw__lone_entry(pw_repo_entry *out, pw_pack *pack, pw_foreach_order order, uint32_t i)
+{
+	uint32_t pos = i;
+	int error;
+
+	memset(out, 0, sizeof(*out));
+	out->pack = pack;
+	if ((order == PW_FOREACH_UNORDERED && (error = pw_pack_order_nth(&pos, pack, i)) < 0) ||
+	    (error = pw_pack_nth_oid(&out->id, pack, pos)) < 0 ||
+	    (error = pw_pack_nth_offset(&out->offset, pack, pos)) < 0)
+		return error;
+	return 0;
 }
 
 /*
@@ -221,20 +263,13 @@ out:
  */
 static int walk_lone(pw_pack *pack, pw_foreach_order order, pw_foreach_cb cb, void *payload)
 {
-	uint32_t n = pw_pack_count(pack), i, pos;
+	uint32_t n = pw_pack_count(pack), i;
 	pw_repo_entry e;
 	int error = 0;
 
-	memset(&e, 0, sizeof(e));
-	e.pack = pack;
-	for (i = 0; i < n && !error; i++) {
-		pos = i;
-		if ((order == PW_FOREACH_UNORDERED && (error = pw_pack_order_nth(&pos, pack, i)) < 0) ||
-		    (error = pw_pack_nth_oid(&e.id, pack, pos)) < 0 ||
-		    (error = pw_pack_nth_offset(&e.offset, pack, pos)) < 0)
-			break;
-		error = cb(&e, payload);
-	}
+	for (i = 0; i < n && !error; i++)
+		if (!(error = pw__lone_entry(&e, pack, order, i)))
+			error = cb(&e, payload);
 	return error;
 }
 
@@ -245,10 +280,13 @@ int pw_repo_foreach(pw_repo *repo, pw_foreach_order order, pw_foreach_cb cb, voi
 	size_t n, i;
 	int error;
 
-	if ((error = collect_entries(&v, &n, &lone, repo, order)) < 0)
+	if ((error = pw__repo_collect(&v, &n, &lone, repo, order)) < 0)
 		return error;
-	if (lone)
-		return walk_lone(lone, order, cb, payload);
+	if (lone) {
+		error = walk_lone(lone, order, cb, payload);
+		pw__pack_walk_end(lone);
+		return error;
+	}
 	for (i = 0; i < n && !error; i++)
 		error = cb(&v[i], payload);
 	pw__free(v);

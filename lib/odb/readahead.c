@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "odb/internal.h"
+#include "pack/internal.h" /* pw__pack_walk_begin: a lone pack walked stays */
 #include "util/alloc.h"
 #include "util/error.h"
 #include "util/banned.h"
@@ -16,6 +17,7 @@
 #define WAKE_BATCH 16
 
 typedef struct slot {
+	pw_repo_entry e;    /* the entry read (of a lone pack: found by the worker) */
 	pw_object *obj;
 	int error;
 	char *msg;          /* the worker's error message, pw__malloc'd */
@@ -30,7 +32,9 @@ typedef struct slot {
  */
 typedef struct ahead {
 	pw_repo *repo;
-	const pw_repo_entry *v;
+	const pw_repo_entry *v;    /* the entries, or NULL: those of `lone` */
+	pw_pack *lone;
+	pw_foreach_order order;
 	size_t n;
 	slot *slots;
 	size_t nslots;
@@ -44,13 +48,27 @@ typedef struct ahead {
 	pthread_cond_t space;
 } ahead;
 
+/* Entry `i` and its object, read. */
+static int read_nth(pw_repo_entry *e, pw_object **obj, const ahead *a, size_t i)
+{
+	int error;
+
+	*obj = NULL;
+	if (!a->lone)
+		*e = a->v[i];
+	else if ((error = pw__lone_entry(e, a->lone, a->order, (uint32_t)i)) < 0)
+		return error;
+	return pw_repo_read_entry(obj, a->repo, e);
+}
+
 static void *worker(void *arg)
 {
 	ahead *a = arg;
 
 	for (;;) {
 		size_t i = atomic_fetch_add(&a->next, 1);
-		pw_object *obj = NULL;
+		pw_repo_entry e;
+		pw_object *obj;
 		slot *s;
 		int error;
 
@@ -67,9 +85,10 @@ static void *worker(void *arg)
 				break;
 		}
 
-		error = pw_repo_read_entry(&obj, a->repo, &a->v[i]);
+		error = read_nth(&e, &obj, a, i);
 
 		s = &a->slots[i % a->nslots];
+		s->e = e;
 		s->obj = obj;
 		s->error = error;
 		s->msg = error ? pw__strdup(pw_error_last()) : NULL;
@@ -107,13 +126,16 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 {
 	pthread_t tids[MAX_THREADS];
 	unsigned started = 0, t;
-	pw_repo_entry *v = NULL;
+	pw_repo_entry *v = NULL, e;
+	pw_pack *lone = NULL;
 	ahead a;
 	size_t n, i;
 	int error;
 
-	if ((error = pw__repo_collect(&v, &n, repo, order)) < 0)
+	if ((error = pw__repo_collect(&v, &n, &lone, repo, order)) < 0)
 		return error;
+	if (lone)
+		n = pw_pack_count(lone);
 	/* reading everything: let the delta-base cache keep bases only */
 	for (i = 0; i < pw_repo_pack_count(repo); i++) {
 		pw_pack *pack = pw_repo_pack(repo, i); /* NULL if a rescan dropped packs meanwhile */
@@ -130,6 +152,8 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 	memset(&a, 0, sizeof(a));
 	a.repo = repo;
 	a.v = v;
+	a.lone = lone;
+	a.order = order;
 	a.n = n;
 	a.nslots = (size_t)threads * SLOTS_PER_THREAD;
 	atomic_init(&a.next, 0);
@@ -139,6 +163,8 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 	atomic_init(&a.stop, 0);
 	if (!(a.slots = pw__calloc(a.nslots, sizeof(*a.slots)))) {
 		pw__free(v);
+		if (lone)
+			pw__pack_walk_end(lone);
 		return pw__error_nomem();
 	}
 	for (i = 0; i < a.nslots; i++)
@@ -160,11 +186,12 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 
 		if (!started) {
 			/* no worker could start: read here */
-			serr = pw_repo_read_entry(&obj, repo, &v[i]);
+			serr = read_nth(&e, &obj, &a, i);
 			msg = serr ? pw__strdup(pw_error_last()) : NULL;
 		} else {
 			if (!atomic_load(&s->ready))
 				wait_ready(&a, i);
+			e = s->e;
 			obj = s->obj;
 			serr = s->error;
 			msg = s->msg;
@@ -181,7 +208,7 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 		if (serr)
 			error = pw__error_set(serr, "%s", msg ? msg : pw_error_name(serr));
 		else
-			error = cb(&v[i], obj, payload);
+			error = cb(&e, obj, payload);
 		pw__free(msg);
 		pw_object_free(obj);
 	}
@@ -201,5 +228,7 @@ int pw_repo_foreach_read(pw_repo *repo, pw_foreach_order order, unsigned int thr
 	pthread_mutex_destroy(&a.lock);
 	pw__free(a.slots);
 	pw__free(v);
+	if (lone)
+		pw__pack_walk_end(lone);
 	return error;
 }

@@ -41,6 +41,7 @@ struct pw_pack {
 	char *rev_path;
 	int lazy;          /* opened by pw_pack_open_lazy: count from the pack header */
 	int released;      /* pw__pack_release was called (under `lock`): no idx loaded any more */
+	unsigned walkers;  /* pw__pack_walk_begin without its end (under `lock`): release waits */
 	atomic_int idx_ready;
 	/* why loading the idx failed on its content (under `lock`), as rev_failed */
 	int idx_failed;
@@ -193,5 +194,16 @@ int pw__pack_lookup(uint64_t *offset_out, pw_pack *p, const pw_oid *id);
  * descriptor still pins some of it (those go when released). Idempotent.
  */
 int pw__pack_release(pw_pack *p);
+
+/**
+ * A walk over every entry of `p` through its idx (lib/odb's lone pack)
+ * begins: until pw__pack_walk_end, pw__pack_release leaves it alone
+ * (returns 0, as for a pinned window), so that a rescan noticing it gone
+ * cannot cut the walk short, and the idx's descriptor is lent (one of the
+ * fd budget) so that its windows can be mapped again even once the file
+ * is deleted. PW_ECHANGED if it is released already.
+ */
+int pw__pack_walk_begin(pw_pack *p);
+void pw__pack_walk_end(pw_pack *p);
 
 #endif

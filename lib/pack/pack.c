@@ -305,19 +305,50 @@ int pw_pack_idx_loaded(const pw_pack *p)
 	return pw__idx_loaded(p);
 }
 
+int pw__pack_walk_begin(pw_pack *p)
+{
+	int error, fd;
+
+	if ((error = pw__idx_ensure(p, "to walk its objects")) < 0)
+		return error;
+	pthread_mutex_lock(&p->lock);
+	if (p->released)
+		error = pw__error_set(PW_ECHANGED, "%s: the pack is gone (released)", p->pack_path);
+	/* its descriptor lent: the idx, deleted by a repack meanwhile, stays readable to the end */
+	else if (p->walkers == 0 && (error = pw_wm_lend_fd(&fd, p->idxf)) < 0)
+		;
+	else
+		p->walkers++;
+	pthread_mutex_unlock(&p->lock);
+	return error;
+}
+
+void pw__pack_walk_end(pw_pack *p)
+{
+	pthread_mutex_lock(&p->lock);
+	if (--p->walkers == 0)
+		pw_wm_return_fd(p->idxf);
+	pthread_mutex_unlock(&p->lock);
+}
+
 int pw__pack_release(pw_pack *p)
 {
 	int done;
 
-	if (p->dcache && !p->own_dcache)
-		pw__dcache_forget(p->dcache, p);
 	/* under `lock`: a lazy pack's idx is not loaded meanwhile, nor after */
 	pthread_mutex_lock(&p->lock);
+	if (p->walkers) {
+		pthread_mutex_unlock(&p->lock);
+		return 0; /* a later rescan, once the walk is over */
+	}
 	p->released = 1;
 	done = pw__wm_file_release(p->packf);
 	done &= pw__wm_file_release(p->idxf);
 	done &= pw__wm_file_release(p->revf);
 	pthread_mutex_unlock(&p->lock);
+	/* after: what a reader still caches meanwhile goes too */
+	if (p->dcache && !p->own_dcache)
+		pw__dcache_forget(p->dcache, p);
 	return done;
 }
 

@@ -41,7 +41,9 @@ typedef struct pw_packent {
 	int covered;        /* a multi-pack-index in use names it: found through that, not its idx */
 	int lazy;           /* opened for a multi-pack-index, without its idx (idx_id unknown) */
 	int released;       /* dead, and nothing of it mapped or open any more (pw__pack_release) */
-	int64_t mtime;      /* of the .pack: newest first, as git searches */
+	int64_t mtime;      /* of the .pack, in seconds: newest first, as git searches */
+	size_t dir;         /* index of its object directory in repo->dirs: the repository's own first */
+	uint64_t seq;       /* when the last scan's readdir met it: of one second, the later first (git's order) */
 } pw_packent;
 
 /*
@@ -113,8 +115,21 @@ typedef struct pw_packlist {
 	PW_ARRAY(pw_packent) packs;   /* searched ones first, then covered, then dead */
 	size_t nlive;                 /* live: searched and covered */
 	size_t nsearch;               /* searched here: live and not covered */
-	_Atomic size_t last_hit;      /* index of the pack that answered last (a hint) */
+	/*
+	 * The searched packs, most recently used first (git's packed_git_mru):
+	 * indices into `packs`, nsearch of them, reset to the list's order by
+	 * each refresh. Readers load them relaxed; a hit moves its pack to the
+	 * front under `mru_lock`, with `mru_seq` odd meanwhile, so that a
+	 * reader that raced a move and found nothing looks once more in list
+	 * order before it says no.
+	 */
+	_Atomic uint32_t *mru;
+	size_t mru_cap;
+	pthread_mutex_t mru_lock;
+	atomic_uint mru_seq;
 	PW_ARRAY(pw_midxsrc *) midxs; /* every multi-pack-index seen, usable or not */
+	size_t scan_dir;              /* the object directory being scanned (pw_packent.dir) */
+	uint64_t scan_seq;            /* readdir entries met by scans so far (pw_packent.seq) */
 } pw_packlist;
 
 struct pw_repo {
@@ -264,6 +279,13 @@ int pw__bad_data_error(int error);
 size_t pw__bad_count(pw_repo *repo);
 /** The packs' bad_entry hook (pw_pack_options): a delta base that failed, marked and said once. */
 void pw__bad_entry(pw_pack *pack, uint64_t offset, const pw_oid *id, const char *why, void *payload);
+
+/* packlist.c */
+/**
+ * What a lookup that found an object in `pack` does to the search order
+ * (it moves to the front if searched here); under the repository's lock.
+ */
+void pw__packlist_touch(pw_packlist *pl, const pw_pack *pack);
 
 /* iter.c */
 /**

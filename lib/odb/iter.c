@@ -206,14 +206,32 @@ int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo
 	}
 
 	if (order == PW_FOREACH_SORTED) {
+		int copies = 0;
+
 		/* one pack alone is already in idx order */
 		if (!c.single_pack)
 			qsort(c.e.v, c.e.n, sizeof(*c.e.v), cmp_entry);
+		for (i = 1; i < c.e.n && !copies; i++)
+			copies = !pw_oid_cmp(&c.e.v[i - 1].id, &c.e.v[i].id);
 		for (i = 0; i < c.e.n;) {
 			size_t run = 1;
 			while (i + run < c.e.n && !pw_oid_cmp(&c.e.v[i].id, &c.e.v[i + run].id))
 				run++;
-			c.e.v[w++] = c.e.v[i + (run > 1 ? copy_looked_up(repo, c.e.v + i, run) : 0)];
+			if (run > 1) {
+				c.e.v[w++] = c.e.v[i + copy_looked_up(repo, c.e.v + i, run)];
+			} else {
+				/*
+				 * git looks each id up in turn, each hit moving its
+				 * pack to the front: which copy of an object that has
+				 * several a lookup finds depends on that order.
+				 */
+				if (copies && c.e.v[i].pack) {
+					pthread_rwlock_rdlock(&repo->lock);
+					pw__packlist_touch(&repo->packs, c.e.v[i].pack);
+					pthread_rwlock_unlock(&repo->lock);
+				}
+				c.e.v[w++] = c.e.v[i];
+			}
 			i += run;
 		}
 	} else if (!c.single_pack) {

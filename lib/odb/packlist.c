@@ -22,7 +22,20 @@ static int cmp_mtime_desc(const void *a, const void *b)
 		return x->dead - y->dead;
 	if (x->covered != y->covered)
 		return x->covered - y->covered;
-	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->idx_path, y->idx_path);
+	/*
+	 * git's order (packfile.c, sort_pack): the repository's own packs
+	 * before its alternates', newest (in whole seconds) first, and of
+	 * one second the one met last first: git prepends each new pack it
+	 * meets to its list (readdir's order, reversed; a rescan's new ones
+	 * before all it knew) and sorts that list stably.
+	 */
+	if (x->dir != y->dir)
+		return x->dir < y->dir ? -1 : 1;
+	if (x->mtime != y->mtime)
+		return x->mtime < y->mtime ? 1 : -1;
+	if (x->seq != y->seq)
+		return x->seq < y->seq ? 1 : -1;
+	return strcmp(x->idx_path, y->idx_path);
 }
 
 void pw__file_id_set(pw_file_id *out, const struct stat *st)
@@ -76,6 +89,8 @@ static int add_pack(pw_packent **out, pw_packlist *pl, const char *idx_path,
 	memset(pe, 0, sizeof(*pe));
 	pe->pack = pack;
 	pe->mtime = (int64_t)pst->st_mtime;
+	pe->dir = pl->scan_dir;
+	pe->seq = ++pl->scan_seq;
 	if (ist)
 		pw__file_id_set(&pe->idx_id, ist);
 	pe->lazy = !ist;
@@ -216,6 +231,54 @@ static int scan_dir(pw_packlist *pl, const char *objdir, size_t *added)
 	return error;
 }
 
+/* The MRU order back to the list's (git: prepare_packed_git_mru). Under the repository's write lock. */
+static int mru_reset(pw_packlist *pl)
+{
+	size_t i;
+
+	if (pl->nsearch > pl->mru_cap) {
+		_Atomic uint32_t *m = pw__realloc((void *)pl->mru, pl->nsearch * sizeof(*m));
+		if (!m)
+			return pw__error_nomem();
+		pl->mru = m;
+		pl->mru_cap = pl->nsearch;
+	}
+	for (i = 0; i < pl->nsearch; i++)
+		atomic_store_explicit(&pl->mru[i], (uint32_t)i, memory_order_relaxed);
+	return 0;
+}
+
+/* Pack `k`, found at MRU position `pos` (or since moved), to the front. */
+static void mru_touch(pw_packlist *pl, size_t pos, uint32_t k)
+{
+	size_t n = pl->nsearch, i;
+
+	pthread_mutex_lock(&pl->mru_lock);
+	if (pos >= n || atomic_load_explicit(&pl->mru[pos], memory_order_relaxed) != k)
+		for (pos = 0; pos < n && atomic_load_explicit(&pl->mru[pos], memory_order_relaxed) != k; pos++)
+			;
+	if (pos > 0 && pos < n) {
+		atomic_fetch_add_explicit(&pl->mru_seq, 1, memory_order_release);
+		for (i = pos; i > 0; i--)
+			atomic_store_explicit(&pl->mru[i],
+				atomic_load_explicit(&pl->mru[i - 1], memory_order_relaxed), memory_order_relaxed);
+		atomic_store_explicit(&pl->mru[0], k, memory_order_relaxed);
+		atomic_fetch_add_explicit(&pl->mru_seq, 1, memory_order_release);
+	}
+	pthread_mutex_unlock(&pl->mru_lock);
+}
+
+void pw__packlist_touch(pw_packlist *pl, const pw_pack *pack)
+{
+	size_t k;
+
+	for (k = 0; k < pl->nsearch; k++)
+		if (pl->packs.v[k].pack == pack) {
+			mru_touch(pl, k, (uint32_t)k);
+			return;
+		}
+}
+
 static int packlist_refresh(pw_source *src, size_t *changed)
 {
 	pw_packlist *pl = PACKLIST(src);
@@ -227,6 +290,7 @@ static int packlist_refresh(pw_source *src, size_t *changed)
 		pl->packs.v[i].seen = pl->packs.v[i].covered = 0;
 	for (i = 0; i < repo->ndirs && !error; i++) {
 		/* a multi-pack-index first: the packs it covers are not scanned for their idx */
+		pl->scan_dir = i;
 		if (repo->use_midx && (error = pw__midx_refresh(pl, i, &n)) < 0)
 			break;
 		error = scan_dir(pl, repo->dirs[i].path, &n);
@@ -254,36 +318,50 @@ static int packlist_refresh(pw_source *src, size_t *changed)
 		for (pl->nsearch = 0; pl->nsearch < pl->nlive && !pl->packs.v[pl->nsearch].covered;
 		     pl->nsearch++)
 			;
-		atomic_store_explicit(&pl->last_hit, 0, memory_order_relaxed);
+		error = mru_reset(pl);
 	}
 	*changed += n;
 	return error;
 }
 
-/* The pack holding `id`, starting with the last one that answered. */
+/* Is `id` in pack `k`: 0 (loc set), PW_ENOTFOUND, or an error. */
+static int probe(pw_objloc *loc, pw_packlist *pl, size_t k, const pw_oid *id)
+{
+	pw_pack *pack = pl->packs.v[k].pack;
+	int error = pw__pack_lookup(&loc->offset, pack, id);
+
+	/* an entry that failed to read: another pack's copy, if any */
+	if (error == 0 && !loc->keep_bad && pw__bad_has(pl->base.repo, pack, loc->offset))
+		return PW_ENOTFOUND;
+	if (error == 0) {
+		loc->src = &pl->base;
+		loc->pack = pack;
+		loc->dir = 0;
+	}
+	return error;
+}
+
+/* The pack holding `id`, most recently used first (so of two copies, git's). */
 static int packlist_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 {
 	pw_packlist *pl = PACKLIST(src);
 	size_t n = pl->nsearch, i;
-	size_t hint = atomic_load_explicit(&pl->last_hit, memory_order_relaxed);
+	unsigned seq = atomic_load_explicit(&pl->mru_seq, memory_order_acquire);
+	int error;
 
 	for (i = 0; i < n; i++) {
-		size_t k = (hint + i) % n;
-		pw_pack *pack = pl->packs.v[k].pack;
-		int error = pw__pack_lookup(&loc->offset, pack, id);
-		/* an entry that failed to read: another pack's copy, if any */
-		if (error == 0 && !loc->keep_bad && pw__bad_has(src->repo, pack, loc->offset))
+		uint32_t k = atomic_load_explicit(&pl->mru[i], memory_order_relaxed);
+		if (k >= n || (error = probe(loc, pl, k, id)) == PW_ENOTFOUND)
 			continue;
-		if (error == 0) {
-			if (k != hint)
-				atomic_store_explicit(&pl->last_hit, k, memory_order_relaxed);
-			loc->src = src;
-			loc->pack = pack;
-			loc->dir = 0;
-			return 0;
-		}
-		if (error != PW_ENOTFOUND)
-			return error;
+		if (error == 0 && i > 0)
+			mru_touch(pl, i, k);
+		return error;
+	}
+	/* a move raced the pass and may have hidden a pack from it: each once more, in list order */
+	if (n > 1 && (seq & 1 || atomic_load_explicit(&pl->mru_seq, memory_order_acquire) != seq)) {
+		for (i = 0; i < n; i++)
+			if ((error = probe(loc, pl, i, id)) != PW_ENOTFOUND)
+				return error;
 	}
 	return PW_ENOTFOUND;
 }
@@ -398,7 +476,11 @@ static void packlist_free(pw_source *src)
 		pw__free(pl->packs.v[i].idx_path);
 	}
 	PW_ARRAY_FREE(&pl->packs);
+	pw__free((void *)pl->mru);
+	pl->mru = NULL;
+	pl->mru_cap = 0;
 	pl->nlive = pl->nsearch = 0;
+	pthread_mutex_destroy(&pl->mru_lock);
 }
 
 const pw_source_ops pw__packlist_ops = {

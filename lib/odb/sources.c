@@ -52,6 +52,7 @@ int pw__sources_init(pw_repo *repo)
 
 	repo->packs.base.ops = &pw__packlist_ops;
 	repo->packs.base.repo = repo;
+	pthread_mutex_init(&repo->packs.mru_lock, NULL);
 	repo->loose.ops = &pw__loose_ops;
 	repo->loose.repo = repo;
 	return rebuild(repo);

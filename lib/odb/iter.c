@@ -175,20 +175,17 @@ int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo
 	if (lone)
 		*lone = NULL;
 	/*
-	 * From a fresh look at the packs, and again after: a repack that
-	 * moved objects from loose files or a pack this list lacks into a
-	 * pack it lacks too would otherwise hide them (the loose files are
-	 * read as they are now). Each pass is checked by one more rescan;
-	 * a repository repacked faster than it is listed gets the last pass.
-	 * A pack removed or replaced meanwhile: the retry starts again from
-	 * a new list.
+	 * Checked by a look at the packs after: a repack that moved objects
+	 * from loose files or a pack this list lacks into a pack it lacks
+	 * too would otherwise hide them (the loose files are read as they
+	 * are now). A list found stale so is made again from the packs just
+	 * seen; a repository repacked faster than it is listed gets the last
+	 * pass. A pack removed or replaced meanwhile: the retry starts again
+	 * from a new list.
 	 */
 	for (attempt = 0;; attempt++) {
-		uint64_t gen;
+		uint64_t gen = atomic_load(&repo->generation);
 
-		if ((error = pw_repo_rescan(repo)) < 0)
-			goto out;
-		gen = atomic_load(&repo->generation);
 		if ((error = pw__sources_retry(repo, collect_once, &c)) < 0)
 			goto out;
 		if ((error = pw_repo_rescan(repo)) < 0)

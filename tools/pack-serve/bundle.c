@@ -48,6 +48,7 @@ struct bset {
 	/* The last header made (with the pack header of several packs), and the refs it was made from. */
 	char *hdr;
 	size_t hdr_len;
+	pw_oid hdr_etag;        /* the ETag of a bundle with that header (see bundle_etag) */
 	struct ps_refs_state hdr_refs;
 	uint64_t used;
 	struct bset *next;
@@ -574,6 +575,26 @@ out:
 	return rc;
 }
 
+/*
+ * A strong ETag: the header says which refs, the checksums which pack
+ * bytes, the trailer follows from both. Computed with each new header and
+ * remembered with it (a header of 7007 refs is 430 KB to hash).
+ */
+static int bundle_etag(pw_oid *out, const char *hdr, size_t hdr_len, const struct bpack *bp, size_t n,
+	size_t rawsz)
+{
+	pw_hash h;
+	size_t i;
+
+	if (pw__hash_init(&h, PW_OID_SHA1) < 0)
+		return -503;
+	pw__hash_update(&h, hdr, hdr_len);
+	for (i = 0; i < n; i++)
+		pw__hash_update(&h, bp[i].sum.id, rawsz);
+	pw__hash_final(out, &h);
+	return 0;
+}
+
 int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache *fc, pw_wm *wm,
 	pw_repo *repo, const char *commondir, const char **why)
 {
@@ -587,7 +608,8 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 	struct bset *s;
 	const char *bad;
 	unsigned char pack_hdr[12];
-	pw_oid setid, trailer;
+	pw_oid setid, trailer, etag_id;
+	int have_etag = 0;
 	uint64_t total = 0;
 	time_t mtime = 0;
 	pw_hash h;
@@ -702,7 +724,9 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 	if (rs.complete && s && s->hdr && s->hdr_refs.complete && s->hdr_refs.digest == rs.digest &&
 	    s->hdr_refs.mtime == rs.mtime) {
 		err = ps_buf_add(&head, s->hdr, s->hdr_len);
+		etag_id = s->hdr_etag;
 		listed = 1;
+		have_etag = 1;
 	}
 	pthread_mutex_unlock(&bs->lock);
 	if (err) {
@@ -718,7 +742,9 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 		goto out;
 	}
 	hdr_len = head.len;
-	if (rs.complete && hdr_len <= BUNDLE_MAX_CACHED_HDR) {
+	if (!have_etag && (rc = bundle_etag(&etag_id, head.data, hdr_len, bp, n, rawsz)) < 0)
+		goto out;
+	if (!have_etag && rs.complete && hdr_len <= BUNDLE_MAX_CACHED_HDR) {
 		char *copy = malloc(hdr_len);
 
 		pthread_mutex_lock(&bs->lock);
@@ -728,6 +754,7 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 			free(s->hdr);
 			s->hdr = copy;
 			s->hdr_len = hdr_len;
+			s->hdr_etag = etag_id;
 			s->hdr_refs = rs;
 			copy = NULL;
 		}
@@ -786,17 +813,8 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 	if (rs.mtime > mtime)
 		mtime = rs.mtime;
 
-	/* A strong ETag: the header says which refs, the checksums which pack bytes, the trailer follows from both. */
-	if ((err = pw__hash_init(&h, PW_OID_SHA1)) < 0) {
-		rc = -503;
-		goto out;
-	}
-	pw__hash_update(&h, head.data, head.len);
-	for (i = 0; i < n; i++)
-		pw__hash_update(&h, bp[i].sum.id, rawsz);
-	pw__hash_final(&setid, &h);
 	out->etag[0] = '"';
-	pw__hex_encode(out->etag + 1, setid.id, 20);
+	pw__hex_encode(out->etag + 1, etag_id.id, 20);
 	out->etag[41] = '"';
 	out->etag[42] = '\0';
 

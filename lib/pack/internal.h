@@ -70,7 +70,8 @@ struct pw_pack {
 	/* reverse index: pack order, built (or read from .rev) on first use */
 	pthread_mutex_t lock;
 	atomic_int rev_ready;
-	uint64_t *rev_offsets; /* sorted ascending, count entries */
+	uint64_t *rev_offsets; /* sorted ascending, count entries; NULL when rev_off32 holds them */
+	uint32_t *rev_off32;   /* the same for a pack under 4 GiB: 4 bytes an object fewer */
 	uint32_t *rev_pos;     /* idx position of each */
 	/*
 	 * Why building it failed on corrupt content (under `lock`): later calls
@@ -102,6 +103,12 @@ int pw__idx_error(pw_pack *p, int code, const char *fmt, ...)
 
 /* pack.c: load the idx (and .rev) of a lazily opened pack if not yet */
 int pw__idx_ensure(pw_pack *p, const char *why);
+
+/** Offset of the entry at pack position `k` (after pw__rev_ensure). */
+static inline uint64_t pw__rev_offset(const pw_pack *p, uint32_t k)
+{
+	return p->rev_off32 ? p->rev_off32[k] : p->rev_offsets[k];
+}
 /** Is the idx loaded (always, for pw_pack_open)? Acquire order. */
 static inline int pw__idx_loaded(const pw_pack *p)
 {

@@ -367,6 +367,7 @@ void pw_pack_free(pw_pack *p)
 	pw_wm_close(p->idxf);
 	pw__free((void *)atomic_load(&p->is_base));
 	pw__free(p->rev_offsets);
+	pw__free(p->rev_off32);
 	pw__free(p->rev_pos);
 	pw__free(p->rev_failed_msg);
 	pw__free(p->rev_file_msg);

@@ -157,8 +157,19 @@ out:
 		pw__free(pos);
 		return error;
 	}
-	p->rev_offsets = off;
 	p->rev_pos = pos;
+	if (p->pack_size <= UINT32_MAX && n > 0) {
+		uint32_t *o32 = pw__malloc((size_t)n * sizeof(*o32));
+		if (o32) {
+			for (i = 0; i < n; i++)
+				o32[i] = (uint32_t)off[i];
+			pw__free(off);
+			p->rev_off32 = o32;
+			return 0;
+		}
+		/* no room for the smaller copy: keep the one made */
+	}
+	p->rev_offsets = off;
 	return 0;
 }
 
@@ -195,12 +206,12 @@ int pw__rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset)
 
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (p->rev_offsets[mid] < offset)
+		if (pw__rev_offset(p, mid) < offset)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < p->count && p->rev_offsets[lo] == offset) {
+	if (lo < p->count && pw__rev_offset(p, lo) == offset) {
 		*packpos_out = lo;
 		return 0;
 	}
@@ -209,7 +220,7 @@ int pw__rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset)
 
 uint64_t pw__rev_next_offset(pw_pack *p, uint32_t packpos)
 {
-	return packpos + 1 < p->count ? p->rev_offsets[packpos + 1] : p->pack_size - p->rawsz;
+	return packpos + 1 < p->count ? pw__rev_offset(p, packpos + 1) : p->pack_size - p->rawsz;
 }
 
 int pw_pack_order_nth(uint32_t *idx_pos_out, pw_pack *p, uint32_t n)
@@ -253,7 +264,7 @@ int pw_pack_index_bases(pw_pack *p)
 	for (i = 0, error = 0; i < p->count && !error; i++) {
 		pw_pack_entry e;
 		uint64_t base;
-		if ((error = pw__entry_parse(&e, p, &cur, p->rev_offsets[i])) < 0)
+		if ((error = pw__entry_parse(&e, p, &cur, pw__rev_offset(p, i))) < 0)
 			break;
 		if (e.type == PW_OBJ_OFS_DELTA) {
 			base = e.base_offset;

@@ -287,7 +287,7 @@ static int read_whole(pw_object **out, verifier *v, pw_cursor *cur, uint64_t off
 static int check_object(verifier *v, pw_cursor *cur, pw_cursor *idxcur, uint32_t packpos)
 {
 	pw_pack *p = v->p;
-	uint64_t offset = p->rev_offsets[packpos], end = pw__rev_next_offset(p, packpos);
+	uint64_t offset = pw__rev_offset(p, packpos), end = pw__rev_next_offset(p, packpos);
 	uint32_t idxpos = p->rev_pos[packpos], want_crc, crc;
 	char hex[PW_OID_MAX_HEXSZ + 1], hdr[64];
 	const unsigned char *raw;

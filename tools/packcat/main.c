@@ -204,14 +204,6 @@ int main(int argc, char **argv)
 	 * (docs/PERFORMANCE.md, "Figures behind code choices").
 	 */
 	mallopt(M_ARENA_MAX, 1);
-	/*
-	 * Objects over 128 KiB get pages of their own, given back on free.
-	 * glibc otherwise raises this threshold each time such an object is
-	 * freed, so the delta-base cache's churn of large bases ended up in
-	 * the heap, where its holes stayed resident: `batch --all
-	 * --unordered` of git/git at --delta-cache 64m peaked 5-9 MiB higher.
-	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	rc = run(&env, argc, argv);
 	if (env.opened && env.opt.stats)
 		pc_print_counters(stderr, &env);

@@ -1,6 +1,7 @@
 /* cmd_batch.c: `packcat batch`: objects named on stdin (or all), as `git cat-file --batch`. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,7 +461,14 @@ static int all_read_cb(const pw_repo_entry *entry, const pw_object *obj, void *p
 	struct object_line l;
 	int err;
 
-	b->delivered++;
+	/*
+	 * The delta-base cache's churn leaves free pages scattered through
+	 * the heap, resident until something asks for them back: every 16k
+	 * objects, give them back (glibc). batch --all --unordered of git/git
+	 * at 64m/64m: 150-160 MiB without, about 1 ms a call.
+	 */
+	if ((++b->delivered & 16383) == 0)
+		malloc_trim(0);
 	memset(&l, 0, sizeof(l));
 	l.id = entry->id;
 	if (b->need & (NEED_DISK | NEED_BASE)) {

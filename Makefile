@@ -57,8 +57,8 @@ test-asan:
 
 test-tsan:
 	cmake -S . -B $(TSAN_BUILD) -DPACKWIN_ENABLE_TSAN=ON -DCMAKE_BUILD_TYPE=Debug -DPACKWIN_BUILD_TOOLS=ON >/dev/null
-	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_threads test_pack_lazy test_repack_race test_ps_site test_ps_send
-	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit/test_(threads|pack_lazy|repack_race|ps_site|ps_send)$$'
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_threads test_pack_lazy test_repack_race test_mru test_ps_site test_ps_send
+	TSAN_OPTIONS=halt_on_error=1 ctest --test-dir $(TSAN_BUILD) --output-on-failure -R 'unit/test_(threads|pack_lazy|repack_race|mru|ps_site|ps_send)$$'
 
 test-valgrind:
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS) -L valgrind

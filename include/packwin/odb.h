@@ -232,6 +232,7 @@ typedef struct pw_repo_stats {
 	uint64_t midx_fallbacks;  /**< multi-pack-indexes found unusable so far (each warned once) */
 	size_t packs_released;    /**< packs gone from disk whose windows and descriptors were let go */
 	size_t bad_objects;       /**< packed entries found unreadable (corrupt), skipped for another copy */
+	uint64_t rescans;         /**< looks at the object directories since the open (pw_repo_rescan, and a miss's) */
 } pw_repo_stats;
 
 /** Fill `out` with the repository's counters now. */

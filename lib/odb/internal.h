@@ -162,6 +162,7 @@ struct pw_repo {
 	pw_packlist packs;
 	pw_source loose;
 	_Atomic uint64_t generation; /* bumped by each refresh that changes a source */
+	_Atomic uint64_t rescans;    /* pw_repo_rescan calls (pw_repo_stats.rescans) */
 	_Atomic uint64_t midx_fallbacks; /* multi-pack-indexes found unusable */
 
 	/* badobj.c: packed entries that failed to read, sorted; lookups skip them */

@@ -258,7 +258,9 @@ static void mru_touch(pw_packlist *pl, size_t pos, uint32_t k)
 		for (pos = 0; pos < n && atomic_load_explicit(&pl->mru[pos], memory_order_relaxed) != k; pos++)
 			;
 	if (pos > 0 && pos < n) {
-		atomic_fetch_add_explicit(&pl->mru_seq, 1, memory_order_release);
+		/* a seqlock's writer: odd, then the moves, then even again */
+		atomic_fetch_add_explicit(&pl->mru_seq, 1, memory_order_relaxed);
+		atomic_thread_fence(memory_order_release);
 		for (i = pos; i > 0; i--)
 			atomic_store_explicit(&pl->mru[i],
 				atomic_load_explicit(&pl->mru[i - 1], memory_order_relaxed), memory_order_relaxed);
@@ -358,7 +360,8 @@ static int packlist_find(pw_objloc *loc, pw_source *src, const pw_oid *id)
 		return error;
 	}
 	/* a move raced the pass and may have hidden a pack from it: each once more, in list order */
-	if (n > 1 && (seq & 1 || atomic_load_explicit(&pl->mru_seq, memory_order_acquire) != seq)) {
+	atomic_thread_fence(memory_order_acquire);
+	if (n > 1 && (seq & 1 || atomic_load_explicit(&pl->mru_seq, memory_order_relaxed) != seq)) {
 		for (i = 0; i < n; i++)
 			if ((error = probe(loc, pl, i, id)) != PW_ENOTFOUND)
 				return error;
@@ -570,4 +573,5 @@ void pw_repo_get_stats(pw_repo_stats *out, pw_repo *repo)
 	pthread_rwlock_unlock(&repo->lock);
 	out->midx_fallbacks = atomic_load(&repo->midx_fallbacks);
 	out->bad_objects = pw__bad_count(repo);
+	out->rescans = atomic_load(&repo->rescans);
 }

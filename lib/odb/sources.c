@@ -73,6 +73,7 @@ int pw_repo_rescan(pw_repo *repo)
 
 	pw_source *fixed[2] = { &repo->packs.base, &repo->loose };
 
+	atomic_fetch_add_explicit(&repo->rescans, 1, memory_order_relaxed);
 	pthread_rwlock_wrlock(&repo->lock);
 	/* the packs source refreshes the multi-pack-indexes too: they come and go with it */
 	for (i = 0; i < 2 && !error; i++)

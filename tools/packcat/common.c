@@ -282,6 +282,7 @@ size_t pc_counters(struct pc_counter *out, struct pc_env *env)
 		C("midx_fallbacks", r.midx_fallbacks);
 		C("bad_objects", r.bad_objects);
 		C("packs_released", r.packs_released);
+		C("rescans", r.rescans);
 	}
 #undef C
 	return n;

@@ -137,14 +137,14 @@ static int collect_once(pw_repo *repo, void *arg, int *no_retry)
 /*
  * Of the copies v[0..n) of one object, the one a lookup by id reads (git's
  * --batch-all-objects looks every id up): the first source in order that
- * has it, the last-hit pack first. Copies are rare (a repack that kept an
- * object twice), so asking costs little.
+ * has it, its packs most recently used first. Under the repository's lock.
+ * Copies are rare (a repack that kept an object twice), so asking costs
+ * little.
  */
 static size_t copy_looked_up(pw_repo *repo, const pw_repo_entry *v, size_t n)
 {
 	size_t i, k, best = 0;
 
-	pthread_rwlock_rdlock(&repo->lock);
 	for (i = 0; i < repo->sources.n; i++) {
 		pw_source *src = repo->sources.v[i];
 		pw_objloc loc = { .keep_bad = 0 }; /* the copy a lookup reads: a good one */
@@ -157,7 +157,6 @@ static size_t copy_looked_up(pw_repo *repo, const pw_repo_entry *v, size_t n)
 					best = k;
 		break;
 	}
-	pthread_rwlock_unlock(&repo->lock);
 	pw_error_clear();
 	return best;
 }
@@ -210,6 +209,9 @@ int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo
 			qsort(c.e.v, c.e.n, sizeof(*c.e.v), cmp_entry);
 		for (i = 1; i < c.e.n && !copies; i++)
 			copies = !pw_oid_cmp(&c.e.v[i - 1].id, &c.e.v[i].id);
+		/* copies are looked up, and the search order replayed, under one hold of the lock */
+		if (copies)
+			pthread_rwlock_rdlock(&repo->lock);
 		for (i = 0; i < c.e.n;) {
 			size_t run = 1;
 			while (i + run < c.e.n && !pw_oid_cmp(&c.e.v[i].id, &c.e.v[i + run].id))
@@ -222,15 +224,14 @@ int pw__repo_collect(pw_repo_entry **out, size_t *count, pw_pack **lone, pw_repo
 				 * pack to the front: which copy of an object that has
 				 * several a lookup finds depends on that order.
 				 */
-				if (copies && c.e.v[i].pack) {
-					pthread_rwlock_rdlock(&repo->lock);
+				if (copies && c.e.v[i].pack)
 					pw__packlist_touch(&repo->packs, c.e.v[i].pack);
-					pthread_rwlock_unlock(&repo->lock);
-				}
 				c.e.v[w++] = c.e.v[i];
 			}
 			i += run;
 		}
+		if (copies)
+			pthread_rwlock_unlock(&repo->lock);
 	} else if (!c.single_pack) {
 		/* each id once, where it is met first (git's --unordered does the same) */
 		for (i = 0; i < c.e.n; i++) {

@@ -248,7 +248,7 @@ static int mru_reset(pw_packlist *pl)
 	return 0;
 }
 
-/* Pack `k`, found at MRU position `pos` (or since moved), to the front. */
+/* Pack `k`, found at MRU position `pos` (or since moved, or unknown: SIZE_MAX), to the front. */
 static void mru_touch(pw_packlist *pl, size_t pos, uint32_t k)
 {
 	size_t n = pl->nsearch, i;
@@ -276,7 +276,7 @@ void pw__packlist_touch(pw_packlist *pl, const pw_pack *pack)
 
 	for (k = 0; k < pl->nsearch; k++)
 		if (pl->packs.v[k].pack == pack) {
-			mru_touch(pl, k, (uint32_t)k);
+			mru_touch(pl, SIZE_MAX, (uint32_t)k);
 			return;
 		}
 }

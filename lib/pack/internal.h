@@ -128,6 +128,8 @@ int pw__rev_ensure(pw_pack *p);
  * .mtimes: the pack's checksum, then the file's own), `what` naming it.
  */
 int pw__verify_companion(pw_pack *p, pw_wm_file *f, uint64_t size, const char *what);
+/** verify.c: hash the first `len` bytes of `f`. */
+int pw__hash_wm_file(pw_oid *out, pw_wm_file *f, uint64_t len, pw_oid_t type);
 /** Pack-order position of the entry starting at `offset`, or PW_ENOTFOUND. */
 int pw__rev_find(uint32_t *packpos_out, pw_pack *p, uint64_t offset);
 /** Is the entry at `offset` a delta base with deltas still to read (1 too when unknown)? */

@@ -61,7 +61,7 @@ static void fail(verifier *v, uint64_t job, int code)
 }
 
 /* Hash `len` bytes of a file from offset 0 through a cursor. */
-static int hash_file(pw_oid *out, pw_wm_file *f, uint64_t len, pw_oid_t type)
+int pw__hash_wm_file(pw_oid *out, pw_wm_file *f, uint64_t len, pw_oid_t type)
 {
 	const unsigned char *b;
 	pw_cursor cur;
@@ -96,7 +96,7 @@ static int check_idx_checksum(pw_pack *p)
 	pw_oid want, got;
 	int error;
 
-	if ((error = hash_file(&got, p->idxf, p->idx_size - p->rawsz, p->oid_type)) < 0)
+	if ((error = pw__hash_wm_file(&got, p->idxf, p->idx_size - p->rawsz, p->oid_type)) < 0)
 		return error;
 	if ((error = pw_wm_read(raw, p->idxf, p->idx_size - p->rawsz, p->rawsz)) < 0)
 		return error;
@@ -113,7 +113,7 @@ static int check_trailer(pw_oid *trailer, pw_pack *p)
 	pw_oid got;
 	int error;
 
-	if ((error = hash_file(&got, p->packf, p->pack_size - p->rawsz, p->oid_type)) < 0)
+	if ((error = pw__hash_wm_file(&got, p->packf, p->pack_size - p->rawsz, p->oid_type)) < 0)
 		return error;
 	if ((error = pw_wm_read(raw, p->packf, p->pack_size - p->rawsz, p->rawsz)) < 0)
 		return error;
@@ -147,7 +147,7 @@ int pw__verify_companion(pw_pack *p, pw_wm_file *f, uint64_t size, const char *w
 		return pw__error_set(PW_EVERIFY,
 			"%s: %s is for another pack: its pack checksum differs from %s's trailer",
 			pw_wm_file_path(f), what, p->pack_path);
-	if ((error = hash_file(&got, f, size - p->rawsz, p->oid_type)) < 0 ||
+	if ((error = pw__hash_wm_file(&got, f, size - p->rawsz, p->oid_type)) < 0 ||
 	    (error = pw_wm_read(raw, f, size - p->rawsz, p->rawsz)) < 0)
 		return error;
 	pw_oid_fromraw(&want, raw, p->oid_type);

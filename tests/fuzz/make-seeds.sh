@@ -8,7 +8,7 @@ fixtures=$(cd "$here/../../fixtures" && pwd)
 out=${1:?usage: make-seeds.sh OUTDIR}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/packwin-seeds-XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-for t in idx pack delta loose refs reflog http midx config companion reftable; do
+for t in idx pack delta loose refs reflog http midx config companion reftable bitmap; do
   rm -rf "$out/fuzz_$t"
   mkdir -p "$out/fuzz_$t"
 done
@@ -230,6 +230,20 @@ cp -R "$fixtures/repos/sha256.git" "$m"
 git --git-dir="$m" multi-pack-index write
 cp "$m/objects/pack/multi-pack-index" "$out/fuzz_midx/sha256"
 
+# bitmap: packs/bitmap's own .bitmap as it is (flags 0) and with the checksums made
+# right by the harness (3); the same bitmap without its name-hash cache
+bm=$(ls "$fixtures"/packs/bitmap/*.bitmap)
+printf '\000' | cat - "$bm" >"$out/fuzz_bitmap/good"
+printf '\003' | cat - "$bm" >"$out/fuzz_bitmap/good-fixed"
+python3 - "$bm" "$out/fuzz_bitmap/no-hash-cache" <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], 'rb').read())
+count = 156
+b[7] &= ~4
+b = b[:-20 - 4 * count] + b[-20:]
+open(sys.argv[2], 'wb').write(b'\003' + bytes(b))
+PY
+
 # companion: good-crafted's .rev, the corrupt .rev cases, and a .mtimes made for good-crafted
 printf '\001' | cat - "$fixtures"/corrupt/good-crafted/*.rev >"$out/fuzz_companion/rev"
 for r in "$fixtures"/corrupt/rev-*/*.rev; do
@@ -272,6 +286,6 @@ for kind in truncated bad-version footer-crc index-outside unsorted-keys restart
 		"$out/fuzz_reftable/corrupt-$kind"
 done
 
-for t in idx pack delta loose refs reflog http midx config companion reftable; do
+for t in idx pack delta loose refs reflog http midx config companion reftable bitmap; do
   printf '%s: %s seeds\n' "fuzz_$t" "$(find "$out/fuzz_$t" -type f | wc -l)"
 done

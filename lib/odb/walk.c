@@ -1,9 +1,12 @@
 /* walk.c: reachability walks over commits, trees and tags confined to a set of packs — the closure proof of a bundle made of existing packs. */
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "odb/parse.h"
 #include "odb/walk.h"
+#include "pack/bitmap.h"
+#include "pack/internal.h" /* pw__pack_ref_deltas: the entry headers read in one sweep */
 #include "util/alloc.h"
 #include "util/array.h"
 #include "util/error.h"
@@ -143,6 +146,8 @@ struct todo {
 struct walk {
 	pw_pack *const *packs;
 	size_t npacks;
+	pw__bitmap **bitmaps;       /* per pack: its checked .bitmap, or NULL */
+	pw__closure_stats *stats;
 	pw_oid_t type;
 	struct oidset good;         /* ids whose whole closure is proved in the packs */
 	struct oidset seen;         /* ids met by the walk of the current tip */
@@ -160,8 +165,8 @@ static int push(struct walk *w, const pw_oid *id, pw_object_t want)
 	return 0;
 }
 
-/* Which pack of the set holds `id`, and where: 1, or 0 when none does. */
-static int find(pw_pack **pack, uint64_t *off, struct walk *w, const pw_oid *id)
+/* Which pack of the set holds `id` (its index), and where: 1, or 0 when none does. */
+static int find(size_t *pack, uint64_t *off, struct walk *w, const pw_oid *id)
 {
 	size_t i;
 	int err;
@@ -169,7 +174,7 @@ static int find(pw_pack **pack, uint64_t *off, struct walk *w, const pw_oid *id)
 	for (i = 0; i < w->npacks; i++) {
 		err = pw_pack_find(off, w->packs[i], id);
 		if (err == 0) {
-			*pack = w->packs[i];
+			*pack = i;
 			return 1;
 		}
 		if (err != PW_ENOTFOUND)
@@ -240,7 +245,8 @@ static int walk_tip(struct walk *w, const pw_oid *tip)
 {
 	struct todo t;
 	pw_object *obj;
-	pw_pack *pack = NULL;
+	pw_object_t type;
+	size_t pack = 0;
 	uint64_t off = 0;
 	int err, rc;
 
@@ -259,10 +265,27 @@ static int walk_tip(struct walk *w, const pw_oid *tip)
 		oidset_put(&w->seen, &t.id);
 		if ((rc = find(&pack, &off, w, &t.id)) <= 0)
 			return rc;
+		/*
+		 * In a pack with a bitmap, whose FULL_DAG flag says all that any
+		 * of its objects reaches is in it too: nothing to follow, once
+		 * the type bitmaps agree with what named the object.
+		 */
+		if (w->bitmaps && w->bitmaps[pack]) {
+			if ((err = pw__bitmap_type_at(&type, w->bitmaps[pack], w->packs[pack], off)) < 0)
+				return err;
+			/* as the walk below checks them: blobs are never read there */
+			if (t.want != PW_OBJ_NONE && t.want != PW_OBJ_BLOB && type != t.want)
+				return 0;
+			if (w->stats)
+				w->stats->bitmap_hits++;
+			continue;
+		}
 		/* A blob has nothing to follow: being in the packs is all it needs. */
 		if (t.want == PW_OBJ_BLOB)
 			continue;
-		if ((err = pw_pack_read_at(&obj, pack, off)) < 0) {
+		if (w->stats)
+			w->stats->objects_read++;
+		if ((err = pw_pack_read_at(&obj, w->packs[pack], off)) < 0) {
 			if (!object_fault(err))
 				return err;
 			pw_error_clear();
@@ -285,8 +308,33 @@ static int walk_tip(struct walk *w, const pw_oid *tip)
 	return 1;
 }
 
+/* The checked bitmap of each pack that has one; why the others' were not used goes to the stats. */
+static int open_bitmaps(struct walk *w)
+{
+	size_t i;
+	int err;
+
+	if (!w->npacks || !(w->bitmaps = pw__calloc(w->npacks, sizeof(*w->bitmaps))))
+		return w->npacks ? pw__error_nomem() : 0;
+	for (i = 0; i < w->npacks; i++) {
+		err = pw__pack_bitmap_open(&w->bitmaps[i], w->packs[i]);
+		if (err == PW_ENOMEM)
+			return err;
+		if (err == 0 && w->stats)
+			w->stats->bitmaps++;
+		if (err < 0 && err != PW_ENOTFOUND) {
+			/* walked instead, as git does with a bitmap it cannot load */
+			if (w->stats)
+				snprintf(w->stats->ignored, sizeof(w->stats->ignored), "%s",
+					pw_error_last());
+			pw_error_clear();
+		}
+	}
+	return 0;
+}
+
 int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, size_t npacks,
-	const pw_oid *tips, size_t ntips)
+	const pw_oid *tips, size_t ntips, pw__closure_stats *stats)
 {
 	struct walk w;
 	size_t i;
@@ -299,56 +347,76 @@ int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, si
 	w.npacks = npacks;
 	w.type = pw_repo_oid_type(repo);
 	w.seen.track = 1;
+	w.stats = stats;
+	if (stats)
+		memset(stats, 0, sizeof(*stats));
+	if ((rc = open_bitmaps(&w)) < 0)
+		goto out;
 	for (i = 0; i < ntips; i++) {
 		if ((rc = walk_tip(&w, &tips[i])) < 0)
 			break;
 		ok[i] = (unsigned char)rc;
 		rc = 0;
 	}
+out:
+	for (i = 0; w.bitmaps && i < npacks; i++)
+		pw__bitmap_free(w.bitmaps[i]);
+	pw__free(w.bitmaps);
 	PW_ARRAY_FREE(&w.stack);
 	oidset_dispose(&w.good);
 	oidset_dispose(&w.seen);
 	return rc;
 }
 
+/* What the REF_DELTA scan of pack `self` looks for: its bases in the other packs. */
+struct bases {
+	pw_pack *const *packs;
+	size_t npacks, self;
+	pw__bases_problem *problem;
+	pw_oid *base;
+};
+
+/* 1 (stop) with the problem set when `base` is not in exactly one pack of the set. */
+static int check_base(const pw_oid *base, int in_pack, void *payload)
+{
+	struct bases *b = payload;
+	size_t j, copies = in_pack != 0;
+	uint64_t off;
+	int err;
+
+	for (j = 0; j < b->npacks && copies < 2; j++) {
+		if (j == b->self)
+			continue;
+		err = pw_pack_find(&off, b->packs[j], base);
+		if (err == 0)
+			copies++;
+		else if (err != PW_ENOTFOUND)
+			return err;
+	}
+	if (copies == 1)
+		return 0;
+	*b->problem = copies ? PW__BASES_DUPLICATE : PW__BASES_THIN;
+	*b->base = *base;
+	return 1;
+}
+
 int pw__packs_bases(pw__bases_problem *problem, pw_oid *base, pw_pack *const *packs,
 	size_t npacks)
 {
-	pw_pack_entry e;
-	uint64_t off, boff;
-	uint32_t n, count;
-	size_t i, j, copies;
+	struct bases b;
 	int err;
 
 	*problem = PW__BASES_OK;
-	for (i = 0; i < npacks; i++) {
-		count = pw_pack_count(packs[i]);
-		for (n = 0; n < count; n++) {
-			if ((err = pw_pack_nth_offset(&off, packs[i], n)) < 0 ||
-			    (err = pw_pack_entry_at(&e, packs[i], off)) < 0)
-				return err;
-			if (e.type != PW_OBJ_REF_DELTA)
-				continue;
-			/* How many packs of the set hold its base (its own pack included)? */
-			copies = 0;
-			for (j = 0; j < npacks; j++) {
-				if (j == i) {
-					copies += e.base_offset != 0;
-					continue;
-				}
-				err = pw_pack_find(&boff, packs[j], &e.base_id);
-				if (err == 0)
-					copies++;
-				else if (err != PW_ENOTFOUND)
-					return err;
-			}
-			pw_error_clear();
-			if (copies == 1)
-				continue;
-			*problem = copies ? PW__BASES_DUPLICATE : PW__BASES_THIN;
-			*base = e.base_id;
+	b.packs = packs;
+	b.npacks = npacks;
+	b.problem = problem;
+	b.base = base;
+	for (b.self = 0; b.self < npacks; b.self++) {
+		if ((err = pw__pack_ref_deltas(packs[b.self], check_base, &b)) < 0)
+			return err;
+		pw_error_clear();
+		if (err > 0)
 			return 0;
-		}
 	}
 	return 0;
 }

@@ -17,12 +17,27 @@
  * or a PW_E… code when the walk itself failed (out of memory, I/O,
  * limits), with `ok` then undefined.
  *
- * Cost: every commit and tree reachable is read once for the first tip
- * whose closure holds; later tips stop where they meet objects already
- * proved. A failing tip's walk stops at its first missing object.
+ * A pack of the set with a reachability bitmap that passes every check of
+ * pw__pack_bitmap_open is taken at its word (the FULL_DAG flag git
+ * requires: all that its objects reach is in it): an object found there
+ * is proved once its type, by the type bitmaps, is what named it, and
+ * nothing is read. A bitmap that fails a check is not used (the walk reads
+ * that pack as it would without one), and why goes to `stats`.
+ *
+ * Cost: without bitmaps, every commit and tree reachable is read once for
+ * the first tip whose closure holds; later tips stop where they meet
+ * objects already proved. A failing tip's walk stops at its first missing
+ * object. With a bitmap, a lookup per tip found in its pack.
  */
+typedef struct {
+	size_t bitmaps;       /**< packs of the set whose bitmap was used */
+	size_t bitmap_hits;   /**< objects proved by a bitmap (found in its pack) */
+	size_t objects_read;  /**< commits, trees and tags read by the walk */
+	char ignored[512];    /**< why a pack's bitmap was not used (the last one), or "" */
+} pw__closure_stats;
+
 int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, size_t npacks,
-	const pw_oid *tips, size_t ntips);
+	const pw_oid *tips, size_t ntips, pw__closure_stats *stats);
 
 /* What pw__packs_bases found wrong with the REF_DELTA entries of a set of packs. */
 typedef enum {

@@ -123,3 +123,35 @@ int pw_pack_entry_at(pw_pack_entry *out, pw_pack *p, uint64_t offset)
 	pw_cursor_release(&idxcur);
 	return error;
 }
+
+int pw__pack_ref_deltas(pw_pack *p, int (*cb)(const pw_oid *base, int in_pack, void *payload),
+	void *payload)
+{
+	pw_cursor cur, idxcur;
+	pw_pack_entry e;
+	uint32_t k, pos;
+	int error = 0, found;
+
+	if ((error = pw__idx_ensure(p, "to list its deltas")) < 0 || (error = pw__rev_ensure(p)) < 0)
+		return error;
+	/* in pack order with one cursor: a sequential read of the entry headers, nothing inflated */
+	pw_cursor_init(&cur, p->packf);
+	pw_cursor_init(&idxcur, p->idxf);
+	for (k = 0; k < p->count && !error; k++) {
+		if ((error = pw__entry_parse(&e, p, &cur, pw__rev_offset(p, k))) < 0)
+			break;
+		if (e.type != PW_OBJ_REF_DELTA)
+			continue;
+		found = pw__idx_find(&pos, p, &idxcur, &e.base_id);
+		if (found < 0 && found != PW_ENOTFOUND) {
+			error = found;
+			break;
+		}
+		error = cb(&e.base_id, found == 0, payload);
+	}
+	pw_cursor_release(&idxcur);
+	pw_cursor_release(&cur);
+	if (error == 0)
+		pw_error_clear();
+	return error;
+}

@@ -153,6 +153,13 @@ int pw__check_inflatable(pw_pack *p, uint64_t entry_offset, uint64_t data_at, ui
 
 /* entry.c */
 int pw__entry_parse(pw_pack_entry *out, pw_pack *p, pw_cursor *cur, uint64_t offset);
+/**
+ * Call `cb` with the base id of every REF_DELTA entry of `p` (pack order)
+ * and whether `p` holds that base itself; stops at the first non-zero
+ * return, which is returned. Reads every entry header, inflates nothing.
+ */
+int pw__pack_ref_deltas(pw_pack *p, int (*cb)(const pw_oid *base, int in_pack, void *payload),
+	void *payload);
 
 /* inflate.c: inflate exactly `size` bytes of the zlib stream at `offset` */
 int pw__inflate_at(unsigned char *out, uint64_t size, pw_pack *p, pw_cursor *cur,

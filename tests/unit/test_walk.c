@@ -77,13 +77,13 @@ static void test_packed_history_passes(void **state)
 	n = packs_of(packs, 8, repo);
 	assert_int_equal(n, 1);
 	memset(ok, 7, sizeof(ok));
-	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 4), 0);
+	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 4, NULL), 0);
 	assert_int_equal(ok[0], 1);
 	assert_int_equal(ok[1], 1);
 	assert_int_equal(ok[2], 1);
 	assert_int_equal(ok[3], 1);
 	/* No pack at all: nothing is in the set. */
-	assert_int_equal(pw__repo_closure(ok, repo, packs, 0, tips, 1), 0);
+	assert_int_equal(pw__repo_closure(ok, repo, packs, 0, tips, 1, NULL), 0);
 	assert_int_equal(ok[0], 0);
 	pw_repo_free(repo);
 }
@@ -107,7 +107,7 @@ static void test_loose_commit_fails_until_packed(void **state)
 	repo = open_repo("r.git");
 	n = packs_of(packs, 8, repo);
 	assert_int_equal(n, 1);
-	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 2), 0);
+	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 2, NULL), 0);
 	assert_int_equal(ok[0], 1);
 	assert_int_equal(ok[1], 0);
 	pw_repo_free(repo);
@@ -117,7 +117,7 @@ static void test_loose_commit_fails_until_packed(void **state)
 	repo = open_repo("r.git");
 	n = packs_of(packs, 8, repo);
 	assert_int_equal(n, 2);
-	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 2), 0);
+	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 2, NULL), 0);
 	assert_int_equal(ok[0], 1);
 	assert_int_equal(ok[1], 1);
 	/* The new pack alone holds only the new objects: neither closure is whole in it. */
@@ -125,7 +125,7 @@ static void test_loose_commit_fails_until_packed(void **state)
 	for (i = 0; i < n; i++) {
 		uint64_t off;
 		if (pw_pack_find(&off, packs[i], &tips[0]) == PW_ENOTFOUND) {
-			assert_int_equal(pw__repo_closure(ok, repo, &packs[i], 1, tips, 2), 0);
+			assert_int_equal(pw__repo_closure(ok, repo, &packs[i], 1, tips, 2, NULL), 0);
 			assert_int_equal(ok[0], 0);
 			assert_int_equal(ok[1], 0);
 			found = 1;
@@ -167,7 +167,7 @@ static void test_missing_objects_fail(void **state)
 	repo = open_repo("r.git");
 	n = packs_of(packs, 8, repo);
 	assert_true(n >= 1);
-	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 3), 0);
+	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 3, NULL), 0);
 	assert_int_equal(ok[0], 0);
 	assert_int_equal(ok[1], 0);
 	assert_int_equal(ok[2], 1);

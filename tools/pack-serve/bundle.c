@@ -60,6 +60,7 @@ struct ps_bundles {
 	size_t count;
 	uint64_t tick;
 	uint64_t hits, misses, walks; /* for the metrics */
+	uint64_t bitmap_hits, objects_read, bitmaps_ignored;
 };
 
 /* One pack of the set. */
@@ -114,6 +115,9 @@ void ps_bundles_get_stats(struct ps_site_stats *out, struct ps_bundles *bs)
 	out->proof_hits = bs->hits;
 	out->proof_misses = bs->misses;
 	out->tip_walks = bs->walks;
+	out->proof_bitmap_hits = bs->bitmap_hits;
+	out->proof_objects_read = bs->objects_read;
+	out->proof_bitmaps_ignored = bs->bitmaps_ignored;
 	pthread_mutex_unlock(&bs->lock);
 }
 
@@ -416,6 +420,7 @@ static int prove_tips(unsigned char *oks, struct ps_bundles *bs, const char *com
 {
 	pw_pack *packs[BUNDLE_MAX_PACKS];
 	PW_ARRAY(pw_oid) todo = PW_ARRAY_INIT;
+	pw__closure_stats st;
 	unsigned char *res = NULL;
 	struct bset *s;
 	size_t i, j;
@@ -446,13 +451,19 @@ static int prove_tips(unsigned char *oks, struct ps_bundles *bs, const char *com
 	}
 	for (i = 0; i < n; i++)
 		packs[i] = bp[i].pack;
-	if ((err = pw__repo_closure(res, repo, packs, n, todo.v, todo.n)) < 0)
+	if ((err = pw__repo_closure(res, repo, packs, n, todo.v, todo.n, &st)) < 0)
 		goto out;
+	/* proved by a walk instead: worth an operator's look, once per pack set */
+	if (st.ignored[0])
+		fprintf(stderr, "pack-serve: reachability bitmap not used: %s\n", st.ignored);
 	for (i = 0, j = 0; i < refs->n; i++)
 		if (oks[i] == 2)
 			oks[i] = res[j++];
 	pthread_mutex_lock(&bs->lock);
 	bs->walks += todo.n;
+	bs->bitmap_hits += st.bitmap_hits;
+	bs->objects_read += st.objects_read;
+	bs->bitmaps_ignored += st.ignored[0] != 0;
 	s = bset_find(bs, commondir, setid);
 	if (s && s->tips.n + todo.n <= BUNDLE_MAX_TIPS &&
 	    PW_ARRAY_RESERVE(&s->tips, s->tips.n + todo.n, 64) == 0) {

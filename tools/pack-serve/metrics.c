@@ -90,7 +90,15 @@ int ps_metrics_format(struct ps_buf *out, struct ps_metrics *m, unsigned int con
 	    (err = single(out, "pack_serve_bundle_proof_misses_total", "counter",
 		"Pack sets proved (packs read once, trailer hashed).", st.proof_misses)) ||
 	    (err = single(out, "pack_serve_bundle_tip_walks_total", "counter",
-		"Ref tips whose closure was walked.", st.tip_walks)))
+		"Ref tips whose closure was walked.", st.tip_walks)) ||
+	    (err = single(out, "pack_serve_bundle_proof_bitmap_hits_total", "counter",
+		"Objects of closure walks proved by a pack's reachability bitmap.",
+		st.proof_bitmap_hits)) ||
+	    (err = single(out, "pack_serve_bundle_proof_objects_read_total", "counter",
+		"Commits, trees and tags read by closure walks.", st.proof_objects_read)) ||
+	    (err = single(out, "pack_serve_bundle_proof_bitmaps_ignored_total", "counter",
+		"Closure walks that found a pack's bitmap unusable and walked instead.",
+		st.proof_bitmaps_ignored)))
 		return err;
 	return 0;
 }

@@ -101,6 +101,9 @@ struct ps_site_stats {
 	uint64_t proof_hits;          /* bundle requests that found their pack set proved */
 	uint64_t proof_misses;        /* pack sets proved (packs read, trailer hashed) */
 	uint64_t tip_walks;           /* tips whose closure was walked */
+	uint64_t proof_bitmap_hits;   /* objects those walks found proved by a reachability bitmap */
+	uint64_t proof_objects_read;  /* commits, trees and tags those walks read */
+	uint64_t proof_bitmaps_ignored; /* proofs that found a pack's bitmap unusable */
 };
 
 /* Thread-safe. */

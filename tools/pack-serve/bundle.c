@@ -31,6 +31,8 @@
 /* How much of the config is looked at for partial-clone settings. */
 #define BUNDLE_CONFIG_MAX 65536
 
+const char ps_bundle_packs_gone[] = "packs deleted while the bundle was put together";
+
 struct tip {
 	pw_oid id;
 	unsigned char ok;
@@ -520,8 +522,10 @@ void ps_bundle_release(struct ps_fcache *fc, struct ps_body *body)
 static int status_of(int err, const char **why, const char *what)
 {
 	switch (err) {
+	case PW_ECHANGED: /* a repack underneath: a handle opened afresh sees the new packs */
+		*why = ps_bundle_packs_gone;
+		return -503;
 	case PW_ENOTFOUND:
-	case PW_ECHANGED: /* a repack underneath: the next request sees the new packs */
 	case PW_ELIMIT:
 	case PW_ENOMEM:
 		return -503;
@@ -671,7 +675,7 @@ int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache 
 			pw_error_clear();
 			/* Both gone: a repack deleted the pack after the list was read; the next try sees the new set. */
 			if (stat(path, &st) != 0 && errno == ENOENT) {
-				*why = "packs deleted while the bundle was put together";
+				*why = ps_bundle_packs_gone;
 				return -503;
 			}
 			*why = "no bundle: a pack has no .idx";

@@ -32,9 +32,11 @@ void ps_bundles_get_stats(struct ps_site_stats *out, struct ps_bundles *bs);
  * held; `wm` reads the packs once per pack set to hash the trailer.
  * Returns 0, or a negated HTTP status: -404 with the reason in *why (no
  * packs, shallow, partial clone, alternates, a thin pack, no ref whose
- * closure is whole), -503 (packs changing underneath, descriptors all
- * lent), -500 (*why says what failed).
+ * closure is whole), -503 (packs changing underneath: *why is then
+ * ps_bundle_packs_gone, and a handle of `repo` opened afresh may succeed;
+ * descriptors all lent), -500 (*why says what failed).
  */
+extern const char ps_bundle_packs_gone[];
 int ps_bundle_make(struct ps_body *out, struct ps_bundles *bs, struct ps_fcache *fc, pw_wm *wm,
 	pw_repo *repo, const char *commondir, const char **why);
 

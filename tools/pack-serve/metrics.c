@@ -98,7 +98,10 @@ int ps_metrics_format(struct ps_buf *out, struct ps_metrics *m, unsigned int con
 		"Commits, trees and tags read by closure walks.", st.proof_objects_read)) ||
 	    (err = single(out, "pack_serve_bundle_proof_bitmaps_ignored_total", "counter",
 		"Closure walks that found a pack's bitmap unusable and walked instead.",
-		st.proof_bitmaps_ignored)))
+		st.proof_bitmaps_ignored)) ||
+	    (err = single(out, "pack_serve_bundle_retries_total", "counter",
+		"Bundles made again on a repository opened afresh: a repack deleted their packs.",
+		st.bundle_retries)))
 		return err;
 	return 0;
 }

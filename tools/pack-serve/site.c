@@ -76,6 +76,7 @@ struct ps_site {
 	struct loc_slot locs[SITE_LOC_SLOTS];
 	unsigned int keep_seconds;   /* how long a pack named by objects/info/packs stays servable */
 	_Atomic int64_t next_sweep;  /* CLOCK_MONOTONIC_COARSE second of the next ps_site_sweep */
+	_Atomic uint64_t bundle_retries; /* bundles made again on a handle opened afresh */
 };
 
 static int stat_is(const char *path, mode_t type)
@@ -494,13 +495,31 @@ static int generate(struct ps_body *out, struct ps_site *site, const struct loc 
 		    !confined(site, real_common, "packed-refs", 0) ||
 		    !confined(site, real_common, "objects/pack", 1))
 			return -404;
-		if ((err = repo_get(&r, site, real_git, real_common)) < 0) {
-			if ((err = status_of(err)) == -500)
-				*why = ps_site_why("cannot open repository");
-			return err;
+		for (attempt = 1;; attempt++) {
+			if ((err = repo_get(&r, site, real_git, real_common)) < 0) {
+				if ((err = status_of(err)) == -500)
+					*why = ps_site_why("cannot open repository");
+				return err;
+			}
+			err = ps_bundle_make(out, site->bundles, &site->fc, site->wm, r->repo,
+				real_common, why);
+			/*
+			 * Packs a repack deleted since the handle was opened (the
+			 * folder's mtime did not tell: a second of granularity, or
+			 * put back): open it afresh, once, rather than answer 503.
+			 */
+			if (err == -503 && *why == ps_bundle_packs_gone && attempt < 2) {
+				pthread_mutex_lock(&site->lock);
+				repo_remove(site, r);
+				pthread_mutex_unlock(&site->lock);
+				repo_put(site, r);
+				*why = NULL;
+				site->bundle_retries++;
+				continue;
+			}
+			repo_put(site, r);
+			break;
 		}
-		err = ps_bundle_make(out, site->bundles, &site->fc, site->wm, r->repo, real_common, why);
-		repo_put(site, r);
 		if (err < 0 || kind == PS_KIND_BUNDLE)
 			return err;
 		{
@@ -749,6 +768,7 @@ void ps_site_get_stats(struct ps_site_stats *out, struct ps_site *site)
 	out->windows = ws.windows;
 	out->mapped = ws.mapped;
 	ps_bundles_get_stats(out, site->bundles);
+	out->bundle_retries = site->bundle_retries;
 }
 
 void ps_body_release(struct ps_site *site, struct ps_body *body)

@@ -104,6 +104,7 @@ struct ps_site_stats {
 	uint64_t proof_bitmap_hits;   /* objects those walks found proved by a reachability bitmap */
 	uint64_t proof_objects_read;  /* commits, trees and tags those walks read */
 	uint64_t proof_bitmaps_ignored; /* proofs that found a pack's bitmap unusable */
+	uint64_t bundle_retries;      /* bundles made again after a repack deleted their packs */
 };
 
 /* Thread-safe. */

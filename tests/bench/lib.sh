@@ -145,3 +145,15 @@ failures_list() {
 	sed 's/^/- /' "$FAILURES"
 	echo
 }
+
+# bench_check_cores: do two CPU-bound jobs in parallel really get two cores?
+# Prints "cores: N.NN" (CPU seconds per wall second of two 1-second busy
+# loops) and warns below 1.8: figures taken then share a core with
+# something else and are not to be trusted.
+bench_check_cores() {
+	local line
+	line=$({ "$TIME" -f '%e %U %S' bash -c \
+		'timeout 1 sh -c "while :; do :; done" & timeout 1 sh -c "while :; do :; done" & wait'; } 2>&1 | tail -1)
+	echo "$line" | awk '{ c = ($2 + $3) / $1; printf "cores: %.2f (two busy loops in parallel)\n", c;
+		if (c < 1.8) print "bench: WARNING: two CPU-bound jobs do not get two cores; do not trust these figures" }'
+}

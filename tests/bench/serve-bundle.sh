@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# serve-bundle.sh: what a bundle costs pack-serve next to the pack it is made of — server CPU per GB (perf stat task-clock) downloading the libgit2 corpus's .pack, its one-pack bundle, the bundle of the same objects split into two packs (trailer cached), and nginx serving a `git bundle create --all` file of the same repository; and the time to the first byte of a bundle for a pack set seen for the first time (closure proof + trailer) against `git bundle create --all`.
+# serve-bundle.sh: what a bundle costs pack-serve next to the pack it is made of — server CPU per GB (perf stat task-clock) downloading the libgit2 corpus's .pack, its one-pack bundle, the bundle of the same objects split into two packs (trailer cached), and nginx serving a `git bundle create --all` file of the same repository; and the time to the first byte of a bundle for a pack set seen for the first time (closure proof + trailer; with and without a reachability bitmap) against `git bundle create --all` on the same repository.
 #
 # Usage: PACK_SERVE=build/tools/pack-serve tests/bench/serve-bundle.sh [ROUNDS] [DOWNLOADS]
 #
@@ -16,6 +16,8 @@ PACK_SERVE=${PACK_SERVE:-build/tools/pack-serve}
 ROUNDS=${1:-5}
 DOWNLOADS=${2:-10}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/bench/lib.sh
+. "$HERE/lib.sh"
 CORPUS=${CORPUS:-$HERE/../../../shared/corpus}
 NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
 if [ ! -x "$NGINX" ]; then
@@ -48,6 +50,7 @@ OLD=$(git --git-dir="$OUT/root/one.git" for-each-ref --count=1 --sort=creatordat
 echo "$OLD" | git --git-dir="$OUT/root/one.git" pack-objects -q --revs --delta-base-offset "$OUT/root/two.git/objects/pack/pack" >/dev/null
 printf '^%s\n' "$OLD" | git --git-dir="$OUT/root/one.git" pack-objects -q --revs --all --delta-base-offset "$OUT/root/two.git/objects/pack/pack" >/dev/null
 cat "$OUT"/root/*/objects/pack/*.pack >/dev/null # page cache warm
+bench_check_cores
 
 "$PACK_SERVE" --threads 1 -l 127.0.0.1:0 "$OUT/root" >"$OUT/ps.out" &
 PIDS+=($!)
@@ -56,13 +59,31 @@ for _ in $(seq 50); do [ -s "$OUT/ps.out" ] && break; sleep 0.1; done
 PORT=$(sed -n 's|^listening on http://.*:\([0-9]*\)/$|\1|p' "$OUT/ps.out")
 B=http://127.0.0.1:$PORT
 
-# First bundle of each pack set: proof and (two.git) trailer.
-ttfb() { curl -sf -o "$2" -w '%{time_starttransfer}' "$B/$1"; }
-T1=$(ttfb one.git/bundle "$OUT/one.bundle")
-T2=$(ttfb two.git/bundle "$OUT/two.bundle")
-start=$(date +%s.%N)
-git --git-dir="$OUT/root/one.git" bundle create "$OUT/git.bundle" --all 2>/dev/null
-TG=$(echo "$(date +%s.%N) - $start" | bc)
+# First bundle of each pack set: proof and (two.git) trailer. bm.git: one.git
+# repacked by git with a reachability bitmap (-adb), as git gc leaves a bare
+# repository. FB_ROUNDS rounds, each on fresh hard-linked copies (the proof
+# cache is per repository), against git bundle create --all on the same one.
+FB_ROUNDS=${FB_ROUNDS:-5}
+cp -a "$OUT/root/one.git" "$OUT/root/bm.git"
+git --git-dir="$OUT/root/bm.git" repack -qadb
+ttfb() { curl -sf -o "$2" -w '%{time_starttransfer}\n' "$B/$1"; }
+gitb() {
+	local start
+	start=$(date +%s.%N)
+	git --git-dir="$OUT/root/$1" bundle create "$2" --all 2>/dev/null
+	echo "$(date +%s.%N) - $start" | bc
+}
+for r in $(seq "$FB_ROUNDS"); do
+	for k in one two bm; do
+		cp -al "$OUT/root/$k.git" "$OUT/root/fb$r-$k.git"
+		ttfb "fb$r-$k.git/bundle" "$OUT/$k.bundle" >>"$OUT/fb-$k"
+	done
+	gitb one.git "$OUT/git.bundle" >>"$OUT/fb-git-one"
+	gitb bm.git "$OUT/git-bm.bundle" >>"$OUT/fb-git-bm"
+done
+median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+fbrow() { echo "| $1 | $(sort -n "$OUT/fb-$2" | paste -sd' ') | $(median "$OUT/fb-$2") |"; }
+ratio() { echo "scale=1; $(median "$OUT/fb-$1") / $(median "$OUT/fb-$2")" | bc; }
 
 # nginx, one worker, serving the bundle git wrote (what a static host or CDN would hold).
 mkdir -p "$OUT/nginx/www" "$OUT/nginx/tmp"
@@ -100,6 +121,9 @@ for _ in $(seq 50); do
 done
 [ -n "$nok" ] || { echo "serve-bundle.sh: nginx did not start" >&2; cat "$OUT/nginx/error.log" >&2; exit 2; }
 
+# one.git's and two.git's proofs made before the CPU rounds: those measure downloads only
+curl -sf -o "$OUT/one.bundle" "$B/one.git/bundle"
+curl -sf -o "$OUT/two.bundle" "$B/two.git/bundle"
 declare -A URL=( [pack]=$B/one.git/objects/pack/$(basename "$PACK") [bundle-1]=$B/one.git/bundle
 	[bundle-2]=$B/two.git/bundle [nginx-git-bundle]=http://127.0.0.1:$NPORT/git.bundle )
 declare -A BYTES=( [pack]=$SIZE [bundle-1]=$(stat -c %s "$OUT/one.bundle") [bundle-2]=$(stat -c %s "$OUT/two.bundle")
@@ -126,8 +150,13 @@ for n in "${names[@]}"; do
 	echo "| $n | ${BYTES[$n]} | $(echo $vals) | $med |"
 done
 echo
-echo "| first bundle of a pack set | seconds |"
-echo "|---|---:|"
-echo "| one pack: time to first byte (closure proof) | $T1 |"
-echo "| two packs: time to first byte (closure proof + trailer) | $T2 |"
-echo "| git bundle create --all (writes the pack) | $TG |"
+echo "| first bundle of a pack set ($FB_ROUNDS rounds) | seconds, each round (sorted) | median |"
+echo "|---|---|---:|"
+fbrow "one pack: time to first byte (closure walk)" one
+fbrow "two packs: time to first byte (closure walk + trailer)" two
+fbrow "one pack with a bitmap (repack -adb): time to first byte" bm
+fbrow "git bundle create --all (writes the pack)" git-one
+fbrow "git bundle create --all, bitmapped repository" git-bm
+echo
+bench_check_cores
+echo "git bundle create / pack-serve first byte: one pack $(ratio git-one one)x, two packs $(ratio git-one two)x, bitmapped $(ratio git-bm bm)x"

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "odb/midx.h"
+#include "pack/bitmap.h"
 #include "util/alloc.h"
 #include "util/bytes.h"
 #include "util/error.h"
@@ -422,4 +423,64 @@ out:
 	pw__free(seen);
 	pw_cursor_release(&cur);
 	return error;
+}
+
+/* The bit of the object at position `pos`, from the inverse of RIDX (payload). */
+static int midx_bit_of(uint32_t *bit, uint32_t pos, void *payload)
+{
+	const uint32_t *bit_of = payload;
+
+	*bit = bit_of[pos];
+	return 0;
+}
+
+int pw__midx_bitmap_open(pw__bitmap **out, uint32_t **bit_of_out, pw_midx *m, pw_wm *wm)
+{
+	char hex[PW_OID_MAX_HEXSZ + 1], *path = NULL;
+	const char *slash;
+	uint32_t *bit_of = NULL, n, pos;
+	pw_cursor cur;
+	size_t dirlen;
+	int error;
+
+	*out = NULL;
+	*bit_of_out = NULL;
+	if (m->base || m->base_objects)
+		return midx_error(m, PW_EUNSUPPORTED, "a bitmap of a multi-pack-index chain is not read");
+	if (!m->ridx_at)
+		return midx_error(m, PW_EUNSUPPORTED, "no RIDX chunk: the bitmap's order is unknown");
+	/* the bitmap's header names the file by its checksum: the checksum must be the file's */
+	if ((error = pw__midx_verify(m)) < 0)
+		return error;
+	if (!(bit_of = pw__malloc(((size_t)m->nobjects + 1) * sizeof(*bit_of))))
+		return pw__error_nomem();
+	pw_cursor_init(&cur, m->f);
+	for (n = 0; n < m->nobjects; n++) {
+		if ((error = pw__midx_ridx_nth(&pos, m, &cur, n)) < 0)
+			break;
+		bit_of[pos] = n; /* RIDX is a permutation (pw__midx_verify) */
+	}
+	pw_cursor_release(&cur);
+	if (error < 0)
+		goto out;
+	slash = strrchr(m->path, '/');
+	dirlen = slash ? (size_t)(slash - m->path) + 1 : 0;
+	pw_oid_tostr(hex, &m->checksum, m->oid_type);
+	if (!(path = pw__malloc(dirlen + sizeof("multi-pack-index-.bitmap") + strlen(hex)))) {
+		error = pw__error_nomem();
+		goto out;
+	}
+	memcpy(path, m->path, dirlen);
+	snprintf(path + dirlen, sizeof("multi-pack-index-.bitmap") + strlen(hex),
+		"multi-pack-index-%s.bitmap", hex);
+	error = pw__bitmap_open_file(out, wm, path, m->oid_type, &m->checksum, m->nobjects, m->path,
+		midx_bit_of, bit_of);
+out:
+	pw__free(path);
+	if (error < 0) {
+		pw__free(bit_of);
+		return error;
+	}
+	*bit_of_out = bit_of;
+	return 0;
 }

@@ -73,4 +73,15 @@ const char *pw__midx_pack_name(const pw_midx *m, uint32_t pack_id);
  */
 int pw__midx_verify(pw_midx *m);
 
+struct pw__bitmap;
+/**
+ * The reachability bitmap of a single multi-pack-index file (not a chain
+ * layer): `multi-pack-index-<its checksum>.bitmap` beside it, opened as
+ * pw__bitmap_open_file checks it, once pw__midx_verify has passed (the
+ * bitmap names the file by that checksum) and with the RIDX chunk giving
+ * each object's bit. `*bit_of` gets, per position of the file, its bit
+ * (free it with pw__free). PW_ENOTFOUND (error cleared) without a bitmap.
+ */
+int pw__midx_bitmap_open(struct pw__bitmap **out, uint32_t **bit_of, pw_midx *m, pw_wm *wm);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include "odb/parse.h"
 #include "odb/walk.h"
+#include "odb/midx.h"
 #include "pack/bitmap.h"
 #include "pack/internal.h" /* pw__pack_ref_deltas: the entry headers read in one sweep */
 #include "util/alloc.h"
@@ -147,6 +148,12 @@ struct walk {
 	pw_pack *const *packs;
 	size_t npacks;
 	pw__bitmap **bitmaps;       /* per pack: its checked .bitmap, or NULL */
+	/* the multi-pack-index of the packs' folder, when its checked bitmap covers packs of the set */
+	pw_midx *midx;
+	pw__bitmap *midx_bm;
+	uint32_t *midx_bit_of;      /* per object of the multi-pack-index: its bit */
+	unsigned char *in_midx;     /* per pack: the multi-pack-index (and its bitmap) holds it */
+	pw_cursor midx_cur;
 	pw__closure_stats *stats;
 	pw_oid_t type;
 	struct oidset good;         /* ids whose whole closure is proved in the packs */
@@ -280,6 +287,22 @@ static int walk_tip(struct walk *w, const pw_oid *tip)
 				w->stats->bitmap_hits++;
 			continue;
 		}
+		/* the same through the multi-pack-index's bitmap, its bit found by id */
+		if (w->in_midx && w->in_midx[pack]) {
+			uint32_t pos;
+
+			err = pw__midx_find(&pos, w->midx, &w->midx_cur, &t.id);
+			if (err < 0 && err != PW_ENOTFOUND)
+				return err;
+			if (err == 0) {
+				type = pw__bitmap_type(w->midx_bm, w->midx_bit_of[pos]);
+				if (t.want != PW_OBJ_NONE && t.want != PW_OBJ_BLOB && type != t.want)
+					return 0;
+				if (w->stats)
+					w->stats->bitmap_hits++;
+				continue;
+			}
+		}
 		/* A blob has nothing to follow: being in the packs is all it needs. */
 		if (t.want == PW_OBJ_BLOB)
 			continue;
@@ -308,6 +331,89 @@ static int walk_tip(struct walk *w, const pw_oid *tip)
 	return 1;
 }
 
+static void note_ignored(struct walk *w)
+{
+	/* walked instead, as git does with a bitmap it cannot load */
+	if (w->stats)
+		snprintf(w->stats->ignored, sizeof(w->stats->ignored), "%s", pw_error_last());
+	pw_error_clear();
+}
+
+/* Does the file name `name` of a multi-pack-index ("pack-X.idx") name pack `p` ("…/pack-X.pack")? */
+static int names_pack(const char *name, const pw_pack *p)
+{
+	const char *path = pw_pack_path(p), *base = strrchr(path, '/');
+	size_t stem = strlen(name) > 4 ? strlen(name) - 4 : 0;
+
+	base = base ? base + 1 : path;
+	return stem && !strncmp(base, name, stem) && !strcmp(base + stem, ".pack") &&
+		!strcmp(name + stem, ".idx");
+}
+
+/*
+ * The multi-pack-index of the packs' folder and its bitmap, for the packs
+ * of the set without a bitmap of their own, when every pack it covers is
+ * in the set (its FULL_DAG promise is about all of them together).
+ */
+static int open_midx_bitmap(struct walk *w)
+{
+	const char *first = pw_pack_path(w->packs[0]), *slash = strrchr(first, '/');
+	size_t dirlen = slash ? (size_t)(slash - first) + 1 : 0, i, j;
+	char *path;
+	int err;
+
+	for (i = 0; i < w->npacks && w->bitmaps[i]; i++)
+		;
+	if (i == w->npacks)
+		return 0;
+	if (!(path = pw__malloc(dirlen + sizeof("multi-pack-index"))))
+		return pw__error_nomem();
+	memcpy(path, first, dirlen);
+	memcpy(path + dirlen, "multi-pack-index", sizeof("multi-pack-index"));
+	err = pw__midx_open(&w->midx, w->packs[0]->wm, path, w->type, NULL);
+	pw__free(path);
+	if (err < 0) {
+		w->midx = NULL;
+		if (err == PW_ENOMEM)
+			return err;
+		if (err == PW_ENOTFOUND)
+			pw_error_clear();
+		else
+			note_ignored(w);
+		return 0;
+	}
+	err = pw__midx_bitmap_open(&w->midx_bm, &w->midx_bit_of, w->midx, w->packs[0]->wm);
+	if (err < 0) {
+		if (err == PW_ENOMEM)
+			return err;
+		if (err == PW_ENOTFOUND)
+			pw_error_clear();
+		else
+			note_ignored(w);
+		return 0;
+	}
+	if (!(w->in_midx = pw__calloc(w->npacks, 1)))
+		return pw__error_nomem();
+	for (j = 0; j < w->midx->npacks; j++) {
+		for (i = 0; i < w->npacks && !names_pack(w->midx->pack_names[j], w->packs[i]); i++)
+			;
+		if (i == w->npacks) {
+			pw__error_set(PW_EINVALID,
+				"%s: its bitmap covers %s, which is not among the packs", w->midx->path,
+				w->midx->pack_names[j]);
+			note_ignored(w);
+			pw__free(w->in_midx);
+			w->in_midx = NULL;
+			return 0;
+		}
+		w->in_midx[i] = !w->bitmaps[i];
+	}
+	pw_cursor_init(&w->midx_cur, w->midx->f);
+	if (w->stats)
+		w->stats->bitmaps++;
+	return 0;
+}
+
 /* The checked bitmap of each pack that has one; why the others' were not used goes to the stats. */
 static int open_bitmaps(struct walk *w)
 {
@@ -322,15 +428,10 @@ static int open_bitmaps(struct walk *w)
 			return err;
 		if (err == 0 && w->stats)
 			w->stats->bitmaps++;
-		if (err < 0 && err != PW_ENOTFOUND) {
-			/* walked instead, as git does with a bitmap it cannot load */
-			if (w->stats)
-				snprintf(w->stats->ignored, sizeof(w->stats->ignored), "%s",
-					pw_error_last());
-			pw_error_clear();
-		}
+		if (err < 0 && err != PW_ENOTFOUND)
+			note_ignored(w);
 	}
-	return 0;
+	return open_midx_bitmap(w);
 }
 
 int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, size_t npacks,
@@ -362,6 +463,12 @@ out:
 	for (i = 0; w.bitmaps && i < npacks; i++)
 		pw__bitmap_free(w.bitmaps[i]);
 	pw__free(w.bitmaps);
+	if (w.in_midx)
+		pw_cursor_release(&w.midx_cur);
+	pw__free(w.in_midx);
+	pw__bitmap_free(w.midx_bm);
+	pw__free(w.midx_bit_of);
+	pw__midx_free(w.midx);
 	PW_ARRAY_FREE(&w.stack);
 	oidset_dispose(&w.good);
 	oidset_dispose(&w.seen);

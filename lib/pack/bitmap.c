@@ -207,9 +207,10 @@ out:
 	return error;
 }
 
-/* Pack position of the object at idx position `pos`. */
-static int packpos_of(uint32_t *out, pw_pack *p, uint32_t pos)
+/* Pack position of the object at idx position `pos` (payload: the pack). */
+static int packpos_of(uint32_t *out, uint32_t pos, void *payload)
 {
+	pw_pack *p = payload;
 	uint64_t off;
 	int error;
 
@@ -218,7 +219,8 @@ static int packpos_of(uint32_t *out, pw_pack *p, uint32_t pos)
 	return pw__rev_find(out, p, off);
 }
 
-static int read_entries(pw__bitmap *bm, pw_pack *p, uint64_t at, uint64_t *next)
+static int read_entries(pw__bitmap *bm, pw__bitmap_pos_fn pos_to_bit, void *payload, uint64_t at,
+	uint64_t *next)
 {
 	unsigned char head[6];
 	uint32_t i, bit;
@@ -242,7 +244,7 @@ static int read_entries(pw__bitmap *bm, pw_pack *p, uint64_t at, uint64_t *next)
 			return corrupt(bm, "an object position past the idx in", "entry", at);
 		if (e->xor > BITMAP_MAX_XOR || e->xor > i)
 			return corrupt(bm, "an XOR offset before the first entry in", "entry", at);
-		if ((error = packpos_of(&bit, p, e->pos)) < 0)
+		if ((error = pos_to_bit(&bit, e->pos, payload)) < 0)
 			return error;
 		if (pw__bitmap_type(bm, bit) != PW_OBJ_COMMIT)
 			return corrupt(bm, "a bitmap for an object that is no commit in", "entry", at);
@@ -254,10 +256,11 @@ static int read_entries(pw__bitmap *bm, pw_pack *p, uint64_t at, uint64_t *next)
 	return 0;
 }
 
-static int check(pw__bitmap *bm, pw_pack *p, uint64_t size)
+static int check(pw__bitmap *bm, uint64_t size, pw_oid_t type, const pw_oid *sum,
+	const char *owner, pw__bitmap_pos_fn pos_to_bit, void *payload)
 {
 	unsigned char head[12 + PW_OID_MAX_RAWSZ], raw[PW_OID_MAX_RAWSZ];
-	size_t rawsz = p->rawsz;
+	size_t rawsz = pw_oid_rawsz(type);
 	uint64_t at, tail = 0;
 	int error;
 
@@ -278,20 +281,18 @@ static int check(pw__bitmap *bm, pw_pack *p, uint64_t size)
 			"%s: bitmap without the FULL_DAG flag (git requires it)",
 			pw_wm_file_path(bm->f));
 	bm->nentries = pw__be32(head + 8);
-	if ((error = pw_wm_read(raw, p->packf, p->pack_size - rawsz, rawsz)) < 0)
-		return error;
-	if (memcmp(raw, head + 12, rawsz))
+	if (memcmp(sum->id, head + 12, rawsz))
 		return pw__error_set(PW_EVERIFY,
-			"%s: bitmap is for another pack: its pack checksum differs from %s's trailer",
-			pw_wm_file_path(bm->f), p->pack_path);
+			"%s: bitmap is for another pack: its checksum differs from %s's trailer",
+			pw_wm_file_path(bm->f), owner);
 	/* its own checksum first: what follows reads the file as if it were whole */
 	{
 		pw_oid got, want;
 
-		if ((error = pw__hash_wm_file(&got, bm->f, size - rawsz, p->oid_type)) < 0 ||
+		if ((error = pw__hash_wm_file(&got, bm->f, size - rawsz, type)) < 0 ||
 		    (error = pw_wm_read(raw, bm->f, size - rawsz, rawsz)) < 0)
 			return error;
-		pw_oid_fromraw(&want, raw, p->oid_type);
+		pw_oid_fromraw(&want, raw, type);
 		if (pw_oid_cmp(&want, &got))
 			return pw__error_set(PW_EVERIFY, "%s: bitmap checksum mismatch",
 				pw_wm_file_path(bm->f));
@@ -311,7 +312,7 @@ static int check(pw__bitmap *bm, pw_pack *p, uint64_t size)
 	if ((error = read_types(bm, at, &at)) < 0)
 		return error;
 	bm->layout.entries_at = at;
-	if ((error = read_entries(bm, p, at, &at)) < 0)
+	if ((error = read_entries(bm, pos_to_bit, payload, at, &at)) < 0)
 		return error;
 	bm->layout.entries_end = at;
 	/* pseudo-merges (a later git) lie between the entries and the lookup table */
@@ -322,46 +323,59 @@ static int check(pw__bitmap *bm, pw_pack *p, uint64_t size)
 	return 0;
 }
 
-int pw__pack_bitmap_open(pw__bitmap **out, pw_pack *p)
+int pw__bitmap_open_file(pw__bitmap **out, pw_wm *wm, const char *path, pw_oid_t type,
+	const pw_oid *sum, uint32_t bits, const char *owner, pw__bitmap_pos_fn pos_to_bit,
+	void *payload)
 {
-	size_t stem = strlen(p->pack_path) - strlen(".pack");
 	pw__bitmap *bm;
-	char *path;
 	int error;
 
 	*out = NULL;
-	if ((error = pw__idx_ensure(p, "to read its bitmap")) < 0 ||
-	    (error = pw__rev_ensure(p)) < 0)
-		return error;
-	if (!(path = pw__malloc(stem + sizeof(".bitmap"))))
+	if (!(bm = pw__calloc(1, sizeof(*bm))))
 		return pw__error_nomem();
-	memcpy(path, p->pack_path, stem);
-	memcpy(path + stem, ".bitmap", sizeof(".bitmap"));
-	if (!(bm = pw__calloc(1, sizeof(*bm)))) {
-		pw__free(path);
-		return pw__error_nomem();
-	}
-	error = pw_wm_open(&bm->f, p->wm, path);
-	pw__free(path);
-	if (error < 0) {
+	if ((error = pw_wm_open(&bm->f, wm, path)) < 0) {
 		bm->f = NULL;
 		pw__bitmap_free(bm);
 		if (error == PW_ENOTFOUND)
 			pw_error_clear();
 		return error;
 	}
-	bm->bits = p->count;
-	bm->words = ((size_t)p->count + 63) / 64;
-	if (!(bm->types = pw__calloc(((size_t)p->count + 3) / 4 + 1, 1)))
+	bm->bits = bits;
+	bm->words = ((size_t)bits + 63) / 64;
+	if (!(bm->types = pw__calloc(((size_t)bits + 3) / 4 + 1, 1)))
 		error = pw__error_nomem();
 	else
-		error = check(bm, p, pw_wm_file_size(bm->f));
+		error = check(bm, pw_wm_file_size(bm->f), type, sum, owner, pos_to_bit, payload);
 	if (error < 0) {
 		pw__bitmap_free(bm);
 		return error;
 	}
 	*out = bm;
 	return 0;
+}
+
+int pw__pack_bitmap_open(pw__bitmap **out, pw_pack *p)
+{
+	size_t stem = strlen(p->pack_path) - strlen(".pack");
+	unsigned char raw[PW_OID_MAX_RAWSZ];
+	pw_oid sum;
+	char *path;
+	int error;
+
+	*out = NULL;
+	if ((error = pw__idx_ensure(p, "to read its bitmap")) < 0 ||
+	    (error = pw__rev_ensure(p)) < 0 ||
+	    (error = pw_wm_read(raw, p->packf, p->pack_size - p->rawsz, p->rawsz)) < 0)
+		return error;
+	pw_oid_fromraw(&sum, raw, p->oid_type);
+	if (!(path = pw__malloc(stem + sizeof(".bitmap"))))
+		return pw__error_nomem();
+	memcpy(path, p->pack_path, stem);
+	memcpy(path + stem, ".bitmap", sizeof(".bitmap"));
+	error = pw__bitmap_open_file(out, p->wm, path, p->oid_type, &sum, p->count, p->pack_path,
+		packpos_of, p);
+	pw__free(path);
+	return error;
 }
 
 void pw__bitmap_free(pw__bitmap *bm)

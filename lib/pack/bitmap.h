@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "packwin/pack.h"
+#include "packwin/window.h"
 
 /*
  * The .bitmap beside a pack (gitformat: technical/bitmap-format): a
@@ -38,6 +39,19 @@ typedef struct {
  * unusable; PW_ENOMEM, PW_EOS otherwise.
  */
 int pw__pack_bitmap_open(pw__bitmap **out, pw_pack *pack);
+
+/** Bit (pseudo-pack position) of the object at index position `pos`: 0, or a PW_E… code. */
+typedef int (*pw__bitmap_pos_fn)(uint32_t *bit, uint32_t pos, void *payload);
+
+/**
+ * The same for any object set (a pack, a multi-pack-index): the bitmap at
+ * `path` must name `sum` (the checksum of `owner`, named in errors) and
+ * have `bits` objects; `pos_to_bit` maps an entry's index position to
+ * its bit, during the call only.
+ */
+int pw__bitmap_open_file(pw__bitmap **out, pw_wm *wm, const char *path, pw_oid_t type,
+	const pw_oid *sum, uint32_t bits, const char *owner, pw__bitmap_pos_fn pos_to_bit,
+	void *payload);
 void pw__bitmap_free(pw__bitmap *bm);
 
 /** Bits of every bitmap: the pack's object count. */

@@ -5,9 +5,12 @@
 #
 # Each REPO (read only) is copied and repacked by git with a bitmap
 # (`git repack -adb`) three ways: git's defaults, without the name-hash
-# cache, with the lookup table. For each, against git on the same copy:
+# cache, with the lookup table; and a fourth time as two packs under a
+# multi-pack-index with its bitmap (`git multi-pack-index write --bitmap`,
+# bits in the RIDX chunk's order). For each, against git on the same copy:
 #   - git itself accepts the bitmap (`rev-list --test-bitmap`);
-#   - the type bitmaps count what `cat-file --batch-check` says the pack holds;
+#   - the type bitmaps count what `cat-file --batch-all-objects` says is there
+#     (every object is packed after the repack);
 #   - every entry names a commit, and its bitmap (XOR chain resolved) holds
 #     as many objects as `git rev-list --objects` reaches from it; for a
 #     sample of entries, exactly the same objects.
@@ -39,7 +42,7 @@ n=0
 last_repo= last_pack=
 for src in "$@"; do
 	n=$((n + 1))
-	for variant in default no-hash-cache lookup-table; do
+	for variant in default no-hash-cache lookup-table midx; do
 		repo=$ORACLE_TMP/r$n-$variant.git
 		cp -R "$src" "$repo"
 		chmod -R u+w "$repo"
@@ -48,26 +51,45 @@ for src in "$@"; do
 		default) cfg=() ;;
 		no-hash-cache) cfg=(-c pack.writeBitmapHashCache=false) ;;
 		lookup-table) cfg=(-c pack.writeBitmapLookupTable=true) ;;
+		midx) cfg=() ;;
 		esac
 		name="$(basename "$src") $variant"
 		# an annotated tag, so the tag type bitmap is never empty
 		g tag -a -m "bitmap oracle" bitmap-oracle HEAD
-		g "${cfg[@]}" repack -adbq
-		pack=$(ls "$repo"/objects/pack/pack-*.pack)
-		[ "$(echo "$pack" | wc -l)" -eq 1 ] || oracle_die "$name: repack left several packs"
-		if [ ! -f "${pack%.pack}.bitmap" ]; then
-			fail "$name: git wrote no bitmap"
-			continue
+		if [ "$variant" = midx ]; then
+			# two packs (a new commit packed beside the rest) and a multi-pack-index bitmap
+			g repack -adq
+			g update-ref HEAD "$(g commit-tree -p HEAD -m "second pack" "$(g rev-parse 'HEAD^{tree}')")"
+			g repack -dq
+			[ "$(ls "$repo"/objects/pack/pack-*.pack | wc -l)" -eq 2 ] || oracle_die "$name: not two packs"
+			g multi-pack-index write --bitmap
+			pack=$repo/objects/pack/multi-pack-index
+			kind=(--midx)
+			if ! ls "$repo"/objects/pack/multi-pack-index-*.bitmap >/dev/null 2>&1; then
+				fail "$name: git wrote no multi-pack-index bitmap"
+				continue
+			fi
+		else
+			g "${cfg[@]}" repack -adbq
+			pack=$(ls "$repo"/objects/pack/pack-*.pack)
+			[ "$(echo "$pack" | wc -l)" -eq 1 ] || oracle_die "$name: repack left several packs"
+			kind=()
+			if [ ! -f "${pack%.pack}.bitmap" ]; then
+				fail "$name: git wrote no bitmap"
+				continue
+			fi
 		fi
-		g rev-list --test-bitmap HEAD >"$ORACLE_TMP/git-test" 2>&1 ||
-			fail "$name: git rejects its own bitmap: $(tail -c 300 "$ORACLE_TMP/git-test")"
-		if ! "$pwb" "$pack" >"$ORACLE_TMP/got" 2>"$ORACLE_TMP/err"; then
+		if ! "$pwb" "${kind[@]}" "$pack" >"$ORACLE_TMP/got" 2>"$ORACLE_TMP/err"; then
 			fail "$name: bitmap refused: $(head -c 300 "$ORACLE_TMP/err")"
 			continue
 		fi
-		want=$(g show-index <"${pack%.pack}.idx" | awk '{print $2}' |
-			g cat-file --batch-check='%(objecttype)' | sort | uniq -c |
+		want=$(g cat-file --batch-all-objects --batch-check='%(objecttype)' | sort | uniq -c |
 			awk '{c[$2]=$1} END {printf "types %d %d %d %d\n", c["commit"], c["tree"], c["blob"], c["tag"]}')
+		# git tests a bitmapped commit: HEAD, or the first entry when HEAD has none
+		first=$(sed -n '2s/ .*//p' "$ORACLE_TMP/got")
+		g rev-list --test-bitmap HEAD >"$ORACLE_TMP/git-test" 2>&1 ||
+			g rev-list --test-bitmap "$first" >"$ORACLE_TMP/git-test" 2>&1 ||
+			fail "$name: git rejects its own bitmap: $(tail -c 300 "$ORACLE_TMP/git-test")"
 		got=$(head -1 "$ORACLE_TMP/got")
 		[ "$got" = "$want" ] || fail "$name: '$got', git's pack holds '$want'"
 		entries=$(($(wc -l <"$ORACLE_TMP/got") - 1))
@@ -82,13 +104,13 @@ for src in "$@"; do
 			gc=$(wc -l <"$ORACLE_TMP/want-objects")
 			[ "$count" -eq "$gc" ] || fail "$name: entry $i ($oid) holds $count objects, git reaches $gc"
 			if [ "$i" -eq 1 ] || [ "$i" -eq "$entries" ] || [ "$i" -eq $(((entries / 2 / step) * step + 1)) ]; then
-				"$pwb" --objects "$pack" "$oid" | sort >"$ORACLE_TMP/got-objects"
+				"$pwb" "${kind[@]}" --objects "$oid" "$pack" | sort >"$ORACLE_TMP/got-objects"
 				cmp -s "$ORACLE_TMP/got-objects" "$ORACLE_TMP/want-objects" ||
 					fail "$name: entry $i ($oid): not the objects git reaches"
 			fi
 		done < <(tail -n +2 "$ORACLE_TMP/got")
 		echo "ok: $name: $got, $entries entries"
-		last_repo=$repo last_pack=$pack
+		[ "$variant" = midx ] || last_repo=$repo last_pack=$pack
 	done
 done
 

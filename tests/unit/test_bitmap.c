@@ -4,7 +4,9 @@
  * correct trailing checksum, so that the check under test is the one that
  * catches it); then the closure proof of lib/odb/walk.c with a bitmap:
  * the same answers as without one, nothing read for what the bitmapped
- * pack holds, and a damaged bitmap walked around.
+ * pack holds, and a damaged bitmap walked around; the same with a
+ * multi-pack-index's bitmap, used only when every pack it covers is in
+ * the set, and walked around when it or the multi-pack-index is damaged.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -342,12 +344,67 @@ static void test_closure_with_bitmap(void **state)
 	pw_repo_free(repo);
 }
 
+/* r.git as two packs under a multi-pack-index whose bitmap git wrote. */
+static void test_closure_with_midx_bitmap(void **state)
+{
+	pw_oid tips[16];
+	unsigned char ok[16], ok2[16];
+	pw__closure_stats st;
+	pw_pack *packs[4];
+	pw_repo *repo;
+	size_t n, np, i;
+	char bm[512];
+
+	(void)state;
+	make_repo();
+	sh("cd w && echo new > new && git add new && git commit -q -m new && "
+	   "git push -q ../r.git HEAD:refs/heads/new && git --git-dir=../r.git repack -q -d && "
+	   "rm ../r.git/objects/pack/*.bitmap && git --git-dir=../r.git multi-pack-index write --bitmap");
+	sh_out(bm, sizeof(bm), "ls $PWD/r.git/objects/pack/multi-pack-index-*.bitmap");
+	n = tips_of(tips, 16);
+	repo = open_repo("r.git");
+	np = pw_repo_pack_count(repo);
+	assert_int_equal(np, 2);
+	for (i = 0; i < np; i++)
+		packs[i] = pw_repo_pack(repo, i);
+	assert_int_equal(pw__repo_closure(ok, repo, packs, np, tips, n, &st), 0);
+	assert_int_equal(st.bitmaps, 1);
+	assert_string_equal(st.ignored, "");
+	assert_int_equal(st.objects_read, 0);
+	assert_true(st.bitmap_hits >= n - 1);
+	for (i = 0; i < n; i++)
+		assert_int_equal(ok[i], 1);
+	/* one of its packs alone: the bitmap speaks for both, so it is not used */
+	for (i = 0; i < np; i++) {
+		assert_int_equal(pw__repo_closure(ok2, repo, &packs[i], 1, tips, n, &st), 0);
+		assert_int_equal(st.bitmaps, 0);
+		assert_non_null(strstr(st.ignored, "not among the packs"));
+	}
+	/* a damaged bitmap, then a damaged multi-pack-index: walked, with why, the same answers */
+	sh("cp %s bm.keep && chmod u+w %s && printf X | dd of=%s bs=1 seek=100 conv=notrunc 2>/dev/null",
+		bm, bm, bm);
+	assert_int_equal(pw__repo_closure(ok2, repo, packs, np, tips, n, &st), 0);
+	assert_int_equal(st.bitmaps, 0);
+	assert_non_null(strstr(st.ignored, "bitmap checksum mismatch"));
+	assert_true(st.objects_read > 30);
+	assert_memory_equal(ok, ok2, n);
+	sh("cp bm.keep %s && chmod u+w r.git/objects/pack/multi-pack-index && "
+	   "printf X | dd of=r.git/objects/pack/multi-pack-index bs=1 seek=2000 conv=notrunc 2>/dev/null",
+		bm);
+	assert_int_equal(pw__repo_closure(ok2, repo, packs, np, tips, n, &st), 0);
+	assert_int_equal(st.bitmaps, 0);
+	assert_non_null(strstr(st.ignored, "checksum mismatch"));
+	assert_memory_equal(ok, ok2, n);
+	pw_repo_free(repo);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reads_what_git_wrote, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_damage_refused, make_tmpdir, remove_tmpdir),
 		cmocka_unit_test_setup_teardown(test_closure_with_bitmap, make_tmpdir, remove_tmpdir),
+		cmocka_unit_test_setup_teardown(test_closure_with_midx_bitmap, make_tmpdir, remove_tmpdir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

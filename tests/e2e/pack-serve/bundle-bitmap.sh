@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bundle-bitmap.sh: the bundle of a repository git repacked with a reachability bitmap: its closure proof reads no object (counted in /metrics), the bundle is still the .pack after its header and `git clone --bundle-uri` takes it; a new commit packed beside it is the only thing walked; a damaged bitmap is reported once on stderr and walked around, giving the same bundle.
+# bundle-bitmap.sh: the bundle of a repository git repacked with a reachability bitmap (and of one whose two packs have a multi-pack-index bitmap): its closure proof reads no object (counted in /metrics), the bundle is still the .pack after its header and `git clone --bundle-uri` takes it; a new commit packed beside it is the only thing walked; a damaged bitmap is reported once on stderr and walked around, giving the same bundle.
 . "$(dirname "$0")/lib.sh"
 ps_setup
 
@@ -82,4 +82,27 @@ expect_eq "no object proved by it" 0 "$(metric pack_serve_bundle_proof_bitmap_hi
 check "the walk read the history instead" test "$(metric pack_serve_bundle_proof_objects_read_total)" -gt 50
 expect_eq "stderr says so once" 1 "$(grep -c 'reachability bitmap not used: .*bitmap checksum mismatch' "$SERR")"
 expect_alive "a damaged bitmap"
+
+# two packs under a multi-pack-index with its bitmap (git multi-pack-index write --bitmap)
+cp -a "$PACKWIN_FIXTURES/repos/basic.git" "$ROOT/midx.git"
+M=$ROOT/midx.git
+git --git-dir="$M" update-ref HEAD "$(git --git-dir="$M" commit-tree -p HEAD -m "second pack" "$(git --git-dir="$M" rev-parse 'HEAD^{tree}')")"
+git --git-dir="$M" -c repack.writeBitmaps=false repack -qd
+git --git-dir="$M" multi-pack-index write --bitmap
+check "git wrote a multi-pack-index bitmap" bash -c "ls '$M'/objects/pack/multi-pack-index-*.bitmap"
+READ0=$(metric pack_serve_bundle_proof_objects_read_total)
+HITS0=$(metric pack_serve_bundle_proof_bitmap_hits_total)
+expect_status "GET bundle (multi-pack-index bitmap)" 200 "$BASE/midx.git/bundle"
+check "git bundle verify (multi-pack-index bitmap)" git --git-dir="$TMP/verify.git" bundle verify -q "$TMP/body"
+SRC=$M
+scrape
+expect_eq "no object read with the multi-pack-index bitmap" "$READ0" "$(metric pack_serve_bundle_proof_objects_read_total)"
+expect_eq "every tip proved by it" "$(tips)" "$(($(metric pack_serve_bundle_proof_bitmap_hits_total) - HITS0))"
+if git clone -q --bundle-uri="$BASE/midx.git/bundle" "$BASE/midx.git" "$TMP/c2" 2>"$TMP/err"; then
+	check "the clone passes fsck --strict" git -C "$TMP/c2" fsck --strict --no-progress
+	expect_eq "the clone has main" "$(git --git-dir="$M" rev-parse main)" "$(git -C "$TMP/c2" rev-parse origin/main)"
+else
+	fail "git clone --bundle-uri (multi-pack-index bitmap) failed: $(cat "$TMP/err")"
+fi
+expect_alive "a multi-pack-index bitmap"
 ps_finish

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "odb/midx.h"
 #include "pack/bitmap.h"
@@ -436,24 +437,38 @@ static int midx_bit_of(uint32_t *bit, uint32_t pos, void *payload)
 
 int pw__midx_bitmap_open(pw__bitmap **out, uint32_t **bit_of_out, pw_midx *m, pw_wm *wm)
 {
-	char hex[PW_OID_MAX_HEXSZ + 1], *path = NULL;
+	char hex[PW_OID_MAX_HEXSZ + 1], *path;
 	const char *slash;
 	uint32_t *bit_of = NULL, n, pos;
 	pw_cursor cur;
-	size_t dirlen;
-	int error;
+	size_t dirlen, len;
+	int error = 0;
 
 	*out = NULL;
 	*bit_of_out = NULL;
-	if (m->base || m->base_objects)
-		return midx_error(m, PW_EUNSUPPORTED, "a bitmap of a multi-pack-index chain is not read");
-	if (!m->ridx_at)
-		return midx_error(m, PW_EUNSUPPORTED, "no RIDX chunk: the bitmap's order is unknown");
-	/* the bitmap's header names the file by its checksum: the checksum must be the file's */
-	if ((error = pw__midx_verify(m)) < 0)
-		return error;
-	if (!(bit_of = pw__malloc(((size_t)m->nobjects + 1) * sizeof(*bit_of))))
+	slash = strrchr(m->path, '/');
+	dirlen = slash ? (size_t)(slash - m->path) + 1 : 0;
+	pw_oid_tostr(hex, &m->checksum, m->oid_type);
+	len = dirlen + sizeof("multi-pack-index-.bitmap") + strlen(hex);
+	if (!(path = pw__malloc(len)))
 		return pw__error_nomem();
+	memcpy(path, m->path, dirlen);
+	snprintf(path + dirlen, len - dirlen, "multi-pack-index-%s.bitmap", hex);
+	/* none beside it: nothing to say (what follows is about a bitmap that is there) */
+	if (access(path, F_OK) != 0) {
+		pw__free(path);
+		return PW_ENOTFOUND;
+	}
+	if (m->base || m->base_objects)
+		error = midx_error(m, PW_EUNSUPPORTED, "a bitmap of a multi-pack-index chain is not read");
+	else if (!m->ridx_at)
+		error = midx_error(m, PW_EUNSUPPORTED, "no RIDX chunk: the bitmap's order is unknown");
+	/* the bitmap's header names the file by its checksum: the checksum must be the file's */
+	else if ((error = pw__midx_verify(m)) == 0 &&
+	    !(bit_of = pw__malloc(((size_t)m->nobjects + 1) * sizeof(*bit_of))))
+		error = pw__error_nomem();
+	if (error < 0)
+		goto out;
 	pw_cursor_init(&cur, m->f);
 	for (n = 0; n < m->nobjects; n++) {
 		if ((error = pw__midx_ridx_nth(&pos, m, &cur, n)) < 0)
@@ -463,16 +478,6 @@ int pw__midx_bitmap_open(pw__bitmap **out, uint32_t **bit_of_out, pw_midx *m, pw
 	pw_cursor_release(&cur);
 	if (error < 0)
 		goto out;
-	slash = strrchr(m->path, '/');
-	dirlen = slash ? (size_t)(slash - m->path) + 1 : 0;
-	pw_oid_tostr(hex, &m->checksum, m->oid_type);
-	if (!(path = pw__malloc(dirlen + sizeof("multi-pack-index-.bitmap") + strlen(hex)))) {
-		error = pw__error_nomem();
-		goto out;
-	}
-	memcpy(path, m->path, dirlen);
-	snprintf(path + dirlen, sizeof("multi-pack-index-.bitmap") + strlen(hex),
-		"multi-pack-index-%s.bitmap", hex);
 	error = pw__bitmap_open_file(out, wm, path, m->oid_type, &m->checksum, m->nobjects, m->path,
 		midx_bit_of, bit_of);
 out:

@@ -66,6 +66,9 @@ B=http://127.0.0.1:$PORT
 FB_ROUNDS=${FB_ROUNDS:-5}
 cp -a "$OUT/root/one.git" "$OUT/root/bm.git"
 git --git-dir="$OUT/root/bm.git" repack -qadb
+# mb.git: two.git's two packs under a multi-pack-index with its bitmap (geometric maintenance's layout)
+cp -a "$OUT/root/two.git" "$OUT/root/mb.git"
+git --git-dir="$OUT/root/mb.git" multi-pack-index write --bitmap 2>/dev/null
 ttfb() { curl -sf -o "$2" -w '%{time_starttransfer}\n' "$B/$1"; }
 gitb() {
 	local start
@@ -74,12 +77,13 @@ gitb() {
 	echo "$(date +%s.%N) - $start" | bc
 }
 for r in $(seq "$FB_ROUNDS"); do
-	for k in one two bm; do
+	for k in one two bm mb; do
 		cp -al "$OUT/root/$k.git" "$OUT/root/fb$r-$k.git"
 		ttfb "fb$r-$k.git/bundle" "$OUT/$k.bundle" >>"$OUT/fb-$k"
 	done
 	gitb one.git "$OUT/git.bundle" >>"$OUT/fb-git-one"
 	gitb bm.git "$OUT/git-bm.bundle" >>"$OUT/fb-git-bm"
+	gitb mb.git "$OUT/git-mb.bundle" >>"$OUT/fb-git-mb"
 done
 median() { sort -n "$1" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 fbrow() { echo "| $1 | $(sort -n "$OUT/fb-$2" | paste -sd' ') | $(median "$OUT/fb-$2") |"; }
@@ -155,8 +159,10 @@ echo "|---|---|---:|"
 fbrow "one pack: time to first byte (closure walk)" one
 fbrow "two packs: time to first byte (closure walk + trailer)" two
 fbrow "one pack with a bitmap (repack -adb): time to first byte" bm
+fbrow "two packs, multi-pack-index bitmap: time to first byte (trailer)" mb
 fbrow "git bundle create --all (writes the pack)" git-one
 fbrow "git bundle create --all, bitmapped repository" git-bm
+fbrow "git bundle create --all, multi-pack-index bitmap" git-mb
 echo
 bench_check_cores
-echo "git bundle create / pack-serve first byte: one pack $(ratio git-one one)x, two packs $(ratio git-one two)x, bitmapped $(ratio git-bm bm)x"
+echo "git bundle create / pack-serve first byte: one pack $(ratio git-one one)x, two packs $(ratio git-one two)x, bitmapped $(ratio git-bm bm)x, multi-pack-index bitmap $(ratio git-mb mb)x"

@@ -14,19 +14,30 @@
 #include "util/banned.h"
 
 /*
- * A set of ids: open addressing over a power-of-two table, kept at most
- * half full. Ids are hashes already, so their first bytes are the hash.
- * The all-zero id marks an empty slot; it never names an object (the walk
- * treats it as missing before it reaches a set). A set that is emptied
- * again and again (the ids of one tip's walk) keeps the list of its used
- * slots, so that emptying and merging it cost what it holds, not the size
- * its table grew to for the largest walk.
+ * The ids the walks have met: open addressing over a power-of-two table,
+ * kept at most half full, never shrunk, nothing ever removed. Ids are
+ * hashes already, so their first bytes are the hash and the slot's tag (a
+ * tag of 0 marks an empty slot; an id starting with eight zero bytes gets
+ * tag 1). Each id carries the walk that met it: GEN_PROVED once a walk
+ * succeeded (its whole closure is in the packs), else the number of the
+ * walk, which counts only while that walk runs — a failed walk's ids are
+ * then as good as absent without being taken out. One lookup per id
+ * answers "proved or met by this walk", the question the walk asks a few
+ * million times. The all-zero id never names an object (the walk treats
+ * it as missing before it reaches the set).
  */
+#define GEN_PROVED 0
+
+struct slot {
+	pw_oid id;
+	uint64_t gen;
+};
+
 struct oidset {
-	pw_oid *slots;
+	uint64_t *tags;             /* per slot: the id's first 8 bytes (never 0), 0 when empty */
+	struct slot *slots;
 	size_t mask, count;
-	int track;                  /* keep `used` */
-	PW_ARRAY(size_t) used;      /* the occupied slots, when tracked */
+	PW_ARRAY(size_t) cur;       /* the slots the current walk marked */
 };
 
 static const pw_oid zero_oid;
@@ -36,106 +47,109 @@ static int is_zero(const pw_oid *id)
 	return !memcmp(id, &zero_oid, sizeof(*id));
 }
 
-static size_t slot_of(const struct oidset *s, const pw_oid *id)
+static uint64_t tag_of(const pw_oid *id)
 {
 	uint64_t h;
 
 	memcpy(&h, id->id, sizeof(h));
-	return (size_t)h & s->mask;
+	return h ? h : 1;
 }
 
-static int oidset_has(const struct oidset *s, const pw_oid *id)
+/* The slot holding `id`, or the empty one where it would go (the table has one). */
+static size_t oidset_find(const struct oidset *s, const pw_oid *id)
+{
+	uint64_t tag = tag_of(id);
+	size_t i;
+
+	/* over the dense tags (eight a cache line), whole ids compared only where they agree */
+	for (i = (size_t)tag & s->mask; s->tags[i]; i = (i + 1) & s->mask)
+		if (s->tags[i] == tag && !memcmp(&s->slots[i].id, id, sizeof(*id)))
+			break;
+	return i;
+}
+
+/* Proved, or met by walk `gen`? */
+static int oidset_visited(const struct oidset *s, const pw_oid *id, uint64_t gen)
 {
 	size_t i;
 
-	if (!s->slots)
+	if (!s->tags)
 		return 0;
-	for (i = slot_of(s, id);; i = (i + 1) & s->mask) {
-		if (is_zero(&s->slots[i]))
-			return 0;
-		if (!memcmp(&s->slots[i], id, sizeof(*id)))
-			return 1;
-	}
+	i = oidset_find(s, id);
+	return s->tags[i] && (s->slots[i].gen == GEN_PROVED || s->slots[i].gen == gen);
 }
 
-/* Add `id` (room was reserved). */
-static void oidset_put(struct oidset *s, const pw_oid *id)
-{
-	size_t i;
-
-	for (i = slot_of(s, id); !is_zero(&s->slots[i]); i = (i + 1) & s->mask)
-		if (!memcmp(&s->slots[i], id, sizeof(*id)))
-			return;
-	s->slots[i] = *id;
-	s->count++;
-	if (s->track)
-		s->used.v[s->used.n++] = i;
-}
-
-/* Room for `more` ids (the table doubles past half full). */
-static int oidset_reserve(struct oidset *s, size_t more)
+/* Room for one more id (the table doubles past half full). */
+static int oidset_reserve(struct oidset *s)
 {
 	struct oidset n;
-	size_t size = s->slots ? s->mask + 1 : 0, want, i;
+	size_t size = s->tags ? s->mask + 1 : 0, i, j;
 
-	if (__builtin_add_overflow(s->count, more, &want) ||
-	    __builtin_mul_overflow(want, 2, &want))
+	if (PW_ARRAY_RESERVE(&s->cur, s->cur.n + 1, 256) < 0)
 		return pw__error_nomem();
-	if (s->track && PW_ARRAY_RESERVE(&s->used, s->count + more, 256) < 0)
-		return pw__error_nomem();
-	if (want <= size)
+	if ((s->count + 1) * 2 <= size)
 		return 0;
-	size = size ? size : 256;
-	while (size < want) {
-		if (size > SIZE_MAX / 2 / sizeof(pw_oid))
-			return pw__error_nomem();
-		size *= 2;
-	}
-	if (!(n.slots = pw__calloc(size, sizeof(pw_oid))))
+	size = size ? size * 2 : 256;
+	if (size > SIZE_MAX / sizeof(struct slot))
 		return pw__error_nomem();
+	n.tags = pw__calloc(size, sizeof(uint64_t));
+	n.slots = pw__malloc(size * sizeof(struct slot));
+	if (!n.tags || !n.slots) {
+		pw__free(n.tags);
+		pw__free(n.slots);
+		return pw__error_nomem();
+	}
 	n.mask = size - 1;
-	n.count = 0;
-	n.track = s->track;
-	n.used = s->used;
-	n.used.n = 0;
-	for (i = 0; s->slots && i <= s->mask; i++)
-		if (!is_zero(&s->slots[i]))
-			oidset_put(&n, &s->slots[i]);
+	n.count = s->count;
+	n.cur = s->cur;
+	for (i = 0; s->tags && i <= s->mask; i++) {
+		if (!s->tags[i])
+			continue;
+		j = oidset_find(&n, &s->slots[i].id);
+		n.tags[j] = s->tags[i];
+		n.slots[j] = s->slots[i];
+	}
+	/* the current walk's slots moved: find them again */
+	for (i = 0; i < n.cur.n; i++)
+		n.cur.v[i] = oidset_find(&n, &s->slots[n.cur.v[i]].id);
+	pw__free(s->tags);
 	pw__free(s->slots);
 	*s = n;
 	return 0;
 }
 
-/* Empty a tracked set. */
-static void oidset_clear(struct oidset *s)
+/* Mark `id` as met by walk `gen` (it was not visited; room was reserved). */
+static void oidset_mark(struct oidset *s, const pw_oid *id, uint64_t gen)
+{
+	size_t i = oidset_find(s, id);
+
+	if (!s->tags[i]) {
+		s->tags[i] = tag_of(id);
+		s->slots[i].id = *id;
+		s->count++;
+	}
+	s->slots[i].gen = gen;
+	s->cur.v[s->cur.n++] = i;
+}
+
+/* The current walk succeeded: what it met is proved. */
+static void oidset_prove(struct oidset *s)
 {
 	size_t i;
 
-	for (i = 0; i < s->used.n; i++)
-		memset(&s->slots[s->used.v[i]], 0, sizeof(pw_oid));
-	s->used.n = 0;
-	s->count = 0;
+	for (i = 0; i < s->cur.n; i++)
+		s->slots[s->cur.v[i]].gen = GEN_PROVED;
+	s->cur.n = 0;
 }
 
 static void oidset_dispose(struct oidset *s)
 {
+	pw__free(s->tags);
 	pw__free(s->slots);
-	PW_ARRAY_FREE(&s->used);
+	PW_ARRAY_FREE(&s->cur);
+	s->tags = NULL;
 	s->slots = NULL;
 	s->mask = s->count = 0;
-}
-
-/* Add every id of the tracked set `from` to `to`. */
-static int oidset_merge(struct oidset *to, const struct oidset *from)
-{
-	size_t i;
-	int err;
-
-	if ((err = oidset_reserve(to, from->count)) < 0)
-		return err;
-	for (i = 0; i < from->used.n; i++)
-		oidset_put(to, &from->slots[from->used.v[i]]);
-	return 0;
 }
 
 /* An object still to visit, and the type whatever names it says it has (PW_OBJ_NONE: a tip, any type). */
@@ -156,8 +170,8 @@ struct walk {
 	pw_cursor midx_cur;
 	pw__closure_stats *stats;
 	pw_oid_t type;
-	struct oidset good;         /* ids whose whole closure is proved in the packs */
-	struct oidset seen;         /* ids met by the walk of the current tip */
+	struct oidset ids;          /* ids proved, or met by the current walk */
+	uint64_t gen;               /* the current walk (1, 2, ...: one per tip) */
 	PW_ARRAY(struct todo) stack;
 };
 
@@ -237,7 +251,7 @@ static int expand(struct walk *w, const pw_object *obj, pw_object_t type)
 			/* A gitlink names a commit of another repository: never in these packs. */
 			if (et == PW_OBJ_COMMIT)
 				continue;
-			if (!oidset_has(&w->good, &e.id) && (err = push(w, &e.id, et)) < 0)
+			if (!oidset_visited(&w->ids, &e.id, w->gen) && (err = push(w, &e.id, et)) < 0)
 				return err;
 		}
 		return rc < 0 ? 0 : 1;
@@ -247,7 +261,7 @@ static int expand(struct walk *w, const pw_object *obj, pw_object_t type)
 	}
 }
 
-/* Walk from one tip: 1 when its closure is in the packs (and then in w->good), 0 when not. */
+/* Walk from one tip: 1 when its closure is in the packs (and then proved in w->ids), 0 when not. */
 static int walk_tip(struct walk *w, const pw_oid *tip)
 {
 	struct todo t;
@@ -258,18 +272,19 @@ static int walk_tip(struct walk *w, const pw_oid *tip)
 	int err, rc;
 
 	w->stack.n = 0;
-	oidset_clear(&w->seen);
+	w->gen++;
+	w->ids.cur.n = 0;
 	if ((err = push(w, tip, PW_OBJ_NONE)) < 0)
 		return err;
 	while (w->stack.n > 0) {
 		t = w->stack.v[--w->stack.n];
-		if (oidset_has(&w->good, &t.id) || oidset_has(&w->seen, &t.id))
+		if (oidset_visited(&w->ids, &t.id, w->gen))
 			continue;
 		if (is_zero(&t.id))
 			return 0;
-		if ((err = oidset_reserve(&w->seen, 1)) < 0)
+		if ((err = oidset_reserve(&w->ids)) < 0)
 			return err;
-		oidset_put(&w->seen, &t.id);
+		oidset_mark(&w->ids, &t.id, w->gen);
 		if ((rc = find(&pack, &off, w, &t.id)) <= 0)
 			return rc;
 		/*
@@ -326,8 +341,7 @@ static int walk_tip(struct walk *w, const pw_oid *tip)
 			return rc;
 		}
 	}
-	if ((err = oidset_merge(&w->good, &w->seen)) < 0)
-		return err;
+	oidset_prove(&w->ids);
 	return 1;
 }
 
@@ -447,7 +461,6 @@ int pw__repo_closure(unsigned char *ok, pw_repo *repo, pw_pack *const *packs, si
 	w.packs = packs;
 	w.npacks = npacks;
 	w.type = pw_repo_oid_type(repo);
-	w.seen.track = 1;
 	w.stats = stats;
 	if (stats)
 		memset(stats, 0, sizeof(*stats));
@@ -470,8 +483,7 @@ out:
 	pw__free(w.midx_bit_of);
 	pw__midx_free(w.midx);
 	PW_ARRAY_FREE(&w.stack);
-	oidset_dispose(&w.good);
-	oidset_dispose(&w.seen);
+	oidset_dispose(&w.ids);
 	return rc;
 }
 

@@ -110,6 +110,19 @@ static void test_loose_commit_fails_until_packed(void **state)
 	assert_int_equal(pw__repo_closure(ok, repo, packs, n, tips, 2, NULL), 0);
 	assert_int_equal(ok[0], 1);
 	assert_int_equal(ok[1], 0);
+	{
+		/* a failed walk's ids count for nothing after it: fail, pass on shared history, fail again */
+		pw_oid again[3];
+		unsigned char ok3[3];
+
+		again[0] = tips[1];
+		again[1] = tips[0];
+		again[2] = tips[1];
+		assert_int_equal(pw__repo_closure(ok3, repo, packs, n, again, 3, NULL), 0);
+		assert_int_equal(ok3[0], 0);
+		assert_int_equal(ok3[1], 1);
+		assert_int_equal(ok3[2], 0);
+	}
 	pw_repo_free(repo);
 
 	/* git repack -d packs the loose objects into a second pack: the two together hold it. */

@@ -281,21 +281,46 @@ void pw__packlist_touch(pw_packlist *pl, const pw_pack *pack)
 		}
 }
 
+/* Directory scans of one refresh at most while packs keep disappearing under it. */
+#define SCAN_PASSES 8
+
 static int packlist_refresh(pw_source *src, size_t *changed)
 {
 	pw_packlist *pl = PACKLIST(src);
 	pw_repo *repo = src->repo;
 	size_t i, n = 0;
-	int error = 0;
+	int error = 0, pass;
 
-	for (i = 0; i < pl->packs.n; i++)
-		pl->packs.v[i].seen = pl->packs.v[i].covered = 0;
-	for (i = 0; i < repo->ndirs && !error; i++) {
-		/* a multi-pack-index first: the packs it covers are not scanned for their idx */
-		pl->scan_dir = i;
-		if (repo->use_midx && (error = pw__midx_refresh(pl, i, &n)) < 0)
+	/*
+	 * A readdir that runs while git installs a pack and deletes the old
+	 * ones may miss both: the new name is added behind the cursor, the
+	 * old one removed ahead of it (seen under TSan: a whole repository
+	 * listed as empty). git installs before it deletes, so a scan that
+	 * starts after a deletion was seen lists what replaced it: the
+	 * directories are read again while a pass finds a pack gone.
+	 */
+	for (pass = 0; pass < SCAN_PASSES && !error; pass++) {
+		size_t gone = 0;
+
+		for (i = 0; i < pl->packs.n; i++)
+			pl->packs.v[i].seen = pl->packs.v[i].covered = 0;
+		for (i = 0; i < repo->ndirs && !error; i++) {
+			/* a multi-pack-index first: the packs it covers are not scanned for their idx */
+			pl->scan_dir = i;
+			if (repo->use_midx && (error = pw__midx_refresh(pl, i, &n)) < 0)
+				break;
+			error = scan_dir(pl, repo->dirs[i].path, &n);
+		}
+		for (i = 0; i < pl->packs.n && !error; i++) {
+			pw_packent *pe = &pl->packs.v[i];
+			if (!pe->seen && !pe->dead) {
+				pe->dead = 1;
+				gone++;
+			}
+		}
+		n += gone;
+		if (!gone)
 			break;
-		error = scan_dir(pl, repo->dirs[i].path, &n);
 	}
 	if (!error) {
 		/*
@@ -306,10 +331,6 @@ static int packlist_refresh(pw_source *src, size_t *changed)
 		 */
 		for (i = 0; i < pl->packs.n; i++) {
 			pw_packent *pe = &pl->packs.v[i];
-			if (!pe->seen && !pe->dead) {
-				pe->dead = 1;
-				n++;
-			}
 			if (pe->dead && !pe->released)
 				pe->released = pw__pack_release(pe->pack);
 		}

@@ -134,5 +134,6 @@ echo "$kind: $npacks packs, $covered covered by $layers multi-pack-index file(s)
 # the copy its internal pack list meets first (its ordered listing reports
 # the copy a lookup finds: another one); a multi-pack-index lists only the
 # copy it chose, so --unordered compares the atoms every copy shares.
-exec bash "$(dirname "$0")/cat-file.sh" --extend "${gitc[@]}" --unordered-atoms "$copy_free" \
+# (Not exec: this shell's EXIT trap removes the scratch directory.)
+bash "$(dirname "$0")/cat-file.sh" --extend "${gitc[@]}" --unordered-atoms "$copy_free" \
 	"$packcat" "$repo" "$@"

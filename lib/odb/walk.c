@@ -68,6 +68,23 @@ static size_t oidset_find(const struct oidset *s, const pw_oid *id)
 	return i;
 }
 
+/*
+ * Start loading the cache lines a lookup of `id` will probe first. A
+ * tree's entries are looked up a batch at a time, so that the table's
+ * cache misses (it is many times the cache: 40 bytes an object) overlap
+ * instead of following one another: most of the walk's time went there.
+ */
+static void oidset_prefetch(const struct oidset *s, const pw_oid *id)
+{
+	size_t i;
+
+	if (!s->tags)
+		return;
+	i = (size_t)tag_of(id) & s->mask;
+	__builtin_prefetch(&s->tags[i]);
+	__builtin_prefetch(&s->slots[i]);
+}
+
 /* Proved, or met by walk `gen`? */
 static int oidset_visited(const struct oidset *s, const pw_oid *id, uint64_t gen)
 {
@@ -118,18 +135,22 @@ static int oidset_reserve(struct oidset *s)
 	return 0;
 }
 
-/* Mark `id` as met by walk `gen` (it was not visited; room was reserved). */
-static void oidset_mark(struct oidset *s, const pw_oid *id, uint64_t gen)
+/* Proved or met by walk `gen` already: 1; else marked as met by it, 0 (room was reserved). */
+static int oidset_visit(struct oidset *s, const pw_oid *id, uint64_t gen)
 {
 	size_t i = oidset_find(s, id);
 
-	if (!s->tags[i]) {
+	if (s->tags[i]) {
+		if (s->slots[i].gen == GEN_PROVED || s->slots[i].gen == gen)
+			return 1;
+	} else {
 		s->tags[i] = tag_of(id);
 		s->slots[i].id = *id;
 		s->count++;
 	}
 	s->slots[i].gen = gen;
 	s->cur.v[s->cur.n++] = i;
+	return 0;
 }
 
 /* The current walk succeeded: what it met is proved. */
@@ -157,6 +178,9 @@ struct todo {
 	pw_oid id;
 	pw_object_t want;
 };
+
+/* Tree entries looked up together (see oidset_prefetch). */
+#define TREE_BATCH 16
 
 struct walk {
 	pw_pack *const *packs;
@@ -243,17 +267,28 @@ static int expand(struct walk *w, const pw_object *obj, pw_object_t type)
 	case PW_OBJ_TREE: {
 		pw__tree_iter it;
 		pw__tree_entry e;
-		pw_object_t et;
+		struct todo batch[TREE_BATCH];
+		size_t n = 0;
 
 		pw__tree_iter_init(&it, data, len, w->type);
-		while ((rc = pw__tree_next(&e, &it)) > 0) {
-			et = pw__tree_entry_type(e.mode);
-			/* A gitlink names a commit of another repository: never in these packs. */
-			if (et == PW_OBJ_COMMIT)
-				continue;
-			if (!oidset_visited(&w->ids, &e.id, w->gen) && (err = push(w, &e.id, et)) < 0)
-				return err;
-		}
+		do {
+			if ((rc = pw__tree_next(&e, &it)) > 0) {
+				pw_object_t et = pw__tree_entry_type(e.mode);
+				/* A gitlink names a commit of another repository: never in these packs. */
+				if (et == PW_OBJ_COMMIT)
+					continue;
+				batch[n].id = e.id;
+				batch[n].want = et;
+				oidset_prefetch(&w->ids, &e.id);
+				if (++n < TREE_BATCH)
+					continue;
+			}
+			for (i = 0; i < n; i++)
+				if (!oidset_visited(&w->ids, &batch[i].id, w->gen) &&
+				    (err = push(w, &batch[i].id, batch[i].want)) < 0)
+					return err;
+			n = 0;
+		} while (rc > 0);
 		return rc < 0 ? 0 : 1;
 	}
 	default:
@@ -278,13 +313,12 @@ static int walk_tip(struct walk *w, const pw_oid *tip)
 		return err;
 	while (w->stack.n > 0) {
 		t = w->stack.v[--w->stack.n];
-		if (oidset_visited(&w->ids, &t.id, w->gen))
-			continue;
 		if (is_zero(&t.id))
 			return 0;
 		if ((err = oidset_reserve(&w->ids)) < 0)
 			return err;
-		oidset_mark(&w->ids, &t.id, w->gen);
+		if (oidset_visit(&w->ids, &t.id, w->gen))
+			continue;
 		if ((rc = find(&pack, &off, w, &t.id)) <= 0)
 			return rc;
 		/*

@@ -188,7 +188,7 @@ void pw__dcache_put(pw_dcache *c, const pw_pack *p, uint64_t offset, pw_object *
 	if (c->st.bytes > c->st.bytes_peak)
 		c->st.bytes_peak = c->st.bytes;
 	c->st.entries++;
-	if (c->st.entries > 2 * c->nbuckets)
+	if (c->st.entries > c->nbuckets)
 		grow(c);
 out:
 	pthread_mutex_unlock(&c->lock);
